@@ -1,0 +1,235 @@
+"""Loading destination folders: validate every definition, report all problems at once, compile.
+
+A destination folder holds ``destination.yaml`` and, when a mapping cannot say everything,
+``hooks.py``. Built-in folders live in ``transformer/destinations/``; ``--destinations-dir`` adds
+more (a folder there with a built-in's name replaces it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from transformer._destination import BODY_FORMATS, Destination, EventMapping, Hooks, RequestTemplate
+from transformer.mapping import CompileEnv, Problems, compile_object, compile_value, load_aliases
+
+BUILTIN_DIR = Path(__file__).with_name("destinations")
+MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias", "record")
+TOP_KEYS = frozenset(
+    {"name", "definition_name", "implementation", "kind", "description", "config", "request",
+     "events", "output", "router", "notes"}
+)
+REQUEST_KEYS = frozenset({"endpoint", "endpoint_path", "method", "headers", "params", "user_id",
+                          "format"})
+
+
+class CatalogError(Exception):
+    """One or more destination definitions are invalid; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid destination definitions:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Destinations by lower-case type name."""
+
+    destinations: Mapping[str, Destination]
+
+    def get(self, name: str) -> Destination | None:
+        return self.destinations.get(name.lower())
+
+    def __len__(self) -> int:
+        return len(self.destinations)
+
+
+def load_catalog(extra_dirs: Iterable[Path] = ()) -> Catalog:
+    """Every built-in destination plus those in ``extra_dirs``; raises CatalogError."""
+    folders: dict[str, Path] = {}
+    for root in (BUILTIN_DIR, *extra_dirs):
+        if not root.is_dir():
+            raise CatalogError([f"{root}: not a directory"])
+        for folder in sorted(root.iterdir()):
+            if (folder / "destination.yaml").is_file():
+                folders[folder.name.lower()] = folder
+    problems: list[str] = []
+    loaded: dict[str, Destination] = {}
+    for name, folder in folders.items():
+        dest = load_destination(folder, problems)
+        if dest is not None:
+            loaded[name] = dest
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(MappingProxyType(loaded))
+
+
+def load_destination(folder: Path, problems: list[str]) -> Destination | None:
+    """Compile one folder; appends ``file: path: problem`` lines to ``problems``."""
+    file = folder / "destination.yaml"
+    try:
+        spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        problems.append(f"{file}: {exc}")
+        return None
+    if not isinstance(spec, dict):
+        problems.append(f"{file}: expected a mapping at the top level")
+        return None
+    found = Problems()
+    hooks = _load_hooks(folder, found)
+    dest = _compile(spec, folder.name, hooks, found)
+    problems.extend(f"{file}: {p}" for p in found)
+    return None if found else dest
+
+
+def _load_hooks(folder: Path, problems: Problems) -> Hooks:
+    path = folder / "hooks.py"
+    if not path.is_file():
+        return Hooks({})
+    if (folder.parent == BUILTIN_DIR):
+        module_name = f"transformer.destinations.{folder.name}.hooks"
+    else:
+        module_name = f"transformer_user_destinations.{folder.name}.hooks"
+    try:
+        if module_name in sys.modules:
+            module = sys.modules[module_name]
+        else:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+    except Exception as exc:  # a user folder's hooks may fail to import in any way
+        problems.add("hooks.py", f"failed to import: {type(exc).__name__}: {exc}")
+        return Hooks({})
+    return Hooks(vars(module))
+
+
+def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Problems) -> Destination:
+    for key in spec:
+        if key not in TOP_KEYS:
+            problems.add(str(key), f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    name = spec.get("name")
+    if not isinstance(name, str) or name.lower() != folder_name.lower():
+        problems.add("name", f"must be the folder name {folder_name!r}")
+    kind = spec.get("kind", "http")
+    if kind not in ("http", "stream"):
+        problems.add("kind", "must be http or stream")
+    implementation = spec.get("implementation", "native")
+    if implementation not in ("native", "cdkV2"):
+        problems.add("implementation", "must be native or cdkV2")
+    env = CompileEnv(aliases=load_aliases(), hooks=hooks.functions)
+
+    config = spec.get("config") or {}
+    required = config.get("required", []) if isinstance(config, dict) else None
+    if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
+        problems.add("config.required", "expected a list of config keys")
+        required = []
+
+    base = _compile_request(spec.get("request") or {}, env, "request", problems)
+    events: dict[str, EventMapping] = {}
+    raw_events = spec.get("events") or {}
+    if not isinstance(raw_events, dict):
+        problems.add("events", "expected a mapping of message type to mapping")
+        raw_events = {}
+    output = None
+    if "output" in spec:
+        if kind != "stream" or not isinstance(spec["output"], dict) or raw_events:
+            problems.add("output", "only a stream destination has output, a mapping, "
+                                   "instead of events")
+        else:
+            output = compile_object(spec["output"], env, "output", problems)
+    if not raw_events and output is None and hooks.process is None:
+        problems.add("events", "map at least one message type, or define process() in hooks.py")
+    for kind_name, event_spec in raw_events.items():
+        where = f"events.{kind_name}"
+        if kind_name not in MESSAGE_TYPES:
+            problems.add(where, f"unknown message type (known: {', '.join(MESSAGE_TYPES)})")
+            continue
+        if isinstance(event_spec, str):  # `page: track` reuses another type's mapping
+            continue
+        if not isinstance(event_spec, dict):
+            problems.add(where, "expected a mapping with body and/or request")
+            continue
+        for key in event_spec:
+            if key not in ("body", "request"):
+                problems.add(f"{where}.{key}", "unknown key (allowed: body, request)")
+        body_spec = event_spec.get("body")
+        body = None
+        if body_spec is not None:
+            if isinstance(body_spec, dict):
+                body = compile_object(body_spec, env, f"{where}.body", problems)
+            else:
+                problems.add(f"{where}.body", "expected an object mapping")
+        override = _compile_request(event_spec.get("request") or {}, env, f"{where}.request",
+                                    problems)
+        events[kind_name] = EventMapping(body=body, request=base.merged(override))
+    for kind_name, event_spec in raw_events.items():
+        if isinstance(event_spec, str):
+            if event_spec in events:
+                events[kind_name] = events[event_spec]
+            else:
+                problems.add(f"events.{kind_name}", f"refers to unmapped type {event_spec!r}")
+
+    router = spec.get("router") or {}
+    batch_size = router.get("batch_size", 0) if isinstance(router, dict) else None
+    if not isinstance(batch_size, int) or batch_size < 0:
+        problems.add("router.batch_size", "expected a non-negative integer")
+        batch_size = 0
+
+    return Destination(
+        name=folder_name.lower(),
+        definition_name=str(spec.get("definition_name") or folder_name.upper()),
+        implementation=implementation,
+        kind=kind,
+        description=str(spec.get("description", "")),
+        required_config=tuple(required),
+        request=base,
+        events=events,
+        hooks=hooks,
+        batch_size=batch_size,
+        notes=str(spec.get("notes", "")),
+        message_types=tuple(events),
+        output=output,
+    )
+
+
+def _compile_request(spec: Any, env: CompileEnv, where: str, problems: Problems) -> RequestTemplate:
+    if not isinstance(spec, dict):
+        problems.add(where, "expected a mapping")
+        return RequestTemplate()
+    for key in spec:
+        if key not in REQUEST_KEYS:
+            problems.add(f"{where}.{key}", f"unknown key (allowed: {', '.join(sorted(REQUEST_KEYS))})")
+    body_format = spec.get("format", "JSON")
+    if body_format not in BODY_FORMATS:
+        problems.add(f"{where}.format", f"must be one of {', '.join(BODY_FORMATS)}")
+        body_format = "JSON"
+
+    def value(key: str) -> Any:
+        return compile_value(spec[key], env, f"{where}.{key}", problems) if key in spec else None
+
+    def obj(key: str) -> Any:
+        if key not in spec:
+            return None
+        if not isinstance(spec[key], dict):
+            problems.add(f"{where}.{key}", "expected an object mapping")
+            return None
+        return compile_object(spec[key], env, f"{where}.{key}", problems)
+
+    return RequestTemplate(
+        endpoint=value("endpoint"),
+        endpoint_path=value("endpoint_path"),
+        method=value("method"),
+        headers=obj("headers"),
+        params=obj("params"),
+        user_id=value("user_id"),
+        body_format=body_format,
+    )

@@ -1,0 +1,197 @@
+"""A loaded destination: how one event becomes a request, and how a router batch is grouped.
+
+Built by ``_catalog`` from a destination folder; immutable afterwards and shared by every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from transformer._errors import ConfigurationError, InstrumentationError, TransformerError
+from transformer.mapping import Build, Context, Source, to_string
+
+#: The reference's empty request; every HTTP destination output starts from a copy of it.
+BODY_FORMATS = ("JSON", "JSON_ARRAY", "XML", "FORM")
+Kind = Literal["http", "stream"]
+
+
+def empty_request() -> dict[str, Any]:
+    return {
+        "version": "1",
+        "type": "REST",
+        "method": "POST",
+        "endpoint": "",
+        "headers": {},
+        "params": {},
+        "body": {"JSON": {}, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
+        "files": {},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTemplate:
+    """The non-body parts of a request, each compiled from a value spec."""
+
+    endpoint: Source | None = None
+    endpoint_path: Source | None = None
+    method: Source | None = None
+    headers: Build | None = None
+    params: Build | None = None
+    user_id: Source | None = None
+    body_format: str = "JSON"
+
+    def merged(self, override: RequestTemplate) -> RequestTemplate:
+        return RequestTemplate(
+            endpoint=override.endpoint or self.endpoint,
+            endpoint_path=override.endpoint_path or self.endpoint_path,
+            method=override.method or self.method,
+            headers=override.headers or self.headers,
+            params=override.params or self.params,
+            user_id=override.user_id or self.user_id,
+            body_format=override.body_format
+            if override.body_format != "JSON" else self.body_format,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventMapping:
+    body: Build | None
+    request: RequestTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One decoded router job; ``metadata`` stays as the bytes the router sent."""
+
+    message: Any
+    destination: dict[str, Any]
+    metadata: bytes
+    metadata_doc: Any = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """One destination request carrying several jobs, as a router result."""
+
+    request: Any
+    jobs: list[Job]
+    batched: bool = True
+
+
+class Hooks:
+    """The functions a destination's ``hooks.py`` may define; absent ones are None."""
+
+    NAMES = ("check_config", "prepare", "finish", "process", "batch")
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
+        self.check_config: Callable[[dict[str, Any]], None] | None = namespace.get("check_config")
+        self.prepare: Callable[[Context], None] | None = namespace.get("prepare")
+        self.finish: Callable[[Context, dict[str, Any]], Any] | None = namespace.get("finish")
+        self.process: Callable[[Context], Any] | None = namespace.get("process")
+        self.batch: Callable[[list[tuple[Job, Any]]], list[Batch]] | None = namespace.get("batch")
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    definition_name: str
+    implementation: str
+    kind: Kind
+    description: str
+    required_config: tuple[str, ...]
+    request: RequestTemplate
+    events: dict[str, EventMapping]
+    hooks: Hooks
+    batch_size: int = 0
+    notes: str = ""
+    folder: str = ""
+    message_types: tuple[str, ...] = field(default=())
+    #: For stream destinations: the whole output, one mapping for every message type.
+    output: Build | None = None
+
+    def transform(self, ctx: Context) -> Any:
+        """The output for one event: a request dict (or a list of them), or raises."""
+        self._check_config(ctx.config)
+        hooks = self.hooks
+        if hooks.process is not None:
+            return hooks.process(ctx)
+        if self.output is not None:
+            if hooks.prepare is not None:
+                hooks.prepare(ctx)
+            output = self.output(ctx)
+            return hooks.finish(ctx, output) if hooks.finish is not None else output
+        kind = ctx.message.get("type")
+        if not kind:
+            raise InstrumentationError("Event type is required")
+        if not isinstance(kind, str):
+            raise InstrumentationError(f"Event type {to_string(kind)} is not supported")
+        mapping = self.events.get(kind.lower())
+        if mapping is None:
+            raise InstrumentationError(f"Event type {kind} is not supported")
+        if hooks.prepare is not None:
+            hooks.prepare(ctx)
+        output = self._build(ctx, mapping)
+        if hooks.finish is not None:
+            output = hooks.finish(ctx, output)
+        return output
+
+    def _check_config(self, config: dict[str, Any]) -> None:
+        for key in self.required_config:
+            value = config.get(key)
+            if value is None or value == "":
+                raise ConfigurationError(f"{key} is a required field in the destination config")
+        if self.hooks.check_config is not None:
+            self.hooks.check_config(config)
+
+    def _build(self, ctx: Context, mapping: EventMapping) -> dict[str, Any]:
+        template = mapping.request
+        output = empty_request()
+        if template.endpoint is not None:
+            output["endpoint"] = template.endpoint(ctx) or ""
+        if template.endpoint_path is not None:
+            output["endpointPath"] = template.endpoint_path(ctx)
+        if template.method is not None:
+            output["method"] = template.method(ctx) or "POST"
+        if template.headers is not None:
+            output["headers"] = template.headers(ctx)
+        if template.params is not None:
+            output["params"] = template.params(ctx)
+        if mapping.body is not None:
+            output["body"][template.body_format] = mapping.body(ctx)
+        if template.user_id is not None:
+            output["userId"] = template.user_id(ctx)
+        return output
+
+    def router_batches(self, done: list[tuple[Job, Any]]) -> list[Batch]:
+        """Groups successfully transformed jobs into destination requests."""
+        if self.hooks.batch is not None:
+            return self.hooks.batch(done)
+        return [Batch(request=output, jobs=[job], batched=False) for job, output in done]
+
+
+def error_tags(dest: Destination | None, error: TransformerError, feature: str,
+               metadata: Any, dest_type: str) -> dict[str, str]:
+    """The statTags the reference attaches to a failed job."""
+    tags = {
+        "destType": dest.definition_name if dest else dest_type.upper(),
+        "feature": feature,
+        "implementation": dest.implementation if dest else "native",
+        "module": "destination",
+    }
+    if error.error_category:
+        tags["errorCategory"] = error.error_category
+    if error.error_type:
+        tags["errorType"] = error.error_type
+    if isinstance(metadata, dict):
+        for key in ("destinationId", "workspaceId"):
+            value = metadata.get(key)
+            if value is not None:
+                tags[key] = to_string(value)
+    return tags
+
+
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)] if size > 0 else [items]

@@ -1,0 +1,68 @@
+"""The exception tree of the transformation pipeline.
+
+Every failure of one job is one of these; its class decides the status code and the statTags the
+router sees, never its message text. Foreign errors (a bug in a hook, a bad JSON document) are
+translated into these at one place: ``transformer._pipeline``.
+
+    TransformerError
+    ├── InstrumentationError     400  the event lacks or misuses a field
+    ├── ConfigurationError       400  the destination config is missing or wrong
+    ├── TransformationError      400  the mapping could not produce a request
+    ├── UnsupportedDestination   400  no destination of that type is installed
+    ├── FilteredEvent            298  dropped on purpose
+    ├── PlatformError            500  our fault; retry
+    └── RetryableError           500  a transient fault; retry
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class TransformerError(Exception):
+    """A job could not be transformed; ``str(error)`` is the message the router shows."""
+
+    status_code: ClassVar[int] = 400
+    error_category: ClassVar[str] = "transformation"
+    error_type: ClassVar[str] = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InstrumentationError(TransformerError):
+    error_category = "dataValidation"
+    error_type = "instrumentation"
+
+
+class ConfigurationError(TransformerError):
+    error_category = "dataValidation"
+    error_type = "configuration"
+
+
+class TransformationError(TransformerError):
+    error_category = "transformation"
+    error_type = ""
+
+
+class UnsupportedDestination(ConfigurationError):
+    pass
+
+
+class FilteredEvent(TransformerError):
+    status_code = 298
+    error_category = ""
+    error_type = ""
+
+
+class PlatformError(TransformerError):
+    status_code = 500
+    error_category = "platform"
+    error_type = ""
+
+
+class RetryableError(TransformerError):
+    status_code = 500
+    error_category = "network"
+    error_type = "retryable"

@@ -1,0 +1,153 @@
+"""The ``transformer`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from pydantic import ValidationError
+
+from transformer._catalog import CatalogError, load_catalog
+from transformer._logging import configure
+from transformer._settings import Settings
+
+
+def _settings(**flags: Any) -> Settings:
+    """Environment first, flags on top; every invalid value reported at once, then exit 2."""
+    given = {k: v for k, v in flags.items() if v is not None and v != ()}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                 for e in exc.errors()]
+        raise click.UsageError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="transformer")
+def main() -> None:
+    """Event transformation service: customer-data events in, destination API requests out."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [env TRANSFORMER_HOST; default 0.0.0.0].")
+@click.option("--port", type=int, help="gRPC port [env TRANSFORMER_PORT; default 50051].")
+@click.option("--workers", type=int,
+              help="Server processes sharing the port [env TRANSFORMER_WORKERS; default 1].")
+@click.option("--destinations-dir", "destinations_dir", multiple=True,
+              type=click.Path(path_type=Path),
+              help="Extra destination folders; repeatable [env TRANSFORMER_DESTINATIONS_DIR].")
+@click.option("--log-format", type=click.Choice(["auto", "json", "console"]))
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(**flags: Any) -> None:
+    """Serve the Transformer gRPC API until SIGTERM, then drain in-flight batches."""
+    settings = _settings(**flags)
+    configure(settings.log_level, settings.log_format)
+    try:
+        catalog = load_catalog(settings.destinations_dir)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    if settings.workers == 1:
+        asyncio.run(_serve(settings, catalog))
+        return
+    if settings.port == 0:
+        raise click.UsageError("--workers > 1 needs a fixed --port: the processes share it")
+    _serve_many(settings)
+
+
+async def _serve(settings: Settings, catalog: Any) -> None:
+    from transformer._server import serve_forever
+
+    await serve_forever(settings, catalog)
+
+
+def _worker(settings: Settings) -> None:
+    configure(settings.log_level, settings.log_format)
+    asyncio.run(_serve(settings, load_catalog(settings.destinations_dir)))
+
+
+def _serve_many(settings: Settings) -> None:
+    """N processes, each a full server on the same port (SO_REUSEPORT spreads connections)."""
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_worker, args=(settings,), name=f"worker-{i}")
+                for i in range(settings.workers)]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
+    sys.exit(max((c.exitcode or 0) for c in children))
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--destination", "destinations", multiple=True, help="Only these (repeatable).")
+@click.option("--destinations-dir", "extra_dirs", multiple=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--failures", is_flag=True, help="List every failing case with its first difference.")
+def conformance(directory: Path | None, destinations: tuple[str, ...],
+                extra_dirs: tuple[Path, ...], as_json: bool, failures: bool) -> None:
+    """Score destinations against reference cases (default ../shared/conformance/cases)."""
+    from transformer._conformance import default_cases_dir, report_json, run_conformance
+
+    configure("warning", "json")
+    directory = directory or default_cases_dir()
+    if not directory.is_dir():
+        raise click.UsageError(f"no case directory at {directory}")
+    try:
+        scores = run_conformance(directory, destinations, extra_dirs)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(orjson.dumps(report_json(scores)).decode())
+        return
+    _print_scores(scores, failures)
+
+
+def _print_scores(scores: dict[str, Any], failures: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("destination", "cases", "strict", "semantic", "supported")
+    totals = [0, 0, 0]
+    for name, s in scores.items():
+        if not s.supported:
+            table.add_row(name, str(s.cases), "-", "-", "unsupported", style="dim")
+        else:
+            style = "green" if s.semantic == s.cases else "red"
+            table.add_row(name, str(s.cases), str(s.strict), str(s.semantic), "yes", style=style)
+        totals = [totals[0] + s.cases, totals[1] + s.strict, totals[2] + s.semantic]
+    table.add_row("total", *map(str, totals), "", style="bold")
+    console.print(table)
+    if failures:
+        for s in scores.values():
+            if s.supported:
+                for f in s.failures:
+                    console.print(f"[bold]{f.id}[/] {'semantic' if not f.semantic else 'strict'}: "
+                                  f"{f.detail}", markup=True, highlight=False)
+
+
+@main.command()
+@click.option("--destinations-dir", "extra_dirs", multiple=True, type=click.Path(path_type=Path))
+def check(extra_dirs: tuple[Path, ...]) -> None:
+    """Validate destination folders and exit (every problem listed, with file and path)."""
+    try:
+        catalog = load_catalog(extra_dirs)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(catalog)} destinations OK: {', '.join(sorted(catalog.destinations))}")

@@ -1,0 +1,55 @@
+"""The declarative mapping language: directives, their registry, and the compiler.
+
+>>> env = CompileEnv(aliases=load_aliases(), hooks={})
+>>> problems = Problems()
+>>> build = compile_object({"id": {"generic": "userIdOnly", "type": "string"}}, env, "body", problems)
+>>> build(Context(message={"userId": 42}))
+{'id': '42'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+
+from ._compile import Build, Problems, compile_object, compile_value, is_field
+from ._context import Context
+from ._directives import CONVERSIONS, DIRECTIVES, CompileEnv, Directive, Source, flatten
+from ._js import is_present, is_truthy, stringify, to_number, to_string
+from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
+
+__all__ = [
+    "CONVERSIONS",
+    "DIRECTIVES",
+    "Build",
+    "CompileEnv",
+    "Context",
+    "Directive",
+    "Problems",
+    "Source",
+    "compile_object",
+    "compile_value",
+    "flatten",
+    "is_field",
+    "is_present",
+    "is_truthy",
+    "load_aliases",
+    "ms_to_iso",
+    "parse_date",
+    "stringify",
+    "to_epoch_ms",
+    "to_iso",
+    "to_number",
+    "to_string",
+]
+
+
+@cache
+def load_aliases() -> Mapping[str, tuple[str, ...]]:
+    """The generic field aliases shipped with the service (``aliases.yaml``)."""
+    raw = yaml.safe_load((Path(__file__).with_name("aliases.yaml")).read_text())
+    return MappingProxyType({name: tuple(paths) for name, paths in raw.items()})

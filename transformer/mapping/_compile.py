@@ -1,0 +1,150 @@
+"""Compiling mapping trees into plain Python callables, collecting every problem on the way.
+
+A *field* is a dict of directives (see ``_directives``); an *object mapping* is a dict whose keys
+are output keys. Two structural sources live here rather than in the registry because they
+recurse into this compiler: ``object: {...}`` (an explicit nested mapping, for output keys that
+collide with directive names) and ``merge: [field, ...]`` (objects merged left to right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from transformer._errors import InstrumentationError
+
+from ._context import Context
+from ._directives import DIRECTIVES, FIELD_OPTIONS, CompileEnv, Modifier, Source
+from ._js import is_present
+
+Build = Callable[[Context], dict[str, Any]]
+STRUCTURAL = frozenset({"object", "merge"})
+
+
+class Problems(list[str]):
+    """Validation problems, each prefixed with where it was found."""
+
+    def add(self, where: str, problem: str) -> None:
+        self.append(f"{where}: {problem}")
+
+
+def is_field(spec: Any) -> bool:
+    """A dict every key of which is a directive, an option or structural is a field spec."""
+    if not isinstance(spec, dict) or not spec:
+        return False
+    return all(k in DIRECTIVES or k in FIELD_OPTIONS or k in STRUCTURAL for k in spec)
+
+
+def compile_value(spec: Any, env: CompileEnv, where: str, problems: Problems) -> Source:
+    """A Source for a literal, a field spec, or a nested object mapping."""
+    if isinstance(spec, dict):
+        if is_field(spec):
+            return _compile_field(spec, env, where, problems)
+        nested = compile_object(spec, env, where, problems)
+        return lambda ctx: nested(ctx) or None
+    if isinstance(spec, list):
+        items = [compile_value(s, env, f"{where}[{i}]", problems) for i, s in enumerate(spec)]
+        return lambda ctx: [v for v in (item(ctx) for item in items) if is_present(v)]
+    return lambda ctx: spec
+
+
+def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems) -> Build:
+    """A function building a dict from ``spec``; absent values leave their key out."""
+    fields = [
+        (str(key), compile_value(value, env, f"{where}.{key}", problems))
+        for key, value in spec.items()
+    ]
+
+    def build(ctx: Context) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, source in fields:
+            value = source(ctx)
+            if value is not None and is_present(value):
+                out[key] = value
+        return out
+
+    return build
+
+
+def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems) -> Source:
+    sources = [k for k in spec if k in STRUCTURAL or DIRECTIVES.get(k, None) is not None
+               and DIRECTIVES[k].role == "source"]
+    if len(sources) != 1:
+        found = ", ".join(sources) or "none"
+        problems.add(where, f"a field needs exactly one source directive (found: {found})")
+        return lambda ctx: None
+    source = _compile_source(sources[0], spec[sources[0]], env, where, problems)
+    modifiers: list[Modifier] = []
+    for key, arg in spec.items():
+        directive = DIRECTIVES.get(key)
+        if directive is None or directive.role != "modifier":
+            continue
+        errors = directive.check(arg, env)
+        for error in errors:
+            problems.add(f"{where}.{key}", error)
+        if not errors:
+            modifiers.append(directive.build(arg, env))
+    required = spec.get("required", False)
+    if not isinstance(required, bool | str):
+        problems.add(f"{where}.required", "expected true, false or an error message")
+    missing = _missing_message(required, sources[0], spec[sources[0]])
+    return _chain(source, tuple(modifiers), missing)
+
+
+def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: Problems) -> Source:
+    if name == "object":
+        if not isinstance(arg, dict):
+            problems.add(f"{where}.object", "expected a mapping")
+            return lambda ctx: None
+        nested = compile_object(arg, env, f"{where}.object", problems)
+        return lambda ctx: nested(ctx) or None
+    if name == "merge":
+        if not isinstance(arg, list) or not arg:
+            problems.add(f"{where}.merge", "expected a non-empty list of fields")
+            return lambda ctx: None
+        parts = [compile_value(s, env, f"{where}.merge[{i}]", problems) for i, s in enumerate(arg)]
+
+        def merge(ctx: Context) -> Any:
+            out: dict[str, Any] = {}
+            for part in parts:
+                value = part(ctx)
+                if isinstance(value, dict):
+                    out.update(value)
+            return out or None
+
+        return merge
+    directive = DIRECTIVES[name]
+    errors = directive.check(arg, env)
+    for error in errors:
+        problems.add(f"{where}.{name}", error)
+    if errors:
+        return lambda ctx: None
+    built: Source = directive.build(arg, env)
+    return built
+
+
+def _missing_message(required: bool | str, source: str, arg: Any) -> str | None:
+    if isinstance(required, str):
+        return required
+    if not required:
+        return None
+    shown = arg if source in ("path", "generic") else f"{source}:{arg}"
+    # The reference words it this way; routers and their users grep for it.
+    return f"Missing required value from {orjson.dumps(shown).decode()}"
+
+
+def _chain(source: Source, modifiers: tuple[Modifier, ...], missing: str | None) -> Source:
+    if not modifiers and missing is None:
+        return source
+
+    def field(ctx: Context) -> Any:
+        value = source(ctx)
+        for modifier in modifiers:
+            value = modifier(value, ctx)
+        if missing is not None and not is_present(value):
+            raise InstrumentationError(missing)
+        return value
+
+    return field

@@ -1,0 +1,346 @@
+"""The mapping language: a registry of directives, each a small function with its own validator.
+
+A field of a mapping is a dict of directives. Exactly one *source* says where the value comes from
+(``path: properties.email``, ``generic: userIdOnly``, ``config: apiKey``, ``value: 42`` ...); any
+number of *modifiers* then shape it, applied in the order written (``type: string``,
+``default: x``, ``exclude: [id]`` ...); ``required`` is checked last. A dict with no directive keys
+is a nested object mapping. Everything is compiled once, when the destination loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from transformer._errors import InstrumentationError
+
+from . import _js
+from ._context import Context
+from ._paths import compile_first_present, compile_path
+from ._time import parse_date, to_epoch_ms, to_iso
+
+Source = Callable[[Context], Any]
+Modifier = Callable[[Any, Context], Any]
+Hook = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CompileEnv:
+    """What compiling a directive may consult: generic aliases and the destination's hooks."""
+
+    aliases: Mapping[str, tuple[str, ...]]
+    hooks: Mapping[str, Hook]
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    name: str
+    role: Literal["source", "modifier"]
+    doc: str
+    #: Problems with the directive's argument (empty when valid); ``env`` is available.
+    check: Callable[[Any, CompileEnv], list[str]]
+    #: Builds a Source (role "source") or a Modifier (role "modifier") from a valid argument.
+    build: Callable[[Any, CompileEnv], Any]
+
+
+# --- argument validators --------------------------------------------------------------------
+
+
+def _path_or_paths(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, str):
+        return []
+    if isinstance(arg, list) and arg and all(isinstance(p, str) for p in arg):
+        return []
+    return ["expected a dotted path or a non-empty list of paths"]
+
+
+def _one_path(arg: Any, env: CompileEnv) -> list[str]:
+    return [] if isinstance(arg, str) else ["expected a dotted path"]
+
+
+def _alias(arg: Any, env: CompileEnv) -> list[str]:
+    if arg in env.aliases:
+        return []
+    return [f"unknown generic alias {arg!r} (known: {', '.join(sorted(env.aliases))})"]
+
+
+def _anything(arg: Any, env: CompileEnv) -> list[str]:
+    return []
+
+
+def _hook_name(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, str) and arg in env.hooks:
+        return []
+    return [f"no function {arg!r} in the destination's hooks.py"]
+
+
+def _bool(arg: Any, env: CompileEnv) -> list[str]:
+    return [] if isinstance(arg, bool) else ["expected true or false"]
+
+
+def _string_list(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, list) and all(isinstance(k, str) for k in arg):
+        return []
+    return ["expected a list of strings"]
+
+
+def _conversion_names(arg: Any, env: CompileEnv) -> list[str]:
+    names = arg if isinstance(arg, list) else [arg]
+    unknown = [n for n in names if n not in CONVERSIONS]
+    if not unknown:
+        return []
+    return [f"unknown type {n!r} (known: {', '.join(sorted(CONVERSIONS))})" for n in unknown]
+
+
+def _value_map(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, dict):
+        return []
+    return ["expected a mapping of input value to output value"]
+
+
+def _template(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, str) and "{{value}}" in arg.replace(" ", ""):
+        return []
+    return ["expected a string containing {{value}}"]
+
+
+def _regex(arg: Any, env: CompileEnv) -> list[str]:
+    try:
+        re.compile(arg)
+    except (re.error, TypeError) as exc:
+        return [f"invalid regular expression: {exc}"]
+    return []
+
+
+def _now_format(arg: Any, env: CompileEnv) -> list[str]:
+    return [] if arg in _NOW_FORMATS else [f"expected one of {', '.join(_NOW_FORMATS)}"]
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def _build_path(arg: Any, env: CompileEnv) -> Source:
+    getter = compile_path(arg) if isinstance(arg, str) else compile_first_present(arg)
+    return lambda ctx: getter(ctx.message)
+
+
+def _build_generic(arg: Any, env: CompileEnv) -> Source:
+    getter = compile_first_present(env.aliases[arg])
+    return lambda ctx: getter(ctx.message)
+
+
+def _build_config(arg: Any, env: CompileEnv) -> Source:
+    getter = compile_path(arg)
+    return lambda ctx: getter(ctx.config)
+
+
+def _build_metadata(arg: Any, env: CompileEnv) -> Source:
+    getter = compile_path(arg)
+    return lambda ctx: getter(ctx.metadata)
+
+
+def _build_var(arg: Any, env: CompileEnv) -> Source:
+    return lambda ctx: ctx.vars.get(arg)
+
+
+def _build_value(arg: Any, env: CompileEnv) -> Source:
+    return lambda ctx: arg
+
+
+def _build_hook_source(arg: Any, env: CompileEnv) -> Source:
+    hook = env.hooks[arg]
+    return lambda ctx: hook(ctx)
+
+
+_NOW_FORMATS: Mapping[str, Callable[[int], Any]] = MappingProxyType(
+    {
+        "iso": lambda ms: to_iso(parse_date(ms)),  # type: ignore[arg-type]
+        "ms": lambda ms: ms,
+        "s": lambda ms: ms // 1000,
+    }
+)
+
+
+def _build_now(arg: Any, env: CompileEnv) -> Source:
+    fmt = _NOW_FORMATS[arg]
+    return lambda ctx: fmt(ctx.clock.now_ms())
+
+
+# --- conversions (the ``type`` modifier) -----------------------------------------------------
+
+
+def _timestamp_ms(value: Any) -> Any:
+    moment = parse_date(value)
+    return to_epoch_ms(moment) if moment else None
+
+
+def _timestamp_s(value: Any) -> Any:
+    moment = parse_date(value)
+    return to_epoch_ms(moment) // 1000 if moment else None
+
+
+def _timestamp_iso(value: Any) -> Any:
+    moment = parse_date(value)
+    return to_iso(moment) if moment else None
+
+
+def _flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {} if out is None else out
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}.{index}" if prefix else str(index), out)
+    elif prefix:
+        out[prefix] = value
+    return out
+
+
+def flatten(value: Any) -> dict[str, Any]:
+    """``{"a": {"b": 1}, "c": [2]}`` -> ``{"a.b": 1, "c.0": 2}``."""
+    return _flatten(value)
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(_js.to_string(value).encode()).hexdigest()
+
+
+CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+    {
+        "string": _js.to_string,
+        "number": _js.to_number,
+        "float": _js.parse_float,
+        "int": _js.parse_int,
+        "lower": lambda v: _js.to_string(v).lower(),
+        "upper": lambda v: _js.to_string(v).upper(),
+        "trim": lambda v: v.strip() if isinstance(v, str) else v,
+        "json": _js.stringify,
+        "json_if_not_string": lambda v: v if isinstance(v, str) else _js.stringify(v),
+        "flatten": flatten,
+        "timestamp_ms": _timestamp_ms,
+        "timestamp_s": _timestamp_s,
+        "timestamp_iso": _timestamp_iso,
+        "boolean_flag": lambda v: isinstance(v, bool),
+        "array_only": lambda v: v if isinstance(v, list) else None,
+        "sha256": _sha256,
+        "remove_spaces_and_dashes": lambda v: (
+            v.replace(" ", "").replace("-", "") if isinstance(v, str) else v
+        ),
+    }
+)
+
+
+# --- modifiers --------------------------------------------------------------------------------
+
+
+def _build_type(arg: Any, env: CompileEnv) -> Modifier:
+    funcs = [CONVERSIONS[name] for name in (arg if isinstance(arg, list) else [arg])]
+
+    def convert(value: Any, ctx: Context) -> Any:
+        if value is None:
+            return None
+        for func in funcs:
+            value = func(value)
+        return value
+
+    return convert
+
+
+def _build_default(arg: Any, env: CompileEnv) -> Modifier:
+    return lambda value, ctx: value if _js.is_present(value) else arg
+
+
+def _build_exclude(arg: Any, env: CompileEnv) -> Modifier:
+    keys = frozenset(arg)
+
+    def exclude(value: Any, ctx: Context) -> Any:
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if k not in keys}
+        return value
+
+    return exclude
+
+
+def _build_map_values(arg: Any, env: CompileEnv) -> Modifier:
+    table = dict(arg)
+    return lambda value, ctx: table.get(value, value) if isinstance(value, str | int) else value
+
+
+def _build_allowed(arg: Any, env: CompileEnv) -> Modifier:
+    allowed = list(arg)
+    return lambda value, ctx: value if value in allowed else None
+
+
+def _build_template(arg: Any, env: CompileEnv) -> Modifier:
+    before, _, after = arg.replace("{{ value }}", "{{value}}").partition("{{value}}")
+
+    def template(value: Any, ctx: Context) -> Any:
+        if value is None:
+            return None
+        return f"{before}{_js.to_string(value)}{after}".strip()
+
+    return template
+
+
+def _build_regex(arg: Any, env: CompileEnv) -> Modifier:
+    pattern = re.compile(arg)
+
+    def match(value: Any, ctx: Context) -> Any:
+        if value is not None and not pattern.search(_js.to_string(value)):
+            raise InstrumentationError(f"The value '{value}' does not match the regex pattern, {arg}")
+        return value
+
+    return match
+
+
+def _build_apply(arg: Any, env: CompileEnv) -> Modifier:
+    hook = env.hooks[arg]
+    return lambda value, ctx: hook(value, ctx)
+
+
+def _build_to_array(arg: Any, env: CompileEnv) -> Modifier:
+    if not arg:
+        return lambda value, ctx: value
+    return lambda value, ctx: value if value is None or isinstance(value, list) else [value]
+
+
+_ALL: tuple[Directive, ...] = (
+    Directive("path", "source", "a dotted path into the event; a list is tried in order until "
+              "one is present", _path_or_paths, _build_path),
+    Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
+              _alias, _build_generic),
+    Directive("config", "source", "a dotted path into the destination's Config", _one_path,
+              _build_config),
+    Directive("metadata", "source", "a dotted path into the job's metadata", _one_path,
+              _build_metadata),
+    Directive("var", "source", "a value a hook stored in ctx.vars", _one_path, _build_var),
+    Directive("value", "source", "a constant", _anything, _build_value),
+    Directive("now", "source", "the service clock: iso, ms or s", _now_format, _build_now),
+    Directive("hook", "source", "a function of hooks.py called with the context", _hook_name,
+              _build_hook_source),
+    Directive("type", "modifier", "one conversion or a list applied in order", _conversion_names,
+              _build_type),
+    Directive("default", "modifier", "used when the value is absent", _anything, _build_default),
+    Directive("exclude", "modifier", "keys removed from an object value", _string_list,
+              _build_exclude),
+    Directive("map_values", "modifier", "replaces a value found in the table", _value_map,
+              _build_map_values),
+    Directive("allowed", "modifier", "drops a value not in the list", _anything, _build_allowed),
+    Directive("template", "modifier", "a string with {{value}} in it", _template,
+              _build_template),
+    Directive("regex", "modifier", "the value must match, or the event is rejected", _regex,
+              _build_regex),
+    Directive("apply", "modifier", "a function of hooks.py called with (value, context)",
+              _hook_name, _build_apply),
+    Directive("to_array", "modifier", "wraps a single value in a list", _bool, _build_to_array),
+)
+
+DIRECTIVES: Mapping[str, Directive] = MappingProxyType({d.name: d for d in _ALL})
+
+#: Keys of a field spec that are not directives but options of the field itself.
+FIELD_OPTIONS: frozenset[str] = frozenset({"required"})

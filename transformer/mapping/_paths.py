@@ -1,0 +1,86 @@
+"""Dotted-path lookups compiled once into small closures.
+
+``"context.traits.email"`` walks dicts by key; a segment that is a non-negative integer also
+indexes lists (``"context.externalId.0.id"``), as lodash's ``get`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._js import is_present
+
+Getter = Callable[[Any], Any]
+
+
+def _step(node: Any, key: str, index: int | None) -> Any:
+    if isinstance(node, dict):
+        return node.get(key)
+    if index is not None and isinstance(node, list) and index < len(node):
+        return node[index]
+    return None
+
+
+def split_path(path: str) -> list[str]:
+    return path.split(".") if path else []
+
+
+def compile_path(path: str) -> Getter:
+    """A function returning the value at ``path`` inside a document, or None."""
+    keys = split_path(path)
+    if not keys:
+        return lambda doc: doc
+    steps = [(key, int(key) if key.isdigit() else None) for key in keys]
+    if len(steps) == 1 and steps[0][1] is None:
+        (only, _), = steps
+
+        def get1(doc: Any) -> Any:
+            return doc.get(only) if isinstance(doc, dict) else None
+
+        return get1
+    if len(steps) == 2 and steps[0][1] is None and steps[1][1] is None:
+        first, second = steps[0][0], steps[1][0]
+
+        def get2(doc: Any) -> Any:
+            node = doc.get(first) if isinstance(doc, dict) else None
+            return node.get(second) if isinstance(node, dict) else None
+
+        return get2
+
+    def get(doc: Any) -> Any:
+        node = doc
+        for key, index in steps:
+            node = _step(node, key, index)
+            if node is None:
+                return None
+        return node
+
+    return get
+
+
+def compile_first_present(paths: Sequence[str]) -> Getter:
+    """The first path whose value is present (truthy, 0 or false), as the reference's fallbacks do."""
+    getters = [compile_path(p) for p in paths]
+    if len(getters) == 1:
+        return getters[0]
+
+    def first(doc: Any) -> Any:
+        for getter in getters:
+            value = getter(doc)
+            if is_present(value):
+                return value
+        return None
+
+    return first
+
+
+def set_path(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    """Set ``value`` at ``path`` inside ``doc``, creating dicts on the way."""
+    node = doc
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[path[-1]] = value

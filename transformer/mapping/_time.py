@@ -1,0 +1,60 @@
+"""Dates the way the reference's ``new Date(value)`` reads them, and its output formats."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_ISO = re.compile(
+    r"^\s*(?P<y>[+-]?\d{4,6})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?"
+    r"\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2})?\s*$"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def parse_date(value: Any) -> datetime | None:
+    """A timezone-aware datetime for an ISO-8601 string or epoch milliseconds, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return _EPOCH + timedelta(milliseconds=int(value))
+        except OverflowError:
+            return None
+    if not isinstance(value, str):
+        return None
+    match = _ISO.match(value)
+    if not match:
+        return None
+    parts = match.groupdict()
+    fraction = (parts["f"] or "0")[:3].ljust(3, "0")
+    try:
+        moment = datetime(
+            int(parts["y"]), int(parts["mo"]), int(parts["d"]),
+            int(parts["h"] or 0), int(parts["mi"] or 0), int(parts["s"] or 0),
+            int(fraction) * 1000, tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    tz = parts["tz"]
+    if tz and tz not in "Zz":
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def to_iso(moment: datetime) -> str:
+    """``Date.prototype.toISOString``: always UTC with milliseconds."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def ms_to_iso(ms: int) -> str:
+    return to_iso(_EPOCH + timedelta(milliseconds=ms))
