@@ -83,7 +83,7 @@ class Batch:
 class Hooks:
     """The functions a destination's ``hooks.py`` may define; absent ones are None."""
 
-    NAMES = ("check_config", "prepare", "finish", "process", "batch")
+    NAMES = ("check_config", "prepare", "finish", "process", "process_metadata", "batch")
 
     def __init__(self, namespace: dict[str, Any]) -> None:
         self.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
@@ -91,6 +91,8 @@ class Hooks:
         self.prepare: Callable[[Context], None] | None = namespace.get("prepare")
         self.finish: Callable[[Context, dict[str, Any]], Any] | None = namespace.get("finish")
         self.process: Callable[[Context], Any] | None = namespace.get("process")
+        self.process_metadata: Callable[[Context, Any], Any] | None = namespace.get(
+            "process_metadata")
         self.batch: Callable[[list[tuple[Job, Any]]], list[Batch]] | None = namespace.get("batch")
 
 
@@ -165,6 +167,11 @@ class Destination:
             output["userId"] = template.user_id(ctx)
         return output
 
+    @property
+    def batches(self) -> bool:
+        """Whether router mode groups several jobs into one request."""
+        return self.hooks.batch is not None
+
     def router_batches(self, done: list[tuple[Job, Any]]) -> list[Batch]:
         """Groups successfully transformed jobs into destination requests."""
         if self.hooks.batch is not None:
@@ -185,6 +192,7 @@ def error_tags(dest: Destination | None, error: TransformerError, feature: str,
         tags["errorCategory"] = error.error_category
     if error.error_type:
         tags["errorType"] = error.error_type
+    tags.update(error.extra_tags)
     if isinstance(metadata, dict):
         for key in ("destinationId", "workspaceId"):
             value = metadata.get(key)

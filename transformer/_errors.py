@@ -7,10 +7,12 @@ translated into these at one place: ``transformer._pipeline``.
     TransformerError
     ├── InstrumentationError     400  the event lacks or misuses a field
     ├── ConfigurationError       400  the destination config is missing or wrong
+    │   └── ConfigurationAuthError    400  ... its credentials in particular
     ├── TransformationError      400  the mapping could not produce a request
     ├── UnsupportedDestination   400  no destination of that type is installed
     ├── FilteredEvent            298  dropped on purpose
     ├── PlatformError            500  our fault; retry
+    │   └── UnexpectedError      500  a bug in destination code (fixed by a deploy, so retry)
     └── RetryableError           500  a transient fault; retry
 """
 
@@ -25,6 +27,8 @@ class TransformerError(Exception):
     status_code: ClassVar[int] = 400
     error_category: ClassVar[str] = "transformation"
     error_type: ClassVar[str] = ""
+    #: Further statTags this kind of error carries.
+    extra_tags: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -39,6 +43,10 @@ class InstrumentationError(TransformerError):
 class ConfigurationError(TransformerError):
     error_category = "dataValidation"
     error_type = "configuration"
+
+
+class ConfigurationAuthError(ConfigurationError):
+    extra_tags = (("meta", "accessTokenExpired"),)
 
 
 class TransformationError(TransformerError):
@@ -66,3 +74,9 @@ class RetryableError(TransformerError):
     status_code = 500
     error_category = "network"
     error_type = "retryable"
+
+
+class UnexpectedError(PlatformError):
+    """A destination's code failed in a way it did not mean to; tagged as the reference tags it."""
+
+    error_category = "transformation"

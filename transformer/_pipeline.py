@@ -8,7 +8,6 @@ loses a job; every result carries its job's metadata bytes back untouched.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +19,11 @@ from transformer._destination import Batch, Destination, Job, error_tags
 from transformer._errors import (
     ConfigurationError,
     InstrumentationError,
-    TransformationError,
     TransformerError,
+    UnexpectedError,
     UnsupportedDestination,
 )
+from transformer._preprocess import fix_source_timestamp, has_dynamic_config, resolve_dynamic_config
 from transformer.mapping import Context, is_truthy, to_string
 from transformer.v1 import transformer_pb2 as pb
 
@@ -47,7 +47,7 @@ def _decode(data: bytes, what: str) -> Any:
         raise InstrumentationError(f"{what} is not valid JSON: {exc}") from None
 
 
-def _unexpected(dest: Destination | None, exc: Exception) -> TransformationError:
+def _unexpected(dest: Destination | None, exc: Exception) -> UnexpectedError:
     """A bug in a destination's hooks: name the function and line, keep it per job."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = ""
@@ -56,7 +56,7 @@ def _unexpected(dest: Destination | None, exc: Exception) -> TransformationError
         where = f" in {last.name}() at {last.filename.rsplit('/', 2)[-2:][0]}/" \
                 f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
     name = dest.name if dest else "?"
-    return TransformationError(
+    return UnexpectedError(
         f"destination {name} failed unexpectedly{where}: {type(exc).__name__}: {exc}"
     )
 
@@ -64,23 +64,24 @@ def _unexpected(dest: Destination | None, exc: Exception) -> TransformationError
 class _Destinations:
     """Decodes destination documents once per distinct byte string in a request."""
 
-    __slots__ = ("_cache", "_default")
+    __slots__ = ("_cache", "default")
 
     def __init__(self, default: bytes) -> None:
-        self._default = default
-        self._cache: dict[bytes, Any] = {}
+        self.default = default
+        self._cache: dict[bytes, tuple[dict[str, Any], bool]] = {}
 
-    def get(self, raw: bytes) -> tuple[bytes, dict[str, Any]]:
-        raw = raw or self._default
-        doc = self._cache.get(raw)
-        if doc is None:
+    def get(self, raw: bytes) -> tuple[bytes, dict[str, Any], bool]:
+        """(bytes, document, whether its config has templates to fill per event)."""
+        raw = raw or self.default
+        entry = self._cache.get(raw)
+        if entry is None:
             if not raw:
                 raise ConfigurationError("destination is missing: set it on the job or the request")
             doc = _decode(raw, "destination")
             if not isinstance(doc, dict):
                 raise ConfigurationError("destination must be a JSON object")
-            self._cache[raw] = doc
-        return raw, doc
+            entry = self._cache[raw] = (doc, has_dynamic_config(doc, raw))
+        return raw, entry[0], entry[1]
 
 
 class Pipeline:
@@ -96,7 +97,10 @@ class Pipeline:
         message = _decode(job.message, "message")
         if not isinstance(message, dict):
             raise InstrumentationError("message must be a JSON object")
-        raw_dest, destination = dests.get(job.destination)
+        raw_dest, destination, dynamic = dests.get(job.destination)
+        fix_source_timestamp(message)
+        if dynamic:
+            destination = resolve_dynamic_config(destination, message)
         return Context(message=message, destination=destination, metadata=metadata), raw_dest
 
     def _metadata_doc(self, raw: bytes) -> Any:
@@ -111,9 +115,10 @@ class Pipeline:
         return pb.JobResult(status_code=error.status_code, metadata=metadata, error=error.message,
                             stat_tags=tags)
 
-    def _run(self, dest: Destination, ctx: Context) -> Any:
+    def _run(self, dest: Destination, ctx: Context, call: Any = None, *args: Any) -> Any:
+        """Run destination code, turning its unintended failures into per-job errors."""
         try:
-            return dest.transform(ctx)
+            return (call or dest.transform)(ctx, *args)
         except TransformerError:
             raise
         except RecursionError:
@@ -136,9 +141,12 @@ class Pipeline:
                 ctx, _ = self._prepare(job, dests)
                 ctx.clock = clock
                 output = self._run(dest, ctx)
+                metadata = job.metadata
+                if dest.hooks.process_metadata is not None:
+                    metadata = _dumps(self._run(dest, ctx, dest.hooks.process_metadata, output))
                 for item in output if isinstance(output, list) else [output]:
                     results.append(pb.JobResult(status_code=200, output=_encode_output(item),
-                                                metadata=job.metadata))
+                                                metadata=metadata))
             except TransformerError as error:
                 errors += 1
                 results.append(self._error_result(dest, dest_type, error, job.metadata, "processor"))
@@ -147,15 +155,45 @@ class Pipeline:
 
     def router_transform(self, request: pb.TransformRequest,
                          clock: Clock) -> tuple[pb.RouterTransformResponse, Stats]:
-        """Router mode: jobs transformed, then grouped into batched requests by the destination."""
+        """Router mode: jobs grouped by destination (ID, then config) in first-seen order,
+        transformed, then batched into requests by the destination's batching rules."""
         dest_type = request.destination_type
         dest = self.catalog.get(dest_type)
         dests = _Destinations(request.destination)
+        groups: dict[Any, list[pb.Job]] = {}
+        for job in request.jobs:
+            groups.setdefault(self._group_key(job, dests), []).append(job)
+        results: list[pb.RouterResult] = []
+        errors = 0
+        for jobs in groups.values():
+            group_results, group_errors = self._router_group(dest, dest_type, jobs, dests, clock)
+            results.extend(group_results)
+            errors += group_errors
+        response = pb.RouterTransformResponse(results=results, request_id=request.request_id)
+        return response, Stats(len(request.jobs), len(results), errors)
+
+    @staticmethod
+    def _group_key(job: pb.Job, dests: _Destinations) -> Any:
+        try:
+            _, doc, _ = dests.get(job.destination)
+        except TransformerError:
+            return None
+        config = doc.get("Config")
+        try:
+            config_key = _dumps(config, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            config_key = None
+        return (orjson.dumps(doc.get("ID")), config_key)
+
+    def _router_group(self, dest: Destination | None, dest_type: str, jobs: list[pb.Job],
+                      dests: _Destinations, clock: Clock) -> tuple[list[pb.RouterResult], int]:
         done: list[tuple[Job, Any]] = []
         raw_dest_of: dict[int, bytes] = {}
+        # Without batching, results keep input order; with it, batches come first, then errors.
+        ordered: list[pb.RouterResult | Job] = []
         failures: list[pb.RouterResult] = []
-        for job in request.jobs:
-            raw_dest = job.destination or request.destination
+        for job in jobs:
+            raw_dest = job.destination or dests.default
             try:
                 if dest is None:
                     raise UnsupportedDestination(f"destination type {dest_type!r} is not supported")
@@ -166,21 +204,30 @@ class Pipeline:
                               metadata=job.metadata, metadata_doc=ctx.metadata)
                 raw_dest_of[id(decoded)] = raw_dest
                 done.append((decoded, output))
+                ordered.append(decoded)
             except TransformerError as error:
-                failures.append(self._router_error(dest, dest_type, error, [job.metadata], raw_dest))
-        results: list[pb.RouterResult] = []
-        if dest is not None and done:
-            try:
-                batches: Iterable[Batch] = dest.router_batches(done)
-                for batch in batches:
-                    results.append(_router_success(batch, raw_dest_of[id(batch.jobs[0])]))
-            except Exception as exc:
-                error = exc if isinstance(exc, TransformerError) else _unexpected(dest, exc)
-                results = [self._router_error(dest, dest_type, error, [job.metadata],
-                                              raw_dest_of[id(job)]) for job, _ in done]
-        results.extend(failures)
-        response = pb.RouterTransformResponse(results=results, request_id=request.request_id)
-        return response, Stats(len(request.jobs), len(results), len(failures))
+                failure = self._router_error(dest, dest_type, error, [job.metadata], raw_dest)
+                failures.append(failure)
+                ordered.append(failure)
+        if dest is None or not done:
+            return failures, len(failures)
+        try:
+            batches = dest.router_batches(done)
+        except Exception as exc:
+            reason = exc if isinstance(exc, TransformerError) else _unexpected(dest, exc)
+            failed = [self._router_error(dest, dest_type, reason, [job.metadata],
+                                         raw_dest_of[id(job)]) for job, _ in done]
+            return failed + failures, len(failed) + len(failures)
+        if dest.batches:
+            return [_router_success(b, raw_dest_of[id(b.jobs[0])]) for b in batches] + failures, \
+                len(failures)
+        by_job = {id(b.jobs[0]): b for b in batches}
+        results = [
+            item if isinstance(item, pb.RouterResult)
+            else _router_success(by_job[id(item)], raw_dest_of[id(item)])
+            for item in ordered
+        ]
+        return results, len(failures)
 
     def _router_error(self, dest: Destination | None, dest_type: str, error: TransformerError,
                       metadata: list[bytes], raw_dest: bytes) -> pb.RouterResult:

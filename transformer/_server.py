@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
 from transformer._catalog import Catalog
@@ -30,7 +30,7 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Transformer"].full_name
 log = structlog.get_logger("transformer")
 
 
-class TransformerService(pb_grpc.TransformerServicer):
+class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # generated, untyped
     def __init__(self, pipeline: Pipeline, *, test_clock: bool = False) -> None:
         self._pipeline = pipeline
         self._test_clock = test_clock

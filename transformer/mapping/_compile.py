@@ -69,8 +69,8 @@ def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
 
 
 def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems) -> Source:
-    sources = [k for k in spec if k in STRUCTURAL or DIRECTIVES.get(k, None) is not None
-               and DIRECTIVES[k].role == "source"]
+    sources = [k for k in spec if k in STRUCTURAL or (DIRECTIVES.get(k, None) is not None
+               and DIRECTIVES[k].role == "source")]
     if len(sources) != 1:
         found = ", ".join(sources) or "none"
         problems.add(where, f"a field needs exactly one source directive (found: {found})")

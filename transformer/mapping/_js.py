@@ -88,7 +88,8 @@ def to_number(value: Any) -> float | int:
             return int(text, 16)
         if _NUMBER.match(text):
             number = float(text)
-            return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+            integral = number.is_integer() and "." not in text and "e" not in text.lower()
+            return int(number) if integral else number
     if isinstance(value, list) and len(value) <= 1:
         return to_number(value[0]) if value else 0
     return math.nan

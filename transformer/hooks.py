@@ -1,0 +1,74 @@
+"""The public surface for a destination's ``hooks.py``: everything a hook may import.
+
+A hooks module defines any of these functions (all optional):
+
+``check_config(config: dict) -> None``
+    Raise ConfigurationError when the destination config cannot work. Runs for every event,
+    after the ``config.required`` keys are checked.
+``prepare(ctx: Context) -> None``
+    Runs before the mapping; may reject the event (raise) or store values in ``ctx.vars`` for
+    ``var:`` fields.
+``finish(ctx: Context, output: dict) -> dict | list[dict]``
+    Receives the request the mapping built and returns the final one (or several).
+``process(ctx: Context) -> dict | list[dict]``
+    Replaces the mapping entirely, for destinations whose logic is mostly code.
+``process_metadata(ctx: Context, output) -> object``
+    Returns the metadata to send back for this job when the destination must rewrite it.
+``batch(done: list[tuple[Job, output]]) -> list[Batch]``
+    Router mode: groups transformed jobs into batched requests. Without it, each job is sent
+    on its own. Every job must end up in exactly one Batch.
+
+Hooks must not mutate ``ctx.destination`` (it is shared by the jobs of a request); the message is
+the job's own and may be changed.
+"""
+
+from transformer._destination import Batch, Job, chunks, empty_request
+from transformer._errors import (
+    ConfigurationAuthError,
+    ConfigurationError,
+    FilteredEvent,
+    InstrumentationError,
+    PlatformError,
+    RetryableError,
+    TransformationError,
+    TransformerError,
+)
+from transformer.mapping import (
+    Context,
+    flatten,
+    is_present,
+    is_truthy,
+    ms_to_iso,
+    parse_date,
+    stringify,
+    to_epoch_ms,
+    to_iso,
+    to_number,
+    to_string,
+)
+
+__all__ = [
+    "Batch",
+    "ConfigurationAuthError",
+    "ConfigurationError",
+    "Context",
+    "FilteredEvent",
+    "InstrumentationError",
+    "Job",
+    "PlatformError",
+    "RetryableError",
+    "TransformationError",
+    "TransformerError",
+    "chunks",
+    "empty_request",
+    "flatten",
+    "is_present",
+    "is_truthy",
+    "ms_to_iso",
+    "parse_date",
+    "stringify",
+    "to_epoch_ms",
+    "to_iso",
+    "to_number",
+    "to_string",
+]
