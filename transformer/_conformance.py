@@ -192,9 +192,11 @@ def score_case(case: dict[str, Any], actual: Any) -> tuple[bool, bool, str]:
 
 
 @contextmanager
-def loopback_server(catalog: Catalog, *, test_clock: bool = True) -> Iterator[str]:
+def loopback_server(catalog: Catalog, *, test_clock: bool = True,
+                    settings: Settings | None = None) -> Iterator[str]:
     """A real server on a free loopback port, run by a background event loop."""
-    settings = Settings(host="127.0.0.1", port=0, test_clock=test_clock, grace_seconds=1)
+    if settings is None:
+        settings = Settings(host="127.0.0.1", port=0, test_clock=test_clock, grace_seconds=1)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="loopback-server", daemon=True)
     thread.start()

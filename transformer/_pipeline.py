@@ -61,6 +61,14 @@ def _unexpected(dest: Destination | None, exc: Exception) -> UnexpectedError:
     )
 
 
+def _as_error(dest: Destination | None, exc: Exception) -> TransformerError:
+    if isinstance(exc, TransformerError):
+        return exc
+    if isinstance(exc, RecursionError):
+        return InstrumentationError("event is nested too deeply to transform")
+    return _unexpected(dest, exc)
+
+
 class _Destinations:
     """Decodes destination documents once per distinct byte string in a request."""
 
@@ -121,10 +129,8 @@ class Pipeline:
             return (call or dest.transform)(ctx, *args)
         except TransformerError:
             raise
-        except RecursionError:
-            raise InstrumentationError("event is nested too deeply to transform") from None
         except Exception as exc:
-            raise _unexpected(dest, exc) from exc
+            raise _as_error(dest, exc) from exc
 
     def transform(self, request: pb.TransformRequest, clock: Clock) -> tuple[pb.TransformResponse, Stats]:
         """Processor mode: each job becomes one result (or several, when one event needs
@@ -147,9 +153,10 @@ class Pipeline:
                 for item in output if isinstance(output, list) else [output]:
                     results.append(pb.JobResult(status_code=200, output=_encode_output(item),
                                                 metadata=metadata))
-            except TransformerError as error:
+            except Exception as exc:  # every failure stays with its job
                 errors += 1
-                results.append(self._error_result(dest, dest_type, error, job.metadata, "processor"))
+                results.append(self._error_result(dest, dest_type, _as_error(dest, exc),
+                                                  job.metadata, "processor"))
         response = pb.TransformResponse(results=results, request_id=request.request_id)
         return response, Stats(len(request.jobs), len(results), errors)
 
@@ -205,16 +212,17 @@ class Pipeline:
                 raw_dest_of[id(decoded)] = raw_dest
                 done.append((decoded, output))
                 ordered.append(decoded)
-            except TransformerError as error:
-                failure = self._router_error(dest, dest_type, error, [job.metadata], raw_dest)
+            except Exception as exc:  # every failure stays with its job
+                failure = self._router_error(dest, dest_type, _as_error(dest, exc), [job.metadata],
+                                             raw_dest)
                 failures.append(failure)
                 ordered.append(failure)
         if dest is None or not done:
             return failures, len(failures)
         try:
             batches = dest.router_batches(done)
-        except Exception as exc:
-            reason = exc if isinstance(exc, TransformerError) else _unexpected(dest, exc)
+        except Exception as exc:  # a failed batch fails its jobs, not the request
+            reason = _as_error(dest, exc)
             failed = [self._router_error(dest, dest_type, reason, [job.metadata],
                                          raw_dest_of[id(job)]) for job, _ in done]
             return failed + failures, len(failed) + len(failures)

@@ -46,7 +46,8 @@ def _unset(doc: Any, path: str) -> None:
 def fix_source_timestamp(message: dict[str, Any]) -> None:
     if message.get("channel") != "sources" or _get(message, "context.mappedToDestination"):
         return
-    paths = _TIMESTAMP_SOURCES.get(message.get("type"))  # type: ignore[arg-type]
+    kind = message.get("type")
+    paths = _TIMESTAMP_SOURCES.get(kind) if isinstance(kind, str) else None
     if paths is None:
         return
     message["timestamp"] = next(

@@ -76,7 +76,7 @@ def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
         problems.add(where, f"a field needs exactly one source directive (found: {found})")
         return lambda ctx: None
     source = _compile_source(sources[0], spec[sources[0]], env, where, problems)
-    modifiers: list[Modifier] = []
+    modifiers: list[tuple[Modifier, bool]] = []
     for key, arg in spec.items():
         directive = DIRECTIVES.get(key)
         if directive is None or directive.role != "modifier":
@@ -85,7 +85,7 @@ def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
         for error in errors:
             problems.add(f"{where}.{key}", error)
         if not errors:
-            modifiers.append(directive.build(arg, env))
+            modifiers.append((directive.build(arg, env), directive.sees_absent))
     required = spec.get("required", False)
     if not isinstance(required, bool | str):
         problems.add(f"{where}.required", "expected true, false or an error message")
@@ -135,14 +135,16 @@ def _missing_message(required: bool | str, source: str, arg: Any) -> str | None:
     return f"Missing required value from {orjson.dumps(shown).decode()}"
 
 
-def _chain(source: Source, modifiers: tuple[Modifier, ...], missing: str | None) -> Source:
+def _chain(source: Source, modifiers: tuple[tuple[Modifier, bool], ...],
+           missing: str | None) -> Source:
     if not modifiers and missing is None:
         return source
 
     def field(ctx: Context) -> Any:
         value = source(ctx)
-        for modifier in modifiers:
-            value = modifier(value, ctx)
+        for modifier, sees_absent in modifiers:
+            if value is not None or sees_absent:
+                value = modifier(value, ctx)
         if missing is not None and not is_present(value):
             raise InstrumentationError(missing)
         return value

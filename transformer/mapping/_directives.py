@@ -45,6 +45,8 @@ class Directive:
     check: Callable[[Any, CompileEnv], list[str]]
     #: Builds a Source (role "source") or a Modifier (role "modifier") from a valid argument.
     build: Callable[[Any, CompileEnv], Any]
+    #: Modifiers only: also called when the value is absent (None); others are skipped then.
+    sees_absent: bool = False
 
 
 # --- argument validators --------------------------------------------------------------------
@@ -325,7 +327,8 @@ _ALL: tuple[Directive, ...] = (
               _build_hook_source),
     Directive("type", "modifier", "one conversion or a list applied in order", _conversion_names,
               _build_type),
-    Directive("default", "modifier", "used when the value is absent", _anything, _build_default),
+    Directive("default", "modifier", "used when the value is absent", _anything, _build_default,
+              sees_absent=True),
     Directive("exclude", "modifier", "keys removed from an object value", _string_list,
               _build_exclude),
     Directive("map_values", "modifier", "replaces a value found in the table", _value_map,

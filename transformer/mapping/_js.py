@@ -114,8 +114,16 @@ def parse_int(value: Any) -> int | float:
     return int(match.group(1)) if match else math.nan
 
 
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    return value
+
+
 def stringify(value: Any) -> str:
-    """``JSON.stringify(value)`` (compact, as Node prints it)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        value = int(value)
-    return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATACLASS).decode()
+    """``JSON.stringify(value)``: compact, and ``2.0`` prints as ``2`` as it does in Node."""
+    return orjson.dumps(_integral_floats_as_ints(value)).decode()
