@@ -1,0 +1,160 @@
+"""Firehose: reference cases missing from the conformance sample, and edge cases of the spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from transformer._catalog import load_catalog
+from transformer._clock import FixedClock
+from transformer._pipeline import Pipeline
+from transformer.v1 import transformer_pb2 as pb
+
+PIPELINE = Pipeline(load_catalog())
+META = {"jobId": 1, "destinationId": "d1", "workspaceId": "w1"}
+NO_STREAM = "No delivery stream set for this event"
+
+
+def track(**fields: Any) -> dict[str, Any]:
+    msg = {"type": "track", "event": "product added", "userId": "123456",
+           "anonymousId": "00000000000000000000000000", "channel": "web",
+           "properties": {"price": 1}, "originalTimestamp": "2019-10-14T09:03:17.562Z"}
+    msg.update(fields)
+    return {k: v for k, v in msg.items() if v is not None}
+
+
+def _job(msg: Any, map_events: Any, metadata: Any = META) -> pb.Job:
+    config = {"region": "us-east-1"} if map_events is None else {"mapEvents": map_events}
+    return pb.Job(message=orjson.dumps(msg), metadata=b"" if metadata is None else orjson.dumps(metadata),
+                  destination=orjson.dumps({"ID": "d1", "Config": config}))
+
+
+def run(msg: Any, map_events: Any, metadata: Any = META) -> dict[str, Any]:
+    """The single processor result, decoded."""
+    request = pb.TransformRequest(destination_type="firehose", jobs=[_job(msg, map_events, metadata)])
+    response, _ = PIPELINE.transform(request, FixedClock(0))
+    [result] = response.results
+    out: dict[str, Any] = {"statusCode": result.status_code}
+    if result.output:
+        out["output"] = orjson.loads(result.output)
+    if result.metadata:
+        out["metadata"] = orjson.loads(result.metadata)
+    if result.status_code != 200:
+        out["error"] = result.error
+        out["statTags"] = dict(result.stat_tags)
+    return out
+
+
+def stream(msg: Any, map_events: Any) -> Any:
+    result = run(msg, map_events)
+    assert result["statusCode"] == 200, result
+    return result["output"]["deliveryStreamMapTo"]
+
+
+def test_event_name_mapping_ref_1() -> None:
+    msg = track()
+    result = run(msg, [{"from": "product added", "to": "ruchira-test-firehose"}])
+    assert result == {"statusCode": 200, "metadata": META, "output": {
+        "message": msg, "userId": "00000000000000000000000000",
+        "deliveryStreamMapTo": "ruchira-test-firehose"}}
+
+
+def test_wildcard_mapping_ref_2() -> None:
+    assert stream(track(), [{"from": "*", "to": "ruchira-test-firehose"}]) == "ruchira-test-firehose"
+
+
+def test_event_beats_type_beats_wildcard_ref_4() -> None:
+    rows = [{"from": "*", "to": "A"}, {"from": "track", "to": "B"}, {"from": "product added", "to": "C"}]
+    assert stream(track(), rows) == "C"
+    assert stream(track(event="other"), rows) == "B"
+    assert stream(track(type="identify", event="other"), rows) == "A"
+
+
+def test_empty_event_falls_to_wildcard_and_metadata_is_echoed_ref_6() -> None:
+    metadata = {"sourceType": "JAVASCRIPT", "destinationType": "FIREHOSE", "k8_namespace": "x"}
+    result = run(track(event=""), [{"from": "*", "to": "A"}, {"from": "product added", "to": "B"}],
+                 metadata)
+    assert result["statusCode"] == 200
+    assert result["output"]["deliveryStreamMapTo"] == "A"
+    assert result["metadata"] == metadata
+
+
+def test_lookups_are_case_insensitive_but_not_trimmed() -> None:
+    assert stream(track(type="TRACK", event="x"), [{"from": "Track", "to": "T"}]) == "T"
+    assert stream(track(event="Product ADDED"), [{"from": "PRODUCT added", "to": "E"}]) == "E"
+    assert run(track(event="x"), [{"from": "track ", "to": "T"}])["error"] == NO_STREAM
+
+
+def test_a_falsy_target_falls_through_to_the_next_candidate() -> None:
+    rows = [{"from": "product added", "to": ""}, {"from": "track", "to": None}, {"from": "*", "to": "S"}]
+    assert stream(track(), rows) == "S"
+
+
+def test_blank_and_missing_from_rows_are_skipped_and_the_last_row_wins() -> None:
+    rows = [{"from": " ", "to": "X"}, {"to": "Y"}, {"from": None, "to": "Z"},
+            {"from": "*", "to": "first"}, {"from": "*", "to": "last"}]
+    assert stream(track(event="x"), rows) == "last"
+
+
+def test_non_string_event_is_ignored() -> None:
+    assert stream(track(event=42), [{"from": "42", "to": "E"}, {"from": "track", "to": "T"}]) == "T"
+
+
+def test_any_message_type_is_accepted() -> None:
+    assert stream({"type": "group", "anonymousId": "a"}, [{"from": "group", "to": "G"}]) == "G"
+    assert stream({"anonymousId": "a"}, [{"from": "*", "to": "S"}]) == "S"
+
+
+def test_user_id_is_the_anonymous_id_only_stringified() -> None:
+    rows = [{"from": "*", "to": "S"}]
+    assert run(track(anonymousId=12), rows)["output"]["userId"] == "12"
+    assert run(track(anonymousId=None), rows)["output"]["userId"] == ""
+    assert run({"type": "track", "userId": "u"}, rows)["output"]["userId"] == ""
+
+
+def test_no_mapping_is_a_configuration_error() -> None:
+    for rows in (None, [], "not a list", [{"from": "identify", "to": "I"}]):
+        result = run(track(), rows)
+        assert result["statusCode"] == 400
+        assert result["error"] == NO_STREAM
+        assert result["statTags"] == {
+            "destType": "FIREHOSE", "errorCategory": "dataValidation", "errorType": "configuration",
+            "feature": "processor", "implementation": "native", "module": "destination",
+            "destinationId": "d1", "workspaceId": "w1"}
+
+
+def test_malformed_rows_or_type_fail_as_the_reference_does() -> None:
+    for msg, rows in ((track(), [None]), (track(), [{"from": 5, "to": "X"}]),
+                      (track(type=7, event="x"), [{"from": "*", "to": "S"}])):
+        result = run(msg, rows)
+        assert result["statusCode"] == 500
+        assert result["statTags"]["errorCategory"] == "transformation"
+
+
+def test_retl_source_timestamp_is_fixed_up_in_the_echoed_message() -> None:
+    msg = track(channel="sources", properties={"timestamp": "2021-01-01T00:00:00Z"})
+    out = run(msg, [{"from": "*", "to": "S"}])["output"]
+    assert out["message"]["timestamp"] == "2021-01-01T00:00:00Z"
+
+
+def test_router_sends_each_event_on_its_own_in_order() -> None:
+    rows = [{"from": "track", "to": "T"}]
+    jobs = [_job(track(), rows, {"jobId": 1, "destinationId": "d1", "workspaceId": "w1"}),
+            _job(track(type="identify"), rows, {"jobId": 2, "destinationId": "d1", "workspaceId": "w1"}),
+            _job(track(anonymousId=7), rows, {"jobId": 3})]
+    response, _ = PIPELINE.router_transform(
+        pb.TransformRequest(destination_type="firehose", jobs=jobs), FixedClock(0))
+    first, second, third = response.results
+    assert [orjson.loads(m) for m in first.metadata] == [{"jobId": 1, "destinationId": "d1",
+                                                           "workspaceId": "w1"}]
+    assert not first.batched and first.status_code == 200
+    assert orjson.loads(first.batched_request) == {
+        "message": track(), "userId": "00000000000000000000000000", "deliveryStreamMapTo": "T"}
+    assert orjson.loads(first.destination) == {"ID": "d1", "Config": {"mapEvents": rows}}
+    assert second.status_code == 400 and second.error == NO_STREAM and not second.batched
+    assert dict(second.stat_tags) == {
+        "destType": "FIREHOSE", "errorCategory": "dataValidation", "errorType": "configuration",
+        "feature": "router", "implementation": "native", "module": "destination",
+        "destinationId": "d1", "workspaceId": "w1"}
+    assert orjson.loads(third.batched_request)["userId"] == "7"

@@ -1,0 +1,176 @@
+"""Google Pub/Sub: the topic from ``eventToTopicMap`` and the message attributes from
+``eventToAttributesMap``, both keyed by event name, then message type, then "*"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformer.hooks import ConfigurationError, Context, TransformerError, is_truthy, stringify, to_string
+
+#: Where an attribute path is looked up when the event's root does not have it, in this order.
+_SOURCES = ("properties", "traits", "context.traits")
+
+
+class _ConfigurationAuthError(ConfigurationError):
+    """The reference reports a missing type as ConfigurationAuthError, tagged like this."""
+
+    extra_tags = (("meta", "accessTokenExpired"),)
+
+
+class _SourceKeyError(TransformerError):
+    """The reference's PlatformError for a non-string attribute path: a 400 tagged "platform"."""
+
+    error_category = "platform"
+
+
+def user_id(ctx: Context) -> Any:
+    """``userId || anonymousId``."""
+    value = ctx.message.get("userId")
+    return value if is_truthy(value) else ctx.message.get("anonymousId")
+
+
+def topic(ctx: Context) -> Any:
+    kind = ctx.message.get("type")
+    if not is_truthy(kind):
+        raise _ConfigurationAuthError("type is required for event")
+    found = _pick(_table(ctx.config.get("eventToTopicMap")), ctx.message)
+    if not is_truthy(found):
+        raise ConfigurationError("No topic set for this event")
+    return found
+
+
+def attributes(ctx: Context) -> dict[str, str]:
+    rows = ctx.config.get("eventToAttributesMap")
+    if not is_truthy(rows) or rows == []:
+        return {}
+    if not isinstance(rows, list):  # the reference fails here (a 500)
+        raise TypeError("eventToAttributesMap.forEach is not a function")
+    table: dict[str, list[Any]] = {}
+    for row in rows:
+        key = row["from"].lower()  # a malformed row fails (a 500), as in the reference
+        if key:
+            table.setdefault(key, []).append(row.get("to"))
+    if not table:
+        return {}
+    out: dict[str, str] = {}
+    for path in _pick(table, ctx.message) or ():
+        value = _attribute(ctx.message, path)
+        if value is not None:
+            out[path.split(".")[-1]] = value
+    return out
+
+
+def _table(rows: Any) -> dict[str, Any]:
+    """``{from.lower(): to}`` as the reference's getHashFromArray builds it: rows with a blank
+    ``from`` are skipped, ``from`` is not trimmed, a later row wins."""
+    table: dict[str, Any] = {}
+    if not isinstance(rows, list):
+        return table
+    for row in rows:
+        if row is None:  # the reference fails on such a row (a 500)
+            raise TypeError("Cannot read properties of null (reading 'from')")
+        source = row.get("from") if isinstance(row, dict) else None
+        if source is None or not to_string(source).strip():
+            continue
+        table[source.lower()] = row.get("to")  # a non-string `from` fails (a 500), as in the reference
+    return table
+
+
+def _pick(table: dict[str, Any], message: dict[str, Any]) -> Any:
+    """The entry for the event name, else the type, else "*" (each only if truthy). The type is
+    known to be truthy; a truthy non-string event or type fails (a 500), as in the reference."""
+    event: Any = message.get("event")
+    found = table.get(event.lower()) if is_truthy(event) else None
+    if not is_truthy(found):
+        found = table.get(message["type"].lower())
+    if not is_truthy(found):
+        found = table.get("*")
+    return found
+
+
+def _attribute(message: dict[str, Any], path: Any) -> str | None:
+    """The value at ``path`` in the event, else in its properties, traits, context.traits; as a
+    string (JSON for non-strings), None when nowhere (or null)."""
+    if not isinstance(path, str):
+        raise _SourceKeyError("Wrong sourceKey type or blank sourceKey array")
+    value = _get(message, path)
+    if value is None:
+        for source in _SOURCES:
+            holder = _get(message, source)
+            if is_truthy(holder):
+                direct = _index(holder, path)
+                value = direct if is_truthy(direct) else _get(holder, path)
+                if value is not None:
+                    break
+    if value is None:
+        return None
+    return value if isinstance(value, str) else stringify(_js_key_order(value))
+
+
+def _own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
+    """JavaScript ``key in target`` and ``target[key]`` for a JSON object or array."""
+    if isinstance(target, dict):
+        return (key in target), target.get(key)
+    if key == "length":
+        return True, len(target)
+    if _is_array_index(key) and int(key) < len(target):
+        return True, target[int(key)]
+    return False, None
+
+
+def _index(holder: Any, key: str) -> Any:
+    """JavaScript ``holder[key]`` (own keys; strings and arrays index and have a length)."""
+    if isinstance(holder, dict | list):
+        return _own(holder, key)[1]
+    if isinstance(holder, str):
+        return _own(list(holder), key)[1]
+    return None
+
+
+def _get(target: Any, path: str) -> Any:
+    """npm get-value 3, as the reference's lookups use it (undefined and null are both None): a
+    non-container is returned itself; a key equal to the whole path wins; otherwise the dotted
+    path is walked, joining segments into a dotted key where one exists ("a.b" in {"a.b": ...})."""
+    if not isinstance(target, dict | list):
+        return target
+    found, value = _own(target, path)
+    if found:
+        return value
+    segments = path.split(".")
+    count, i = len(segments), 0
+    while True:
+        key = segments[i]
+        while key.endswith("\\"):  # an escaped dot
+            i += 1
+            key = f"{key[:-1]}.{segments[i] if i < count else ''}"
+        found, value = _own(target, key)
+        j = i + 1
+        while not found and j < count:
+            key = f"{key}.{segments[j]}"
+            j += 1
+            found, value = _own(target, key)
+            if found:
+                i = j - 1
+        if not found:
+            return None
+        target = value
+        i += 1
+        if i >= count or not isinstance(target, dict | list):
+            break
+    return target if i == count else None
+
+
+def _is_array_index(key: str) -> bool:
+    return key.isascii() and key.isdigit() and str(int(key)) == key and int(key) < 2**32 - 1
+
+
+def _js_key_order(value: Any) -> Any:
+    """Objects in the order JavaScript enumerates their keys (array-index keys first, ascending,
+    then the others as inserted), deep, so that JSON.stringify's text is reproduced."""
+    if isinstance(value, dict):
+        keys = sorted((k for k in value if _is_array_index(k)), key=int)
+        keys += [k for k in value if not _is_array_index(k)]
+        return {k: _js_key_order(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_js_key_order(v) for v in value]
+    return value
