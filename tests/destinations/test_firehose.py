@@ -124,12 +124,14 @@ def test_no_mapping_is_a_configuration_error() -> None:
             "destinationId": "d1", "workspaceId": "w1"}
 
 
-def test_malformed_rows_or_type_fail_as_the_reference_does() -> None:
-    for msg, rows in ((track(), [None]), (track(), [{"from": 5, "to": "X"}]),
-                      (track(type=7, event="x"), [{"from": "*", "to": "S"}])):
+def test_malformed_rows_or_type_are_clear_400s() -> None:
+    """Rows and types the reference crashes on (500, retried) are configuration/event errors."""
+    for msg, rows, kind in ((track(), [None], "configuration"),
+                            (track(), [{"from": 5, "to": "X"}], "configuration"),
+                            (track(type=7, event="x"), [{"from": "*", "to": "S"}], "instrumentation")):
         result = run(msg, rows)
-        assert result["statusCode"] == 500
-        assert result["statTags"]["errorCategory"] == "transformation"
+        assert result["statusCode"] == 400, result
+        assert result["statTags"]["errorType"] == kind
 
 
 def test_retl_source_timestamp_is_fixed_up_in_the_echoed_message() -> None:

@@ -13,13 +13,16 @@ def _table(rows: Any) -> dict[str, Any]:
     table: dict[str, Any] = {}
     if not isinstance(rows, list):
         return table
-    for row in rows:
-        if row is None:  # the reference fails on such a row (a 500)
-            raise TypeError("Cannot read properties of null (reading 'from')")
+    # Rows the reference crashes on (a 500 the router would retry forever) are configuration
+    # errors here: retrying cannot fix them.
+    for index, row in enumerate(rows):
+        if row is None:
+            raise ConfigurationError(f"mapEvents[{index}] is null")
         source = row.get("from") if isinstance(row, dict) else None
         if source is None or not to_string(source).strip():
             continue
-        # A non-string `from` fails here (AttributeError, a 500), as it does in the reference.
+        if not isinstance(source, str):
+            raise ConfigurationError(f"mapEvents[{index}].from must be a string")
         table[source.lower()] = row.get("to")
     return table
 
