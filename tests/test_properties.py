@@ -8,7 +8,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transformer._catalog import Catalog, load_catalog
+from transformer._catalog import load_catalog
 from transformer.v1 import transformer_pb2 as pb
 from transformer.v1 import transformer_pb2_grpc as pb_grpc
 
@@ -55,7 +55,7 @@ def _job(message: bytes, config: dict[str, Any], job_id: int) -> pb.Job:
                   destination=orjson.dumps(destination))
 
 
-def _check_result(result: Any, catalog: Catalog, dest_type: str) -> None:
+def _check_result(result: Any) -> None:
     assert result.status_code in STATUSES
     if result.status_code == 200:
         assert orjson.loads(result.output if hasattr(result, "output") else result.batched_request)
@@ -67,7 +67,7 @@ def _check_result(result: Any, catalog: Catalog, dest_type: str) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(dest_type=st.sampled_from(DESTINATIONS),
        batch=st.lists(st.tuples(messages, configs), min_size=1, max_size=6))
-def test_transform_invariants(stub: pb_grpc.TransformerStub, catalog: Catalog, dest_type: str,
+def test_transform_invariants(stub: pb_grpc.TransformerStub, dest_type: str,
                               batch: list[tuple[bytes, dict[str, Any]]]) -> None:
     """Every job gets a result carrying its metadata, in order, with a known status, never a crash."""
     jobs = [_job(m, c, i) for i, (m, c) in enumerate(batch)]
@@ -76,13 +76,13 @@ def test_transform_invariants(stub: pb_grpc.TransformerStub, catalog: Catalog, d
     assert sorted(set(ids)) == list(range(len(jobs)))  # every job answered ...
     assert ids == sorted(ids)  # ... in job order (a job may yield several requests)
     for result in reply.results:
-        _check_result(result, catalog, dest_type)
+        _check_result(result)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(dest_type=st.sampled_from(DESTINATIONS),
        batch=st.lists(st.tuples(messages, configs), min_size=1, max_size=6))
-def test_router_invariants(stub: pb_grpc.TransformerStub, catalog: Catalog, dest_type: str,
+def test_router_invariants(stub: pb_grpc.TransformerStub, dest_type: str,
                            batch: list[tuple[bytes, dict[str, Any]]]) -> None:
     """RouterTransform returns every job exactly once across its results."""
     jobs = [_job(m, c, i) for i, (m, c) in enumerate(batch)]
@@ -90,4 +90,4 @@ def test_router_invariants(stub: pb_grpc.TransformerStub, catalog: Catalog, dest
     ids = sorted(orjson.loads(m)["jobId"] for r in reply.results for m in r.metadata)
     assert ids == list(range(len(jobs)))
     for result in reply.results:
-        _check_result(result, catalog, dest_type)
+        _check_result(result)

@@ -179,10 +179,20 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
                 problems.add(f"events.{kind_name}", f"refers to unmapped type {event_spec!r}")
 
     router = spec.get("router") or {}
-    batch_size = router.get("batch_size", 0) if isinstance(router, dict) else None
+    if not isinstance(router, dict):
+        problems.add("router", "expected a mapping")
+        router = {}
+    for key in router:
+        if key not in ("batch_size", "failures"):
+            problems.add(f"router.{key}", "unknown key (allowed: batch_size, failures)")
+    batch_size = router.get("batch_size", 0)
     if not isinstance(batch_size, int) or batch_size < 0:
         problems.add("router.batch_size", "expected a non-negative integer")
         batch_size = 0
+    failures = router.get("failures", "in_order")
+    if failures not in ("in_order", "first"):
+        problems.add("router.failures", "must be in_order or first (batching destinations put "
+                                        "failures last)")
 
     return Destination(
         name=folder_name.lower(),
@@ -195,6 +205,7 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         events=events,
         hooks=hooks,
         batch_size=batch_size,
+        router_failures_first=failures == "first",
         notes=str(spec.get("notes", "")),
         message_types=tuple(events),
         output=output,

@@ -248,8 +248,9 @@ def summarize(results: Iterable[CaseResult]) -> dict[str, DestinationScore]:
         score = scores.setdefault(result.destination, DestinationScore())
         score.cases += 1
         score.supported = result.supported
-        score.strict += result.strict
-        score.semantic += result.semantic
+        # An unsupported destination scores nothing, even where its error results happen to match.
+        score.strict += result.supported and result.strict
+        score.semantic += result.supported and result.semantic
         if not result.semantic or not result.strict:
             score.failures.append(result)
     return dict(sorted(scores.items()))

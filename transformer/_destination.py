@@ -108,6 +108,8 @@ class Destination:
     events: dict[str, EventMapping]
     hooks: Hooks
     batch_size: int = 0
+    #: Router mode without batching: a group's failed jobs come before its successes.
+    router_failures_first: bool = False
     notes: str = ""
     folder: str = ""
     message_types: tuple[str, ...] = field(default=())
@@ -182,6 +184,8 @@ class Destination:
 def error_tags(dest: Destination | None, error: TransformerError, feature: str,
                metadata: Any, dest_type: str) -> dict[str, str]:
     """The statTags the reference attaches to a failed job."""
+    if error.bare_tags:
+        return {"errorCategory": error.error_category}
     tags = {
         "destType": dest.definition_name if dest else dest_type.upper(),
         "feature": feature,

@@ -30,9 +30,22 @@ class TransformerError(Exception):
     #: Further statTags this kind of error carries.
     extra_tags: ClassVar[tuple[tuple[str, str], ...]] = ()
 
-    def __init__(self, message: str) -> None:
+    #: statTags of this kind are only ``errorCategory`` (the reference loses the rest for
+    #: runtime errors of its scripts).
+    bare_tags: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, step: str = "") -> None:
         super().__init__(message)
         self.message = message
+        #: The named step of a workflow-style destination (``implementation: cdkV2``) that failed;
+        #: processor-mode messages name it as the reference does.
+        self.step = step
+
+    def processor_message(self, implementation: str) -> str:
+        if self.step and implementation == "cdkV2":
+            return (f"{self.message}: Workflow: procWorkflow, Step: {self.step}, "
+                    f"ChildStep: undefined, OriginalError: {self.message}")
+        return self.message
 
 
 class InstrumentationError(TransformerError):
@@ -77,6 +90,8 @@ class RetryableError(TransformerError):
 
 
 class UnexpectedError(PlatformError):
-    """A destination's code failed in a way it did not mean to; tagged as the reference tags it."""
+    """Destination code failed in a way it did not mean to (a bug, or the reference's own runtime
+    error reproduced on purpose); tagged as the reference tags its script errors."""
 
     error_category = "transformation"
+    bare_tags = True

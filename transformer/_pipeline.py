@@ -120,7 +120,8 @@ class Pipeline:
     def _error_result(self, dest: Destination | None, dest_type: str, error: TransformerError,
                       metadata: bytes, feature: str) -> pb.JobResult:
         tags = error_tags(dest, error, feature, self._metadata_doc(metadata), dest_type)
-        return pb.JobResult(status_code=error.status_code, metadata=metadata, error=error.message,
+        message = error.processor_message(dest.implementation if dest else "")
+        return pb.JobResult(status_code=error.status_code, metadata=metadata, error=message,
                             stat_tags=tags)
 
     def _run(self, dest: Destination, ctx: Context, call: Any = None, *args: Any) -> Any:
@@ -214,7 +215,7 @@ class Pipeline:
                 ordered.append(decoded)
             except Exception as exc:  # every failure stays with its job
                 failure = self._router_error(dest, dest_type, _as_error(dest, exc), [job.metadata],
-                                             raw_dest)
+                                             raw_dest, jobs[0].metadata)
                 failures.append(failure)
                 ordered.append(failure)
         if dest is None or not done:
@@ -224,12 +225,14 @@ class Pipeline:
         except Exception as exc:  # a failed batch fails its jobs, not the request
             reason = _as_error(dest, exc)
             failed = [self._router_error(dest, dest_type, reason, [job.metadata],
-                                         raw_dest_of[id(job)]) for job, _ in done]
+                                         raw_dest_of[id(job)], jobs[0].metadata) for job, _ in done]
             return failed + failures, len(failed) + len(failures)
         if dest.batches:
             return [_router_success(b, raw_dest_of[id(b.jobs[0])]) for b in batches] + failures, \
                 len(failures)
         by_job = {id(b.jobs[0]): b for b in batches}
+        if dest.router_failures_first:
+            ordered = [*failures, *(item for item in ordered if isinstance(item, Job))]
         results = [
             item if isinstance(item, pb.RouterResult)
             else _router_success(by_job[id(item)], raw_dest_of[id(item)])
@@ -238,8 +241,9 @@ class Pipeline:
         return results, len(failures)
 
     def _router_error(self, dest: Destination | None, dest_type: str, error: TransformerError,
-                      metadata: list[bytes], raw_dest: bytes) -> pb.RouterResult:
-        tags = error_tags(dest, error, "router", self._metadata_doc(metadata[0]), dest_type)
+                      metadata: list[bytes], raw_dest: bytes, group_metadata: bytes) -> pb.RouterResult:
+        # As the reference does, ids in statTags are those of the group's first job.
+        tags = error_tags(dest, error, "router", self._metadata_doc(group_metadata), dest_type)
         return pb.RouterResult(metadata=metadata, batched=False, status_code=error.status_code,
                                destination=raw_dest, error=error.message, stat_tags=tags)
 

@@ -32,6 +32,7 @@ from transformer._errors import (
     RetryableError,
     TransformationError,
     TransformerError,
+    UnexpectedError,
 )
 from transformer.mapping import (
     Context,
@@ -59,6 +60,7 @@ __all__ = [
     "RetryableError",
     "TransformationError",
     "TransformerError",
+    "UnexpectedError",
     "chunks",
     "empty_request",
     "flatten",
