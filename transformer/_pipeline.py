@@ -150,7 +150,9 @@ class Pipeline:
                 output = self._run(dest, ctx)
                 metadata = job.metadata
                 if dest.hooks.process_metadata is not None:
-                    metadata = _dumps(self._run(dest, ctx, dest.hooks.process_metadata, output))
+                    rewritten = self._run(dest, ctx, dest.hooks.process_metadata, output)
+                    if rewritten is not None:  # None: the job's metadata as it came
+                        metadata = _dumps(rewritten)
                 for item in output if isinstance(output, list) else [output]:
                     results.append(pb.JobResult(status_code=200, output=_encode_output(item),
                                                 metadata=metadata))
@@ -207,6 +209,7 @@ class Pipeline:
                     raise UnsupportedDestination(f"destination type {dest_type!r} is not supported")
                 ctx, raw_dest = self._prepare(job, dests)
                 ctx.clock = clock
+                ctx.mode = "router"
                 output = self._run(dest, ctx)
                 decoded = Job(message=ctx.message, destination=ctx.destination,
                               metadata=job.metadata, metadata_doc=ctx.metadata)

@@ -161,3 +161,43 @@ def test_every_directive_is_documented() -> None:
     """Each registered directive carries a description for the docs."""
     assert all(d.doc for d in DIRECTIVES.values())
     assert problems_of({"path": "a"}) == []
+
+
+def test_first_truthy_and_first_defined_follow_javascript_operators() -> None:
+    """first_truthy is a || b (skips 0 and false), first_defined is a ?? b (keeps "" and 0)."""
+    message = {"a": 0, "b": "", "c": "x"}
+    assert value({"first_truthy": ["a", "b", "c"]}, message=message) == "x"
+    assert value({"first_truthy": ["a", "b"]}, message=message) == ""  # the last, as it is
+    assert value({"first_defined": ["missing", "b", "c"]}, message=message) == ""
+    assert value({"first_defined": ["a", "c"]}, message=message) == 0
+
+
+def test_keep_option_keeps_empty_or_null_values() -> None:
+    """keep: empty keeps "", keep: null keeps null too; by default both are left out."""
+    problems = Problems()
+    build = compile_object({"a": {"path": "e"}, "b": {"path": "e", "keep": "empty"},
+                            "c": {"path": "n", "keep": "null"}, "d": {"path": "n", "keep": "empty"}},
+                           ENV, "body", problems)
+    assert not problems
+    assert build(Context(message={"e": "", "n": None})) == {"b": "", "c": None}
+
+
+def test_when_and_unless_build_a_field_conditionally() -> None:
+    """when/unless take a field; its JavaScript truthiness decides whether the field is built."""
+    dest = {"Config": {"v2": True}}
+    assert value({"path": "event", "when": {"config": "v2"}}, destination=dest) == "Order Done"
+    assert value({"path": "event", "unless": {"config": "v2"}}, destination=dest) is None
+    assert value({"path": "event", "when": {"config": "v2"}}) is None
+
+
+def test_truthy_and_strip_trailing_slash_conversions() -> None:
+    """truthy drops 0/false/""; strip_trailing_slash removes exactly one slash."""
+    assert value({"path": "v", "type": "truthy"}, message={"v": 0}) is None
+    assert value({"path": "v", "type": "truthy"}, message={"v": {}}) == {}
+    assert value({"path": "v", "type": "strip_trailing_slash"}, message={"v": "a//"}) == "a/"
+
+
+def test_context_mode_is_visible_to_hooks() -> None:
+    """A hook can tell router mode from processor mode."""
+    assert Context(message={}).mode == "processor"
+    assert Context(message={}, mode="router").mode == "router"

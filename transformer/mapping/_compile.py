@@ -17,7 +17,7 @@ from transformer._errors import InstrumentationError
 
 from ._context import Context
 from ._directives import DIRECTIVES, FIELD_OPTIONS, CompileEnv, Modifier, Source
-from ._js import is_present
+from ._js import is_present, is_truthy
 
 Build = Callable[[Context], dict[str, Any]]
 STRUCTURAL = frozenset({"object", "merge"})
@@ -50,18 +50,30 @@ def compile_value(spec: Any, env: CompileEnv, where: str, problems: Problems) ->
     return lambda ctx: spec
 
 
+_KEEP: dict[str, Callable[[Any], bool]] = {
+    "present": is_present,
+    "empty": lambda value: value is not None,
+    "null": lambda value: True,
+}
+
+
 def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems) -> Build:
-    """A function building a dict from ``spec``; absent values leave their key out."""
-    fields = [
-        (str(key), compile_value(value, env, f"{where}.{key}", problems))
-        for key, value in spec.items()
-    ]
+    """A function building a dict from ``spec``; absent values leave their key out (a field's
+    ``keep`` option may keep "" or null)."""
+    fields = []
+    for key, value in spec.items():
+        keep = value.get("keep", "present") if is_field(value) else "present"
+        if keep not in _KEEP:
+            problems.add(f"{where}.{key}.keep", f"must be one of {', '.join(_KEEP)}")
+            keep = "present"
+        fields.append((str(key), compile_value(value, env, f"{where}.{key}", problems),
+                       _KEEP[keep]))
 
     def build(ctx: Context) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, source in fields:
+        for key, source, kept in fields:
             value = source(ctx)
-            if value is not None and is_present(value):
+            if kept(value):
                 out[key] = value
         return out
 
@@ -90,7 +102,19 @@ def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
     if not isinstance(required, bool | str):
         problems.add(f"{where}.required", "expected true, false or an error message")
     missing = _missing_message(required, sources[0], spec[sources[0]])
-    return _chain(source, tuple(modifiers), missing)
+    field = _chain(source, tuple(modifiers), missing)
+    for option, wanted in (("when", True), ("unless", False)):
+        if option in spec:
+            condition = compile_value(spec[option], env, f"{where}.{option}", problems)
+            field = _conditional(condition, wanted, field)
+    return field
+
+
+def _conditional(condition: Source, wanted: bool, field: Source) -> Source:
+    def conditional(ctx: Context) -> Any:
+        return field(ctx) if is_truthy(condition(ctx)) == wanted else None
+
+    return conditional
 
 
 def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: Problems) -> Source:

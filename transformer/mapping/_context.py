@@ -18,6 +18,9 @@ class Context:
     clock: Clock = SYSTEM_CLOCK
     #: Values computed by hooks or earlier steps, readable with the ``var`` directive.
     vars: dict[str, Any] = field(default_factory=dict)
+    #: "processor" (Transform) or "router" (RouterTransform): some destinations check more in
+    #: router mode, as the reference does.
+    mode: str = "processor"
 
     @property
     def config(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from transformer._errors import InstrumentationError
 
 from . import _js
 from ._context import Context
-from ._paths import compile_first_present, compile_path
+from ._paths import compile_first_matching, compile_first_present, compile_path, is_defined
 from ._time import parse_date, to_epoch_ms, to_iso
 
 Source = Callable[[Context], Any]
@@ -130,6 +130,16 @@ def _build_path(arg: Any, env: CompileEnv) -> Source:
     return lambda ctx: getter(ctx.message)
 
 
+def _build_first_truthy(arg: Any, env: CompileEnv) -> Source:
+    getter = compile_first_matching([arg] if isinstance(arg, str) else arg, _js.is_truthy)
+    return lambda ctx: getter(ctx.message)
+
+
+def _build_first_defined(arg: Any, env: CompileEnv) -> Source:
+    getter = compile_first_matching([arg] if isinstance(arg, str) else arg, is_defined)
+    return lambda ctx: getter(ctx.message)
+
+
 def _build_generic(arg: Any, env: CompileEnv) -> Source:
     getter = compile_first_present(env.aliases[arg])
     return lambda ctx: getter(ctx.message)
@@ -230,6 +240,8 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
         "sha256": _sha256,
+        "truthy": lambda v: v if _js.is_truthy(v) else None,
+        "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (
             v.replace(" ", "").replace("-", "") if isinstance(v, str) else v
         ),
@@ -314,6 +326,10 @@ def _build_to_array(arg: Any, env: CompileEnv) -> Modifier:
 _ALL: tuple[Directive, ...] = (
     Directive("path", "source", "a dotted path into the event; a list is tried in order until "
               "one is present", _path_or_paths, _build_path),
+    Directive("first_truthy", "source", "paths tried as JavaScript's a || b does: the first "
+              "truthy value, else the last value", _path_or_paths, _build_first_truthy),
+    Directive("first_defined", "source", "paths tried as JavaScript's a ?? b does: the first "
+              "non-null value, else the last value", _path_or_paths, _build_first_defined),
     Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
               _alias, _build_generic),
     Directive("config", "source", "a dotted path into the destination's Config", _one_path,
@@ -346,4 +362,7 @@ _ALL: tuple[Directive, ...] = (
 DIRECTIVES: Mapping[str, Directive] = MappingProxyType({d.name: d for d in _ALL})
 
 #: Keys of a field spec that are not directives but options of the field itself.
-FIELD_OPTIONS: frozenset[str] = frozenset({"required"})
+#: ``required``: checked last; ``keep``: which absent-looking values still make the key appear
+#: (``empty``: "" too, ``null``: "" and null too); ``when``/``unless``: a field whose truthiness
+#: decides whether this field is built at all.
+FIELD_OPTIONS: frozenset[str] = frozenset({"required", "keep", "when", "unless"})

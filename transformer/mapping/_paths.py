@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._js import is_present
+from ._js import is_present, is_truthy
 
 Getter = Callable[[Any], Any]
 
@@ -84,3 +84,27 @@ def set_path(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
             child = node[key] = {}
         node = child
     node[path[-1]] = value
+
+
+def compile_first_matching(paths: Sequence[str], accept: Callable[[Any], bool]) -> Getter:
+    """JavaScript's ``a || b || c`` (accept = truthy) or ``a ?? b ?? c`` (accept = not null):
+    the first accepted value, else the last value as it is."""
+    getters = [compile_path(p) for p in paths]
+    *leading, last = getters
+
+    def first(doc: Any) -> Any:
+        for getter in leading:
+            value = getter(doc)
+            if accept(value):
+                return value
+        return last(doc)
+
+    return first
+
+
+def is_defined(value: Any) -> bool:
+    return value is not None
+
+
+__all__ = ["compile_first_matching", "compile_first_present", "compile_path", "is_defined",
+           "is_truthy", "set_path", "split_path"]
