@@ -1,0 +1,1 @@
+"""The generic HTTP destination: user-configured JSON mappings (see hooks.py)."""
