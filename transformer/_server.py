@@ -108,7 +108,9 @@ class Server:
         server = grpc.aio.server(options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", max(limit, 256 * 1024 * 1024)),
-            ("grpc.so_reuseport", 1),
+            # Only worker processes share a port; a lone server must not silently share one
+            # with another process that happens to listen there.
+            ("grpc.so_reuseport", int(self.settings.workers > 1)),
         ])
         pb_grpc.add_TransformerServicer_to_server(
             TransformerService(Pipeline(self.catalog), test_clock=self.settings.test_clock), server)

@@ -1,0 +1,120 @@
+"""Heap: the reference's CDK v2 workflow (procWorkflow.yaml), step by step.
+
+The whole event is built here because the reference validates the message type in its own words
+before anything else (the service's type dispatch would answer first), and its steps use
+JavaScript ``||`` / ``??`` chains and an assert on truthiness that the mapping's "first present"
+lookups do not express. Each step's error carries the workflow wording, e.g.
+``userId is required: Workflow: procWorkflow, Step: validateuserId, ChildStep: undefined,
+OriginalError: userId is required``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformer.hooks import Context, InstrumentationError, empty_request, is_truthy, to_string
+
+_SUPPORTED = ("identify", "track")
+_US_HOST = "https://heapanalytics.com"
+_EU_HOST = "https://c.eu.heap-api.com"
+#: The generic "userId" paths, joined with JavaScript ``||`` by the workflow.
+_IDENTITY_PATHS = ("userId", "traits.userId", "traits.id", "context.traits.userId",
+                   "context.traits.id", "anonymousId")
+_MISSING = object()
+
+
+def _fail(step: str, message: str) -> InstrumentationError:
+    return InstrumentationError(f"{message}: Workflow: procWorkflow, Step: {step}, "
+                                f"ChildStep: undefined, OriginalError: {message}")
+
+
+def _get(doc: Any, path: str) -> Any:
+    """The value at a dotted path, or _MISSING (JavaScript's undefined)."""
+    for key in path.split("."):
+        if not isinstance(doc, dict) or key not in doc:
+            return _MISSING
+        doc = doc[key]
+    return doc
+
+
+def _nullish(first: Any, second: Any) -> Any:
+    """JavaScript ``a ?? b``: ``a`` unless it is null or undefined, else ``b`` (even a null)."""
+    return second if first is None or first is _MISSING else first
+
+
+def _identity(message: dict[str, Any]) -> Any:
+    """JavaScript ``a || b || ...``: the first truthy candidate (else a falsy one)."""
+    for path in _IDENTITY_PATHS:
+        value = _get(message, path)
+        if value is not _MISSING and is_truthy(value):
+            return value
+    return None
+
+
+def _flatten_json(data: Any) -> dict[str, Any]:
+    """The reference's ``flattenJson``: ``a.b`` for objects, ``a[0]`` for arrays; empty
+    containers below the top stay as ``{}`` / ``[]``, a top-level scalar lands under ``""``."""
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{prefix}[{index}]")
+            if not value:
+                out[prefix] = []
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{prefix}.{key}" if prefix else key)
+            if not value and prefix:
+                out[prefix] = {}
+        else:
+            out[prefix] = value
+
+    if data is not _MISSING:  # flattenJson(undefined) is {"": undefined}, i.e. {} in JSON
+        walk(data, "")
+    out.pop("idempotencyKey", None)
+    return out
+
+
+def process(ctx: Context) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
+    kind = message.get("type")
+    if not is_truthy(kind):
+        raise _fail("validateInput", "message Type is not present. Aborting message.")
+    if kind not in _SUPPORTED:
+        raise _fail("validateInput", f"message type {to_string(kind)} is not supported")
+    host = _EU_HOST if config.get("dataResidency") == "eu" else _US_HOST
+
+    payload: dict[str, Any] = {}
+    if kind == "identify":
+        traits = _nullish(message.get("traits", _MISSING), _get(message, "context.traits"))
+        if traits is _MISSING or not is_truthy(traits):
+            raise _fail("identifyPayload", "traits are required")
+        endpoint = f"{host}/api/add_user_properties"
+        payload["identity"] = _identity(message)
+        payload["properties"] = _flatten_json(traits)
+    else:
+        if not is_truthy(message.get("event")):
+            raise _fail("trackPayload", "event is required")
+        endpoint = f"{host}/api/track"
+        payload["identity"] = _identity(message)
+        payload["properties"] = _flatten_json(message.get("properties", _MISSING))
+    if "appId" in config:
+        payload["app_id"] = config["appId"]
+    if kind == "track":
+        payload["event"] = message["event"]
+        timestamp = _nullish(message.get("timestamp"), message.get("originalTimestamp", _MISSING))
+        if timestamp is not _MISSING:
+            payload["timestamp"] = timestamp
+        key = _get(message, "properties.idempotencyKey")
+        if key is not _MISSING and is_truthy(key):
+            payload["idempotency_key"] = key
+    if not is_truthy(payload["identity"]):
+        raise _fail("validateuserId", "userId is required")
+
+    output = empty_request()
+    output["endpoint"] = endpoint
+    output["headers"] = {"Accept": "application/json", "Content-Type": "application/json"}
+    output["body"]["JSON"] = payload
+    output["userId"] = message.get("anonymousId")
+    return output
