@@ -109,3 +109,46 @@ class StreamResponse(_message.Message):
     transform: TransformResponse
     router_transform: RouterTransformResponse
     def __init__(self, id: _Optional[str] = ..., transform: _Optional[_Union[TransformResponse, _Mapping]] = ..., router_transform: _Optional[_Union[RouterTransformResponse, _Mapping]] = ...) -> None: ...
+
+class SourceTransformRequest(_message.Message):
+    __slots__ = ("source_type", "function", "workspace", "requests", "settings", "request_id")
+    SOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    source_type: str
+    function: str
+    workspace: str
+    requests: _containers.RepeatedScalarFieldContainer[bytes]
+    settings: bytes
+    request_id: str
+    def __init__(self, source_type: _Optional[str] = ..., function: _Optional[str] = ..., workspace: _Optional[str] = ..., requests: _Optional[_Iterable[bytes]] = ..., settings: _Optional[bytes] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class SourceResult(_message.Message):
+    __slots__ = ("status_code", "events", "error", "stat_tags")
+    class StatTagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STAT_TAGS_FIELD_NUMBER: _ClassVar[int]
+    status_code: int
+    events: _containers.RepeatedScalarFieldContainer[bytes]
+    error: str
+    stat_tags: _containers.ScalarMap[str, str]
+    def __init__(self, status_code: _Optional[int] = ..., events: _Optional[_Iterable[bytes]] = ..., error: _Optional[str] = ..., stat_tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class SourceTransformResponse(_message.Message):
+    __slots__ = ("results", "request_id")
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SourceResult]
+    request_id: str
+    def __init__(self, results: _Optional[_Iterable[_Union[SourceResult, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...

@@ -49,6 +49,16 @@ class TransformerStub:
                 request_serializer=transformer_dot_v1_dot_transformer__pb2.StreamRequest.SerializeToString,
                 response_deserializer=transformer_dot_v1_dot_transformer__pb2.StreamResponse.FromString,
                 _registered_method=True)
+        self.UserTransform = channel.unary_unary(
+                '/transformer.v1.Transformer/UserTransform',
+                request_serializer=transformer_dot_v1_dot_transformer__pb2.TransformRequest.SerializeToString,
+                response_deserializer=transformer_dot_v1_dot_transformer__pb2.TransformResponse.FromString,
+                _registered_method=True)
+        self.SourceTransform = channel.unary_unary(
+                '/transformer.v1.Transformer/SourceTransform',
+                request_serializer=transformer_dot_v1_dot_transformer__pb2.SourceTransformRequest.SerializeToString,
+                response_deserializer=transformer_dot_v1_dot_transformer__pb2.SourceTransformResponse.FromString,
+                _registered_method=True)
 
 
 class TransformerServicer:
@@ -75,6 +85,22 @@ class TransformerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UserTransform(self, request, context):
+        """Customer transformations named by each job's destination `Transformations[].VersionID`,
+        applied in order (rudder-transformer `POST /customTransform`). A job may yield several
+        events (each its own result with the job's metadata) or none (one 298 result).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SourceTransform(self, request, context):
+        """Webhook deliveries to events, by a built-in source or a source function.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TransformerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +118,16 @@ def add_TransformerServicer_to_server(servicer, server):
                     servicer.TransformStream,
                     request_deserializer=transformer_dot_v1_dot_transformer__pb2.StreamRequest.FromString,
                     response_serializer=transformer_dot_v1_dot_transformer__pb2.StreamResponse.SerializeToString,
+            ),
+            'UserTransform': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserTransform,
+                    request_deserializer=transformer_dot_v1_dot_transformer__pb2.TransformRequest.FromString,
+                    response_serializer=transformer_dot_v1_dot_transformer__pb2.TransformResponse.SerializeToString,
+            ),
+            'SourceTransform': grpc.unary_unary_rpc_method_handler(
+                    servicer.SourceTransform,
+                    request_deserializer=transformer_dot_v1_dot_transformer__pb2.SourceTransformRequest.FromString,
+                    response_serializer=transformer_dot_v1_dot_transformer__pb2.SourceTransformResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +211,60 @@ class Transformer:
             '/transformer.v1.Transformer/TransformStream',
             transformer_dot_v1_dot_transformer__pb2.StreamRequest.SerializeToString,
             transformer_dot_v1_dot_transformer__pb2.StreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserTransform(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/transformer.v1.Transformer/UserTransform',
+            transformer_dot_v1_dot_transformer__pb2.TransformRequest.SerializeToString,
+            transformer_dot_v1_dot_transformer__pb2.TransformResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SourceTransform(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/transformer.v1.Transformer/SourceTransform',
+            transformer_dot_v1_dot_transformer__pb2.SourceTransformRequest.SerializeToString,
+            transformer_dot_v1_dot_transformer__pb2.SourceTransformResponse.FromString,
             options,
             channel_credentials,
             insecure,
