@@ -1,0 +1,31 @@
+"""The registry's exception tree.
+
+    RegistryError
+    ├── InvalidFunction     the upload is rejected (compile error with line/column, missing entry
+    │                       point, too large, unknown kind)
+    ├── NotFound            no such function, version or alias
+    └── StoreUnavailable    the store cannot be reached (retry)
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidFunction(RegistryError):
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class NotFound(RegistryError):
+    pass
+
+
+class StoreUnavailable(RegistryError):
+    pass
