@@ -22,6 +22,7 @@ Hooks must not mutate ``ctx.destination`` (it is shared by the jobs of a request
 the job's own and may be changed.
 """
 
+from transformer._batching import group_and_chunk, json_size
 from transformer._destination import Batch, Job, chunks, empty_request
 from transformer._errors import (
     ConfigurationAuthError,
@@ -64,6 +65,8 @@ __all__ = [
     "chunks",
     "empty_request",
     "flatten",
+    "group_and_chunk",
+    "json_size",
     "is_present",
     "is_truthy",
     "ms_to_iso",
