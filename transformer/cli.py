@@ -151,3 +151,25 @@ def check(extra_dirs: tuple[Path, ...]) -> None:
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{len(catalog)} destinations OK: {', '.join(sorted(catalog.destinations))}")
+
+
+@main.command()
+@click.option("--cases", "cases_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Reference cases to score (default ../shared/conformance/cases).")
+@click.option("--destinations-dir", "extra_dirs", multiple=True, type=click.Path(path_type=Path))
+def catalog(cases_dir: Path | None, extra_dirs: tuple[Path, ...]) -> None:
+    """Print the destination catalog page (Markdown), with conformance scores when cases exist."""
+    from transformer._catalog_page import render
+    from transformer._conformance import default_cases_dir, report_json, run_conformance
+
+    configure("warning", "json")
+    try:
+        loaded = load_catalog(extra_dirs)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    directory = cases_dir or default_cases_dir()
+    scores: dict[str, Any] = {}
+    if directory.is_dir():
+        report = report_json(run_conformance(directory, sorted(loaded.destinations), extra_dirs))
+        scores = report["destinations"]
+    click.echo(render(loaded, scores), nl=False)
