@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from transformer._catalog import load_catalog
 from transformer._clock import FixedClock
@@ -135,14 +136,33 @@ def test_non_string_attribute_path_is_a_platform_error() -> None:
     assert "errorType" not in result["statTags"]
 
 
-def test_malformed_config_or_event_fails_as_the_reference_does() -> None:
-    cases = [(track(), ALL, {"not": "a list"}), (track(), ALL, [{"to": "url"}]),
-             (track(), ALL, [{"from": 5, "to": "url"}]), (track(event=5), ALL, None),
-             (track(type=7), ALL, None)]
-    for msg, topics, rows in cases:
-        result = run(msg, topics, rows)
-        assert result["statusCode"] == 500, result
-        assert result["statTags"]["errorCategory"] == "transformation"
+@pytest.mark.parametrize(("msg", "rows", "error"), [
+    (track(), {"not": "a list"}, "eventToAttributesMap must be a list of {from, to} rows"),
+    (track(), [{"from": "*", "to": "url"}, {"to": "url"}], "eventToAttributesMap[1].from must be a string"),
+    (track(), [None], "eventToAttributesMap[0].from must be a string"),
+    (track(), [{"from": 5, "to": "url"}], "eventToAttributesMap[0].from must be a string"),
+])
+def test_malformed_attribute_rows_are_configuration_errors(msg: Any, rows: Any, error: str) -> None:
+    """Rows the reference crashes on (a 500 the router retries forever) name the config key."""
+    result = run(msg, ALL, rows)
+    assert (result["statusCode"], result["error"], result["statTags"]["errorType"]) == \
+        (400, error, "configuration")
+
+
+@pytest.mark.parametrize(("msg", "error"), [
+    (track(event=5), "event must be a string"), (track(type=7), "type must be a string"),
+    (track(type=["track"]), "type must be a string"),
+])
+def test_non_string_event_or_type_is_an_instrumentation_error(msg: Any, error: str) -> None:
+    """A truthy event or type that is not a string cannot be looked up: the event is at fault."""
+    result = run(msg, [{"from": "x", "to": "T"}])
+    assert (result["statusCode"], result["error"], result["statTags"]["errorType"]) == \
+        (400, error, "instrumentation")
+
+
+def test_malformed_topic_rows_are_configuration_errors() -> None:
+    result = run(track(), [{"from": "track", "to": "T"}, None])
+    assert (result["statusCode"], result["error"]) == (400, "eventToTopicMap[1] is null")
 
 
 def test_router_sends_each_event_on_its_own_in_order() -> None:

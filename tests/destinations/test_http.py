@@ -16,7 +16,7 @@ from transformer._catalog import load_catalog
 from transformer._clock import FixedClock
 from transformer._conformance import processor_body, router_body
 from transformer._pipeline import Pipeline
-from transformer.destinations.http import _js, _template
+from transformer.destinations.http import _template
 from transformer.v1 import transformer_pb2 as pb
 
 PIPELINE = Pipeline(load_catalog())
@@ -733,15 +733,6 @@ def test_source_timestamp_fix_up_reaches_default_mapping() -> None:
 
 
 # --- JavaScript helpers ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("value", "text"), [
-    (1.5, "1.5"), (100.0, "100"), (1e21, "1e+21"), (1e20, "100000000000000000000"), (1e-7, "1e-7"),
-    (1e-6, "0.000001"), (0.1 + 0.2, "0.30000000000000004"), (-0.0, "0"), (float("nan"), "NaN"),
-])
-def test_number_to_string_matches_javascript(value: float, text: str) -> None:
-    """Numbers print with ECMAScript's Number::toString rules."""
-    assert _js.number_to_str(value) == text
 
 
 def test_parser_right_associates_binary_operators() -> None:

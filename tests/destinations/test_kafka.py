@@ -130,15 +130,15 @@ def test_topic_without_metadata_fails_as_the_reference_does() -> None:
         "statTags": {"errorCategory": "transformation"}}
 
 
-def test_non_string_event_type_key_fails_with_multi_topic() -> None:
+def test_malformed_topic_map_rows_are_configuration_errors() -> None:
+    """Rows the reference crashes on (a 500 the router retries forever) name the config key."""
     config = {**MULTI_TOPIC, "eventTypeToTopicMap": [{"from": 5, "to": "x"}]}
     result = run(message(event="Product Added"), config)
-    assert (result["statusCode"], result["error"], result["statTags"]) == (
-        500, "array[fromKey].toLowerCase is not a function", {"errorCategory": "transformation"})
+    assert (result["statusCode"], result["error"], result["statTags"]["errorType"]) == (
+        400, "eventTypeToTopicMap[0].from must be a string", "configuration")
     # Both maps are built for every type: a null entry in the event-name map fails an identify.
     config = {**MULTI_TOPIC, "eventToTopicMap": [None]}
-    assert run(message(type="identify"), config)["error"] == \
-        "Cannot read properties of null (reading 'from')"
+    assert run(message(type="identify"), config)["error"] == "eventToTopicMap[0] is null"
 
 
 def test_blank_map_entries_are_skipped_and_later_entries_win() -> None:

@@ -234,6 +234,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "json": _js.stringify,
         "json_if_not_string": lambda v: v if isinstance(v, str) else _js.stringify(v),
         "flatten": flatten,
+        "flatten_json": _js.flatten_json,
         "timestamp_ms": _timestamp_ms,
         "timestamp_s": _timestamp_s,
         "timestamp_iso": _timestamp_iso,

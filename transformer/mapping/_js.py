@@ -1,36 +1,78 @@
 """JavaScript value semantics the reference transformer's outputs depend on.
 
-Destinations are specified by what rudder-transformer (Node.js) sends, so a few conversions must
-follow JavaScript rather than Python: what counts as "present", how a value prints as a string,
-how a string parses as a number.
+Destinations are specified by what rudder-transformer (Node.js) sends, so conversions must follow
+JavaScript rather than Python: what counts as "present" or truthy, how a value prints as a string
+(``String()``, lodash ``toString``, ``JSON.stringify``), how a string parses as a number, and the
+reference's own helpers built on them (``flattenJson``, ``getHashFromArray``). This is the one
+implementation of each; destinations import them from ``transformer.hooks``.
+
+``UNDEFINED`` stands for JavaScript's ``undefined`` where a destination must tell it from ``null``
+(``None``): ``String(undefined)`` is ``"undefined"``, ``JSON.stringify`` leaves undefined members
+out, and a ``{from, to}`` row without ``to`` maps to undefined.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
-_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|infinity)\s*$", re.I)
-_HEX = re.compile(r"^\s*0[xX][0-9a-fA-F]+\s*$")
-_FLOAT_PREFIX = re.compile(r"^\s*[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Infinity)")
-_INT_PREFIX = re.compile(r"^\s*([+-]?\d+)")
+from transformer._errors import ConfigurationError
+
+
+class _Undefined:
+    """JavaScript ``undefined``: absent, falsy, and distinct from null (``None``)."""
+
+    _instance: _Undefined | None = None
+
+    def __new__(cls) -> _Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Final = _Undefined()
+
+#: What JavaScript's ``String.prototype.trim`` removes (WhiteSpace and LineTerminator).
+JS_WHITESPACE: Final = (
+    " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+#: The largest integer a double holds exactly; beyond it an integer prints as JavaScript's
+#: rounded double does.
+_SAFE_INTEGER = 2**53
+#: An array index is below 2**32 - 1 (ECMAScript's OrdinaryOwnPropertyKeys order).
+_MAX_INDEX = 2**32 - 2
+_DECIMAL = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Infinity)", re.ASCII)
+_RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)", re.ASCII)
+_RADIX_BASE = {"x": 16, "o": 8, "b": 2}
+_FLOAT_PREFIX = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Infinity)", re.ASCII)
+_INT_PREFIX = re.compile(r"[+-]?\d+", re.ASCII)
+
+
+# --- truthiness ---------------------------------------------------------------------------------
 
 
 def is_present(value: Any) -> bool:
     """The reference's test for "a mapped value worth sending": truthy, or exactly 0 or false.
 
-    So None, "" and NaN are absent, while {} and [] (truthy in JavaScript) are present.
+    So None, undefined, "" and NaN are absent, while {} and [] (truthy in JavaScript) are present.
     """
-    if value is None or value == "":
+    if value is None or value is UNDEFINED or value == "":
         return False
     return not (isinstance(value, float) and math.isnan(value))
 
 
 def is_truthy(value: Any) -> bool:
-    """JavaScript truthiness: {} and [] are true, 0, "", None and NaN are false."""
+    """JavaScript truthiness: {} and [] are true, 0, "", None, undefined and NaN are false."""
     if isinstance(value, dict | list):
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -38,27 +80,58 @@ def is_truthy(value: Any) -> bool:
     return bool(value)
 
 
+# --- strings --------------------------------------------------------------------------------------
+
+
 def number_to_string(value: float) -> str:
+    """``Number.prototype.toString()`` (ECMAScript Number::toString): the shortest digits that
+    round-trip, plain from 1e-6 up to 1e21, exponent form (``1e+21``, ``1.5e-7``) outside;
+    ``-0`` prints ``"0"``. An integer beyond 2**53 prints as the double JavaScript would hold."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            return str(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            return "Infinity" if value > 0 else "-Infinity"
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
-    if value.is_integer() and abs(value) < 1e21:
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < _SAFE_INTEGER:
         return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        sign = "-" if exponent.startswith("-") else "+"
-        text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
-    return text
+    sign = "-" if value < 0 else ""
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    point = len(whole) + (int(exponent) if exponent else 0)
+    significant = digits.lstrip("0")
+    point -= len(digits) - len(significant)
+    digits = significant.rstrip("0")
+    return sign + _place_point(digits, point)
+
+
+def _place_point(digits: str, point: int) -> str:
+    """ECMAScript's layout of digits d1..dk with the value 0.d1..dk x 10**point."""
+    count = len(digits)
+    if count <= point <= 21:
+        return digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return f"{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return f"0.{'0' * -point}{digits}"
+    exponent = point - 1
+    rest = f".{digits[1:]}" if count > 1 else ""
+    return f"{digits[0]}{rest}e{'+' if exponent >= 0 else '-'}{abs(exponent)}"
 
 
 def to_string(value: Any) -> str:
-    """``String(value)`` in JavaScript."""
+    """``String(value)``: null prints "null", an array joins its items with "," (null and
+    undefined items as ""), an object is "[object Object]"."""
     if isinstance(value, str):
         return value
     if value is None:
@@ -66,14 +139,59 @@ def to_string(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return number_to_string(value)
     if isinstance(value, list):
-        return ",".join("" if item is None else to_string(item) for item in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
+        return ",".join("" if item is None or item is UNDEFINED else to_string(item)
+                        for item in value)
+    if value is UNDEFINED:
+        return "undefined"
+    return "[object Object]"
 
 
-def to_number(value: Any) -> float | int:
-    """``Number(value)`` in JavaScript (NaN for what does not parse)."""
+def lodash_to_string(value: Any) -> str:
+    """lodash ``toString``: null and undefined print "", ``-0`` prints "-0", and items of an
+    array print as ``String()`` would print them alone (a null item is "null")."""
+    if value is None or value is UNDEFINED:
+        return ""
+    if isinstance(value, list):
+        return ",".join(_lodash_item(item) for item in value)
+    if isinstance(value, float) and value == 0 and math.copysign(1, value) < 0:
+        return "-0"
+    return to_string(value)
+
+
+def _lodash_item(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is UNDEFINED:
+        return "undefined"
+    return lodash_to_string(value)
+
+
+def js_trim(text: str) -> str:
+    """``String.prototype.trim``: JavaScript's whitespace, not Python's, is removed."""
+    return text.strip(JS_WHITESPACE)
+
+
+def is_blank(value: Any) -> bool:
+    """The reference's ``isEmpty(value)``: nothing left of lodash ``toString`` once trimmed
+    (null, undefined, "", "  ", [] and [null]... are blank; 0 and false are not)."""
+    return js_trim(lodash_to_string(value)) == ""
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+
+def normalize_number(number: float) -> int | float:
+    """An integral double as a Python int (how JavaScript prints it), else the float."""
+    if isinstance(number, int):
+        return number
+    if math.isfinite(number) and number.is_integer() and abs(number) < _SAFE_INTEGER:
+        return int(number)
+    return number
+
+
+def to_number(value: Any) -> int | float:
+    """``Number(value)``: NaN for what does not parse; "0x1F", "0b11" and "0o7" are numbers,
+    blank strings and null are 0, an array is the number of its string form."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int | float):
@@ -81,49 +199,181 @@ def to_number(value: Any) -> float | int:
     if value is None:
         return 0
     if isinstance(value, str):
-        text = value.strip()
-        if text == "":
-            return 0
-        if _HEX.match(text):
-            return int(text, 16)
-        if _NUMBER.match(text):
-            number = float(text)
-            integral = number.is_integer() and "." not in text and "e" not in text.lower()
-            return int(number) if integral else number
-    if isinstance(value, list) and len(value) <= 1:
-        return to_number(value[0]) if value else 0
+        return _string_to_number(value)
+    if isinstance(value, list):
+        return _string_to_number(to_string(value))
     return math.nan
+
+
+def _string_to_number(text: str) -> int | float:
+    text = js_trim(text)
+    if not text:
+        return 0
+    radix = _RADIX.fullmatch(text)
+    if radix:
+        try:
+            return int(radix.group(2), _RADIX_BASE[radix.group(1).lower()])
+        except ValueError:
+            return math.nan
+    if not _DECIMAL.fullmatch(text):
+        return math.nan
+    return normalize_number(float(text))
 
 
 def parse_float(value: Any) -> float | int:
     """``Number.parseFloat(value)``: the longest numeric prefix of the string form, else NaN."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    match = _FLOAT_PREFIX.match(to_string(value))
+    match = _FLOAT_PREFIX.match(js_trim(to_string(value)))
     if not match:
         return math.nan
-    number = float(match.group(0))
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return normalize_number(float(match.group(0)))
 
 
 def parse_int(value: Any) -> int | float:
     """``Number.parseInt(value, 10)``."""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return math.nan
-    match = _INT_PREFIX.match(to_string(value))
-    return int(match.group(1)) if match else math.nan
+    match = _INT_PREFIX.match(js_trim(to_string(value)))
+    return int(match.group(0)) if match else math.nan
 
 
-def _integral_floats_as_ints(value: Any) -> Any:
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and abs(value) < 1e21 else value
-    if isinstance(value, dict):
-        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral_floats_as_ints(v) for v in value]
-    return value
+def js_add(left: Any, right: Any) -> Any:
+    """JavaScript's ``left + right``: concatenation when either side is a string (an object or
+    array counts as its string form), else the sum of both as numbers (null is 0, undefined NaN)."""
+    if isinstance(left, dict | list):
+        left = to_string(left)
+    if isinstance(right, dict | list):
+        right = to_string(right)
+    if isinstance(left, str) or isinstance(right, str):
+        return to_string(left) + to_string(right)
+    a, b = to_number(left), to_number(right)
+    try:
+        total = a + b
+    except OverflowError:  # an integer too large for a double
+        total = math.copysign(math.inf, a if abs(a) > abs(b) else b)
+    return normalize_number(total)
+
+
+# --- objects --------------------------------------------------------------------------------------
+
+
+def is_array_index(key: str) -> bool:
+    """Whether an object key is an array index ("3"; not "03", "-1" or "4294967295"), which
+    JavaScript enumerates before the other keys, in ascending order."""
+    return (key.isascii() and key.isdigit() and (key == "0" or key[0] != "0")
+            and int(key) <= _MAX_INDEX)
+
+
+def js_keys(obj: dict[str, Any]) -> list[str]:
+    """An object's own keys in JavaScript order: array indexes ascending, then insertion order."""
+    indexes = [key for key in obj if is_array_index(key)]
+    if not indexes:
+        return list(obj)
+    indexes.sort(key=int)
+    return indexes + [key for key in obj if not is_array_index(key)]
+
+
+# --- JSON.stringify -------------------------------------------------------------------------------
 
 
 def stringify(value: Any) -> str:
-    """``JSON.stringify(value)``: compact, and ``2.0`` prints as ``2`` as it does in Node."""
-    return orjson.dumps(_integral_floats_as_ints(value)).decode()
+    """``JSON.stringify(value)``: compact, non-ASCII as it is, numbers as JavaScript prints them
+    at any depth (``2.0`` -> ``2``, ``1e21`` -> ``1e+21``, ``1e-5`` -> ``0.00001``), object keys in
+    JavaScript order, undefined members left out, undefined items and non-finite numbers as null."""
+    return orjson.dumps(_json_ready(value)).decode()
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with what orjson would print unlike JavaScript replaced; the same object when
+    nothing needs replacing (the common case costs one walk and no copies)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return orjson.Fragment(number_to_string(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            return value
+        return orjson.Fragment(number_to_string(value))
+    if isinstance(value, dict):
+        keys = js_keys(value)
+        changed = keys != list(value)
+        items = []
+        for key in keys:
+            item = value[key]
+            if item is UNDEFINED:
+                changed = True
+                continue
+            ready = _json_ready(item)
+            changed = changed or ready is not item
+            items.append((key, ready))
+        return dict(items) if changed else value
+    if isinstance(value, list):
+        ready_items = [_json_ready(item) for item in value]
+        if any(ready is not item for ready, item in zip(ready_items, value, strict=True)):
+            return ready_items
+        return value
+    if value is UNDEFINED:
+        return None
+    return value
+
+
+# --- the reference's helpers ----------------------------------------------------------------------
+
+
+def flatten_json(data: Any) -> dict[str, Any]:
+    """The reference's ``flattenJson``: nested object keys joined with "." and array items as
+    ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``); an empty array or (below the top)
+    an empty object is kept as a leaf; null is a leaf; a scalar (or null) at the top lands under
+    the key ""; undefined flattens to ``{}`` (``{"": undefined}`` in JavaScript)."""
+    out: dict[str, Any] = {}
+    if data is not UNDEFINED:
+        _flatten_into(data, "", out)
+    return out
+
+
+def _flatten_into(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key in js_keys(value):
+            _flatten_into(value[key], f"{prefix}.{key}" if prefix else key, out)
+        if not value and prefix:
+            out[prefix] = {}
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten_into(item, f"{prefix}[{index}]", out)
+        if not value:
+            out[prefix] = []
+    else:
+        out[prefix] = value
+
+
+def hash_from_array(rows: Any, *, lower_keys: bool = False, name: str = "rows",
+                    step: str = "") -> dict[str, Any]:
+    """The reference's ``getHashFromArray``: ``[{from, to}, ...]`` -> ``{from: to}``.
+
+    A non-list is ``{}``; a row whose ``from`` is blank (``is_blank``) is skipped; ``from`` is not
+    trimmed; a later row wins; a missing ``to`` maps to UNDEFINED. With ``lower_keys`` the keys
+    are lower-cased (``from`` must then be a string), otherwise they are ``String(from)``.
+    The reference crashes on a null row or a non-string ``from`` to lower-case; here both are a
+    ConfigurationError naming the config key (``name``) and the row's index (and, for a workflow
+    destination, the ``step`` that reads the rows).
+    """
+    table: dict[str, Any] = {}
+    if not isinstance(rows, list):
+        return table
+    for index, row in enumerate(rows):
+        if row is None:
+            raise ConfigurationError(f"{name}[{index}] is null", step=step)
+        source = row.get("from", UNDEFINED) if isinstance(row, dict) else UNDEFINED
+        if is_blank(source):
+            continue
+        if lower_keys:
+            if not isinstance(source, str):
+                raise ConfigurationError(f"{name}[{index}].from must be a string", step=step)
+            key = source.lower()
+        else:
+            key = to_string(source)
+        if key == "__proto__":  # assigning it sets the object's prototype: no entry
+            continue
+        table[key] = row.get("to", UNDEFINED)
+    return table

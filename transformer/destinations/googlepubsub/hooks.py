@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from transformer.hooks import ConfigurationError, Context, TransformerError, is_truthy, stringify, to_string
+from transformer.hooks import (
+    ConfigurationAuthError,
+    ConfigurationError,
+    Context,
+    InstrumentationError,
+    TransformerError,
+    hash_from_array,
+    is_array_index,
+    is_truthy,
+    stringify,
+)
 
 #: Where an attribute path is looked up when the event's root does not have it, in this order.
 _SOURCES = ("properties", "traits", "context.traits")
-
-
-class _ConfigurationAuthError(ConfigurationError):
-    """The reference reports a missing type as ConfigurationAuthError, tagged like this."""
-
-    extra_tags = (("meta", "accessTokenExpired"),)
 
 
 class _SourceKeyError(TransformerError):
@@ -32,24 +36,17 @@ def user_id(ctx: Context) -> Any:
 def topic(ctx: Context) -> Any:
     kind = ctx.message.get("type")
     if not is_truthy(kind):
-        raise _ConfigurationAuthError("type is required for event")
-    found = _pick(_table(ctx.config.get("eventToTopicMap")), ctx.message)
+        raise ConfigurationAuthError("type is required for event")  # so the reference tags it
+    table = hash_from_array(ctx.config.get("eventToTopicMap"), lower_keys=True,
+                            name="eventToTopicMap")
+    found = _pick(table, ctx.message)
     if not is_truthy(found):
         raise ConfigurationError("No topic set for this event")
     return found
 
 
 def attributes(ctx: Context) -> dict[str, str]:
-    rows = ctx.config.get("eventToAttributesMap")
-    if not is_truthy(rows) or rows == []:
-        return {}
-    if not isinstance(rows, list):  # the reference fails here (a 500)
-        raise TypeError("eventToAttributesMap.forEach is not a function")
-    table: dict[str, list[Any]] = {}
-    for row in rows:
-        key = row["from"].lower()  # a malformed row fails (a 500), as in the reference
-        if key:
-            table.setdefault(key, []).append(row.get("to"))
+    table = _attribute_table(ctx.config.get("eventToAttributesMap"))
     if not table:
         return {}
     out: dict[str, str] = {}
@@ -60,32 +57,41 @@ def attributes(ctx: Context) -> dict[str, str]:
     return out
 
 
-def _table(rows: Any) -> dict[str, Any]:
-    """``{from.lower(): to}`` as the reference's getHashFromArray builds it: rows with a blank
-    ``from`` are skipped, ``from`` is not trimmed, a later row wins."""
-    table: dict[str, Any] = {}
+def _attribute_table(rows: Any) -> dict[str, list[Any]]:
+    """``{from.lower(): [to, ...]}`` in config order (not getHashFromArray: no trimming, no blank
+    check before lower-casing, duplicates kept). The reference crashes on a map that is not a list
+    and on a row without a string ``from``; both are configuration errors here."""
+    if not is_truthy(rows) or rows == []:
+        return {}
     if not isinstance(rows, list):
-        return table
-    for row in rows:
-        if row is None:  # the reference fails on such a row (a 500)
-            raise TypeError("Cannot read properties of null (reading 'from')")
+        raise ConfigurationError("eventToAttributesMap must be a list of {from, to} rows")
+    table: dict[str, list[Any]] = {}
+    for index, row in enumerate(rows):
         source = row.get("from") if isinstance(row, dict) else None
-        if source is None or not to_string(source).strip():
-            continue
-        table[source.lower()] = row.get("to")  # a non-string `from` fails (a 500), as in the reference
+        if not isinstance(source, str):
+            raise ConfigurationError(f"eventToAttributesMap[{index}].from must be a string")
+        if source:
+            table.setdefault(source.lower(), []).append(row.get("to"))
     return table
 
 
 def _pick(table: dict[str, Any], message: dict[str, Any]) -> Any:
     """The entry for the event name, else the type, else "*" (each only if truthy). The type is
-    known to be truthy; a truthy non-string event or type fails (a 500), as in the reference."""
+    known to be truthy; the reference crashes on a truthy event or type that is not a string,
+    which is the event's fault: an InstrumentationError naming the field."""
     event: Any = message.get("event")
-    found = table.get(event.lower()) if is_truthy(event) else None
+    found = table.get(_lower(event, "event")) if is_truthy(event) else None
     if not is_truthy(found):
-        found = table.get(message["type"].lower())
+        found = table.get(_lower(message["type"], "type"))
     if not is_truthy(found):
         found = table.get("*")
     return found
+
+
+def _lower(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InstrumentationError(f"{field} must be a string")
+    return value.lower()
 
 
 def _attribute(message: dict[str, Any], path: Any) -> str | None:
@@ -104,7 +110,7 @@ def _attribute(message: dict[str, Any], path: Any) -> str | None:
                     break
     if value is None:
         return None
-    return value if isinstance(value, str) else stringify(_js_key_order(value))
+    return value if isinstance(value, str) else stringify(value)
 
 
 def _own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
@@ -113,7 +119,7 @@ def _own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
         return (key in target), target.get(key)
     if key == "length":
         return True, len(target)
-    if _is_array_index(key) and int(key) < len(target):
+    if is_array_index(key) and int(key) < len(target):
         return True, target[int(key)]
     return False, None
 
@@ -158,19 +164,3 @@ def _get(target: Any, path: str) -> Any:
         if i >= count or not isinstance(target, dict | list):
             break
     return target if i == count else None
-
-
-def _is_array_index(key: str) -> bool:
-    return key.isascii() and key.isdigit() and str(int(key)) == key and int(key) < 2**32 - 1
-
-
-def _js_key_order(value: Any) -> Any:
-    """Objects in the order JavaScript enumerates their keys (array-index keys first, ascending,
-    then the others as inserted), deep, so that JSON.stringify's text is reproduced."""
-    if isinstance(value, dict):
-        keys = sorted((k for k in value if _is_array_index(k)), key=int)
-        keys += [k for k in value if not _is_array_index(k)]
-        return {k: _js_key_order(value[k]) for k in keys}
-    if isinstance(value, list):
-        return [_js_key_order(v) for v in value]
-    return value

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from transformer.hooks import Context, InstrumentationError, empty_request, is_truthy, to_string
+from transformer.hooks import (
+    UNDEFINED,
+    Context,
+    InstrumentationError,
+    empty_request,
+    flatten_json,
+    is_truthy,
+    to_string,
+)
 
 _SUPPORTED = ("identify", "track")
 _US_HOST = "https://heapanalytics.com"
@@ -20,7 +28,6 @@ _EU_HOST = "https://c.eu.heap-api.com"
 #: The generic "userId" paths, joined with JavaScript ``||`` by the workflow.
 _IDENTITY_PATHS = ("userId", "traits.userId", "traits.id", "context.traits.userId",
                    "context.traits.id", "anonymousId")
-_MISSING = object()
 
 
 def _fail(step: str, message: str) -> InstrumentationError:
@@ -29,49 +36,31 @@ def _fail(step: str, message: str) -> InstrumentationError:
 
 
 def _get(doc: Any, path: str) -> Any:
-    """The value at a dotted path, or _MISSING (JavaScript's undefined)."""
+    """The value at a dotted path, or UNDEFINED (JavaScript's undefined)."""
     for key in path.split("."):
         if not isinstance(doc, dict) or key not in doc:
-            return _MISSING
+            return UNDEFINED
         doc = doc[key]
     return doc
 
 
 def _nullish(first: Any, second: Any) -> Any:
     """JavaScript ``a ?? b``: ``a`` unless it is null or undefined, else ``b`` (even a null)."""
-    return second if first is None or first is _MISSING else first
+    return second if first is None or first is UNDEFINED else first
 
 
 def _identity(message: dict[str, Any]) -> Any:
     """JavaScript ``a || b || ...``: the first truthy candidate (else a falsy one)."""
     for path in _IDENTITY_PATHS:
         value = _get(message, path)
-        if value is not _MISSING and is_truthy(value):
+        if value is not UNDEFINED and is_truthy(value):
             return value
     return None
 
 
-def _flatten_json(data: Any) -> dict[str, Any]:
-    """The reference's ``flattenJson``: ``a.b`` for objects, ``a[0]`` for arrays; empty
-    containers below the top stay as ``{}`` / ``[]``, a top-level scalar lands under ``""``."""
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{prefix}[{index}]")
-            if not value:
-                out[prefix] = []
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{prefix}.{key}" if prefix else key)
-            if not value and prefix:
-                out[prefix] = {}
-        else:
-            out[prefix] = value
-
-    if data is not _MISSING:  # flattenJson(undefined) is {"": undefined}, i.e. {} in JSON
-        walk(data, "")
+def _properties(data: Any) -> dict[str, Any]:
+    """``flattenJson(data)`` without its top-level ``idempotencyKey``."""
+    out = flatten_json(data)
     out.pop("idempotencyKey", None)
     return out
 
@@ -87,27 +76,27 @@ def process(ctx: Context) -> dict[str, Any]:
 
     payload: dict[str, Any] = {}
     if kind == "identify":
-        traits = _nullish(message.get("traits", _MISSING), _get(message, "context.traits"))
-        if traits is _MISSING or not is_truthy(traits):
+        traits = _nullish(message.get("traits", UNDEFINED), _get(message, "context.traits"))
+        if traits is UNDEFINED or not is_truthy(traits):
             raise _fail("identifyPayload", "traits are required")
         endpoint = f"{host}/api/add_user_properties"
         payload["identity"] = _identity(message)
-        payload["properties"] = _flatten_json(traits)
+        payload["properties"] = _properties(traits)
     else:
         if not is_truthy(message.get("event")):
             raise _fail("trackPayload", "event is required")
         endpoint = f"{host}/api/track"
         payload["identity"] = _identity(message)
-        payload["properties"] = _flatten_json(message.get("properties", _MISSING))
+        payload["properties"] = _properties(message.get("properties", UNDEFINED))
     if "appId" in config:
         payload["app_id"] = config["appId"]
     if kind == "track":
         payload["event"] = message["event"]
-        timestamp = _nullish(message.get("timestamp"), message.get("originalTimestamp", _MISSING))
-        if timestamp is not _MISSING:
+        timestamp = _nullish(message.get("timestamp"), message.get("originalTimestamp", UNDEFINED))
+        if timestamp is not UNDEFINED:
             payload["timestamp"] = timestamp
         key = _get(message, "properties.idempotencyKey")
-        if key is not _MISSING and is_truthy(key):
+        if key is not UNDEFINED and is_truthy(key):
             payload["idempotency_key"] = key
     if not is_truthy(payload["identity"]):
         raise _fail("validateuserId", "userId is required")

@@ -9,44 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from transformer.hooks import Context, UnexpectedError, is_truthy, to_string
+from transformer.hooks import Context, UnexpectedError, hash_from_array, is_truthy, to_string
 
 #: The names the reference looks up under ``message.integrations``, in order.
 _INTEGRATION_NAMES = ("KAFKA", "kafka", "Kafka")
 #: Message types routed by ``Config.eventTypeToTopicMap``.
 _TYPE_ROUTED = frozenset({"identify", "screen", "page", "group", "alias"})
-#: What JavaScript's ``String.prototype.trim`` removes.
-_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
-            "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-
-
-def _lodash_string(value: Any) -> str:
-    """lodash ``toString``: null -> "", but a null inside an array prints "null"."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join("null" if item is None else _lodash_string(item) for item in value)
-    return to_string(value)
-
-
-def _topic_map(entries: Any, lower_keys: bool) -> dict[str, Any]:
-    """The reference's ``getHashFromArray``: ``[{from, to}, ...]`` -> ``{from: to}``."""
-    table: dict[str, Any] = {}
-    if not isinstance(entries, list):
-        return table
-    for entry in entries:
-        if entry is None:
-            raise UnexpectedError("Cannot read properties of null (reading 'from')")
-        source = entry.get("from") if isinstance(entry, dict) else None
-        if _lodash_string(source).strip(_JS_SPACE) == "":
-            continue
-        if lower_keys:
-            if not isinstance(source, str):
-                raise UnexpectedError("array[fromKey].toLowerCase is not a function")
-            table[source.lower()] = entry.get("to")
-        else:
-            table[to_string(source)] = entry.get("to")
-    return table
 
 
 def _multi_topic(message: dict[str, Any], config: dict[str, Any]) -> Any:
@@ -54,8 +22,9 @@ def _multi_topic(message: dict[str, Any], config: dict[str, Any]) -> Any:
     if not is_truthy(config.get("enableMultiTopic")):
         return None
     # Both maps are built first, so a bad entry in either fails every message type.
-    type_map = _topic_map(config.get("eventTypeToTopicMap"), True)
-    name_map = _topic_map(config.get("eventToTopicMap"), False)
+    type_map = hash_from_array(config.get("eventTypeToTopicMap"), lower_keys=True,
+                               name="eventTypeToTopicMap")
+    name_map = hash_from_array(config.get("eventToTopicMap"), name="eventToTopicMap")
     kind = message.get("type")
     if isinstance(kind, str) and kind in _TYPE_ROUTED:
         return type_map.get(kind)

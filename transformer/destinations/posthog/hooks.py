@@ -1,6 +1,6 @@
 """PostHog: what destination.yaml cannot say.
 
-* ``strip_trailing_slash``, ``legacy_group_only``, ``v2_group_only``: small ``apply`` modifiers.
+* ``legacy_group_only``, ``v2_group_only``: small ``apply`` modifiers.
 * ``web_properties``: the browser and host properties the reference computes (from the user agent
   on web events, and from the page URL), plus ``$screen_name`` for screen events; a dict merged
   into ``properties`` so that its values are kept even when empty, as the reference keeps them.
@@ -29,6 +29,7 @@ from transformer.hooks import (
     TransformerError,
     is_present,
     is_truthy,
+    json_size,
     to_string,
 )
 from transformer.useragent import parse as parse_user_agent
@@ -40,11 +41,6 @@ MAX_EVENT_BYTES = 900_000
 
 
 # --- mapping helpers ----------------------------------------------------------------------------
-
-
-def strip_trailing_slash(value: Any, ctx: Context) -> Any:
-    """One trailing "/" removed from a string, as the reference's ``stripTrailingSlash``."""
-    return value[:-1] if isinstance(value, str) and value.endswith("/") else value
 
 
 def _v2_group(ctx: Context) -> bool:
@@ -192,11 +188,6 @@ def _percent_encode(char: str) -> str:
 # --- router ---------------------------------------------------------------------------------------
 
 
-def _json_size(value: Any) -> int:
-    """Bytes of ``JSON.stringify(value)``."""
-    return len(orjson.dumps(value))
-
-
 def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
     """The reference's batching: per endpoint (and key), chunks of at most 10 MB in input order;
     a ``dontBatch`` job alone; metadata by jobId, and requests by their first jobId."""
@@ -239,12 +230,12 @@ def _wrapper(output: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, A
 
 def _chunks(entries: list[tuple[Job, dict[str, Any]]]) -> list[list[tuple[Job, dict[str, Any]]]]:
     """Entries in order, a new chunk whenever the next item would take the body over 10 MB."""
-    empty = _json_size(_wrapper(entries[0][1], []))
+    empty = json_size(_wrapper(entries[0][1], []))
     chunks: list[list[tuple[Job, dict[str, Any]]]] = []
     current: list[tuple[Job, dict[str, Any]]] = []
     size = empty
     for entry in entries:
-        item_size = _json_size(_item(entry[1]))
+        item_size = json_size(_item(entry[1]))
         grown = size + item_size + (1 if current else 0)
         if current and grown > MAX_BATCH_BYTES:
             chunks.append(current)
@@ -338,7 +329,7 @@ def router_input_error(message: dict[str, Any], destination: dict[str, Any]) -> 
 def event_size_error(item: dict[str, Any]) -> TransformerError | None:
     """The reference's router rejects an event whose batch item (the body without ``api_key``)
     is over 900 000 bytes of JSON; None when it is not."""
-    size = _json_size(item)
+    size = json_size(item)
     if size <= MAX_EVENT_BYTES:
         return None
     return InstrumentationError(

@@ -12,23 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 from transformer.hooks import (
+    UNDEFINED,
     ConfigurationError,
     Context,
     TransformationError,
     TransformerError,
+    flatten_json,
+    hash_from_array,
     is_present,
     is_truthy,
+    js_add,
     stringify,
-    to_string,
 )
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 _PARAM_METHODS = ("GET", "DELETE")
 #: The names getIntegrationsObj tries under ``message.integrations``, in order.
 _INTEGRATION_NAMES = ("webhook", "Webhook", "WebHook", "WEBHOOK")
-#: What JavaScript's ``String.prototype.trim`` removes.
-_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
-            "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _MISSING: Any = object()
 
 
@@ -43,53 +43,15 @@ def _fail(error: type[TransformerError], step: str, message: str) -> Transformer
                  f"OriginalError: {message}")
 
 
-def _lodash_string(value: Any) -> str:
-    """lodash ``toString`` of a non-null value (a null inside an array prints "null")."""
-    if isinstance(value, list):
-        return ",".join("null" if item is None else _lodash_string(item) for item in value)
-    return to_string(value)
-
-
 def _add_config_headers(rows: list[Any], headers: dict[str, Any]) -> None:
-    """``getHashFromArray(Config.headers)`` spread over ``headers``: rows with a blank ``from``
-    are skipped, names lower-cased, values kept as they are (a missing ``to`` unsets the name)."""
-    for row in rows:
-        if row is None:
-            raise _fail(_ScriptError, "buildHeaderBlock",
-                        "Cannot read properties of null (reading 'from')")
-        name = row.get("from") if isinstance(row, dict) else None
-        if name is None:
-            continue
-        if not isinstance(name, str):
-            if not _lodash_string(name).strip(_JS_SPACE):
-                continue
-            raise _fail(_ScriptError, "buildHeaderBlock",
-                        "array[fromKey].toLowerCase is not a function")
-        if not name.strip(_JS_SPACE):
-            continue
-        name = name.lower()
-        if name == "__proto__":  # assigning it sets the object's prototype: no header
-            continue
-        if "to" in row:
-            headers[name] = row["to"]
+    """``getHashFromArray(Config.headers)`` spread over ``headers``: names lower-cased, values
+    kept as they are (a row without ``to`` unsets the name, as undefined does in JSON)."""
+    table = hash_from_array(rows, lower_keys=True, name="headers", step="buildHeaderBlock")
+    for name, value in table.items():
+        if value is UNDEFINED:
+            headers.pop(name, None)
         else:
-            headers.pop(name, None)  # undefined: the key disappears from the JSON
-
-
-def _is_array_index(key: str) -> bool:
-    return key.isascii() and key.isdigit() and str(int(key)) == key and int(key) < 2**32 - 1
-
-
-def _js_key_order(value: Any) -> Any:
-    """Objects in the order JavaScript enumerates their keys (array-index keys first, ascending,
-    then the others as inserted), deep, so that JSON.stringify's text is reproduced."""
-    if isinstance(value, dict):
-        keys = sorted((k for k in value if _is_array_index(k)), key=int)
-        keys += [k for k in value if not _is_array_index(k)]
-        return {k: _js_key_order(value[k]) for k in keys}
-    if isinstance(value, list):
-        return [_js_key_order(v) for v in value]
-    return value
+            headers[name] = value
 
 
 def _add_message_headers(header: Any, headers: dict[str, Any]) -> None:
@@ -104,41 +66,7 @@ def _add_message_headers(header: Any, headers: dict[str, Any]) -> None:
     else:
         return
     for name, value in items:
-        headers[name] = value if isinstance(value, str) else stringify(_js_key_order(value))
-
-
-def _js_plus(left: Any, right: Any) -> Any:
-    """JavaScript ``left + right`` of two JSON values that are not null."""
-    if isinstance(left, dict | list):
-        left = to_string(left)
-    if isinstance(right, dict | list):
-        right = to_string(right)
-    if isinstance(left, str) or isinstance(right, str):
-        return to_string(left) + to_string(right)
-    return left + right  # numbers and booleans add up, as they do in JavaScript
-
-
-def _flatten_json(data: Any) -> dict[str, Any]:
-    """The reference's ``flattenJson``: ``a.b`` for objects, ``a[0]`` for arrays, empty
-    containers and scalars (null too) kept; a scalar at the top is keyed by ""."""
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{prefix}.{key}" if prefix else key)
-            if not value and prefix:
-                out[prefix] = {}
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{prefix}[{index}]")
-            if not value:
-                out[prefix] = []
-        else:
-            out[prefix] = value
-
-    walk(data, "")
-    return out
+        headers[name] = value if isinstance(value, str) else stringify(value)
 
 
 def _params(message: dict[str, Any]) -> dict[str, Any]:
@@ -150,10 +78,8 @@ def _params(message: dict[str, Any]) -> dict[str, Any]:
             traits = context.get("traits") if isinstance(context, dict) else None
             if not is_present(traits):
                 traits = None
-        return _flatten_json(traits)
-    if "properties" not in message:
-        return {}  # flattenJson(undefined) is {"": undefined}: {} in JSON
-    return _flatten_json(message["properties"])
+        return flatten_json(traits)
+    return flatten_json(message.get("properties", UNDEFINED))
 
 
 def _integration_options(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -200,7 +126,7 @@ def process(ctx: Context) -> dict[str, Any]:
     if base is None:
         base = url
     endpoint = base if suffix is None and isinstance(base, str) else \
-        _js_plus(base, "" if suffix is None else suffix)
+        js_add(base, "" if suffix is None else suffix)
 
     user_id = message.get("anonymousId", _MISSING)
     params: dict[str, Any] = {}
