@@ -304,8 +304,8 @@ def test_xml_root_key_default_null_and_empty_payload() -> None:
         "POST", "http://abc.com/c", {"Content-Type": "application/xml"}, XML={})
 
 
-def test_xml_too_deep_fails_as_the_builder_does() -> None:
-    """The XML builder refuses more than 100 nested tags: a 500 transformation error."""
+def test_xml_too_deep_is_an_instrumentation_error() -> None:
+    """The XML builder refuses more than 100 nested tags (the reference: a 500 retried forever)."""
     deep: dict[str, Any] = {}
     cursor = deep
     for _ in range(120):
@@ -313,8 +313,9 @@ def test_xml_too_deep_fails_as_the_builder_does() -> None:
         cursor = cursor["k"]
     status, message, tags = error({"p": deep}, {**MINIMAL, "format": "XML",
                                                 "propertiesMapping": [{"from": "$.p", "to": "$"}]})
-    assert (status, message) == (500, wrapped("prepareBody", "Maximum nested tags exceeded"))
-    assert tags["errorCategory"] == "transformation"
+    assert (status, message) == (400, wrapped(
+        "prepareBody", "Maximum nested tags exceeded: the XML body nests more than 100 tags"))
+    assert tags["errorType"] == "instrumentation"
 
 
 # --- FORM bodies ----------------------------------------------------------------------------------
@@ -607,12 +608,32 @@ def test_missing_workspace_id_is_a_platform_error(meta: Any) -> None:
     assert tags["errorCategory"] == "platform" and "errorType" not in tags
 
 
-def test_null_from_fails_before_the_workspace_check() -> None:
-    """A null from breaks the reference's pre-processing with a TypeError: 500 transformation."""
-    status, text, tags = error({}, {**MINIMAL, "headers": [{"from": None, "to": "h"}]}, {"jobId": 1})
-    problem = "Cannot read properties of null (reading 'includes')"
-    assert (status, text) == (500, wrapped("buildHeaders", problem))
-    assert tags["errorCategory"] == "transformation"
+@pytest.mark.parametrize(("key", "rows", "problem"), [
+    ("headers", [{"from": "'a'", "to": "h"}, {"from": None, "to": "h"}], "headers[1].from is null"),
+    ("queryParams", [None], "queryParams[0] is null"),
+    ("propertiesMapping", [{"from": 5, "to": "h"}], "propertiesMapping[0].from must be a string"),
+    ("propertiesMapping", [{"from": ["a"], "to": "h"}], "propertiesMapping[0].from must be a string"),
+])
+def test_malformed_mapping_rows_are_configuration_errors(key: str, rows: Any, problem: str) -> None:
+    """Rows the reference's pre-processing crashes on (a 500 the router retries forever) are
+    configuration errors naming the row; header rows are checked before the workspace check."""
+    meta = {"jobId": 1} if key == "headers" else metadata()
+    status, text, tags = error({}, {**MINIMAL, key: rows}, meta)
+    step = {"headers": "buildHeaders", "queryParams": "prepareParams"}.get(key, "prepareBody")
+    assert (status, text) == (400, wrapped(step, problem))
+    assert tags["errorType"] == "configuration"
+
+
+@pytest.mark.parametrize(("params", "problem"), [
+    ([None], "pathParams[0] is null"),
+    ([{"path": "a"}, {}], "pathParams[1].path is required"),
+    ([{"path": None}], "pathParams[0].path is required"),
+    ([{"path": 5}], "pathParams[0].path must be a string"),
+])
+def test_malformed_path_params_are_configuration_errors(params: Any, problem: str) -> None:
+    status, text, tags = error({}, {**MINIMAL, "pathParams": params})
+    assert (status, text) == (400, wrapped("deduceEndPoint", problem))
+    assert tags["errorType"] == "configuration"
 
 
 # --- the mapping language -------------------------------------------------------------------------

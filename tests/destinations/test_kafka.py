@@ -124,10 +124,11 @@ def test_missing_rudder_id_prints_undefined() -> None:
         "jobId": 1, "rudderId": "undefined<<>>t"}
 
 
-def test_topic_without_metadata_fails_as_the_reference_does() -> None:
-    assert run(message(), {"topic": "t"}, metadata=None) == {
-        "statusCode": 500, "error": "Cannot read properties of undefined (reading 'rudderId')",
-        "statTags": {"errorCategory": "transformation"}}
+def test_topic_without_metadata_is_rejected() -> None:
+    """The reference crashes tagging metadata.rudderId (a 500 retried forever): a 400 here."""
+    result = run(message(), {"topic": "t"}, metadata=None)
+    assert (result["statusCode"], result["error"], result["statTags"]["errorType"]) == (
+        400, "the job needs metadata: its rudderId is tagged with the topic", "instrumentation")
 
 
 def test_malformed_topic_map_rows_are_configuration_errors() -> None:

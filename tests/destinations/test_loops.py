@@ -110,12 +110,10 @@ def test_empty_api_key_is_a_configuration_error() -> None:
                  "apiKey must be supplied in destination config.", "configuration")
 
 
-def test_non_string_type_is_a_script_error() -> None:
-    """A numeric type breaks the reference's toLowerCase: a 500 without errorType."""
-    result = run(message(5))
-    assert result["statusCode"] == 500
-    assert result["statTags"]["errorCategory"] == "transformation"
-    assert "errorType" not in result["statTags"]
+def test_non_string_type_is_an_instrumentation_error() -> None:
+    """A numeric type breaks the reference's toLowerCase (a 500 the router retries forever); here
+    it is the event's fault, reported at the same step."""
+    assert_error(run(message(5)), "messageType", "type must be a string")
 
 
 def test_track_needs_a_truthy_event() -> None:

@@ -117,11 +117,11 @@ def test_profiles_need_every_profiles_field() -> None:
     assert run(msg)["output"]["message"] == {"key": "user:myUserId", "fields": {"a": "1"}}
 
 
-def test_profiles_without_metadata_fail_as_the_reference_does() -> None:
+def test_profiles_without_metadata_are_rejected() -> None:
+    """The reference crashes reading metadata.workspaceId (a 500 retried forever): a 400 here."""
     result = run(identify({"a": 1}, context={"sources": PROFILES}), metadata=None)
-    assert result == {
-        "statusCode": 500, "statTags": {"errorCategory": "transformation"},
-        "error": "Cannot destructure property 'workspaceId' of 'metadata' as it is undefined."}
+    assert (result["statusCode"], result["error"], result["statTags"]["errorType"]) == (
+        400, "a profiles event needs the job's metadata (its workspaceId)", "instrumentation")
 
 
 def test_only_identify_is_supported() -> None:
@@ -134,9 +134,9 @@ def test_only_identify_is_supported() -> None:
             "destType": "REDIS", "module": "destination", "implementation": "native",
             "feature": "processor", "errorCategory": "dataValidation",
             "errorType": "instrumentation", "workspaceId": "wspId"}
-    result = run(identify({"a": 1}, type=5))
-    assert (result["statusCode"], result["error"], result["statTags"]) == (
-        500, "message.type.toLowerCase is not a function", {"errorCategory": "transformation"})
+    result = run(identify({"a": 1}, type=5))  # the reference crashes on toLowerCase
+    assert (result["statusCode"], result["error"], result["statTags"]["errorType"]) == (
+        400, "type must be a string", "instrumentation")
 
 
 def test_blank_user_id_is_rejected() -> None:
@@ -155,13 +155,13 @@ def test_prefix_is_trimmed_and_must_be_a_string() -> None:
     msg = identify({"a": 1})
     assert run(msg, {"prefix": "  ab c "})["output"]["message"]["key"] == "ab c:user:myUserId"
     assert run(msg, {})["output"]["message"]["key"] == "user:myUserId"
-    assert run(msg, {"prefix": 5})["error"] == "prefix.trim is not a function"
+    result = run(msg, {"prefix": 5})  # the reference crashes on prefix.trim
+    assert (result["statusCode"], result["error"]) == (400, "prefix must be a string")
 
 
 def test_missing_config_fails_only_after_validation() -> None:
-    result = run(identify({"a": 1}), config=None)
-    assert (result["statusCode"], result["error"]) == (
-        500, "Cannot destructure property 'prefix' of 'destination.Config' as it is undefined.")
+    result = run(identify({"a": 1}), config=None)  # the reference crashes destructuring it
+    assert (result["statusCode"], result["error"]) == (400, "destination.Config is missing or null")
     assert run(identify({"a": 1}, type="track"), config=None)["statusCode"] == 400
 
 

@@ -225,13 +225,13 @@ def test_known_authorization_values() -> None:
 
 
 @pytest.mark.parametrize("config", [None, _ABSENT])
-def test_a_missing_config_fails_like_javascript(config: Any) -> None:
-    """Object.keys(undefined | null) is a 500 transformation error."""
+def test_a_missing_config_is_a_configuration_error(config: Any) -> None:
+    """The reference crashes in Object.keys(undefined | null), a 500 the router would retry
+    forever; here it is a 400 configuration error."""
     result = run(message(), config, metadata={"jobId": 1})
-    assert result["statusCode"] == 500
-    assert result["error"] == "Cannot convert undefined or null to object"
-    assert result["statTags"]["errorCategory"] == "transformation"
-    assert "errorType" not in result["statTags"]
+    assert result["statusCode"] == 400
+    assert result["error"] == "destination.Config is missing or null"
+    assert result["statTags"]["errorType"] == "configuration"
     assert result["metadata"] == {"jobId": 1}
 
 

@@ -254,15 +254,16 @@ def test_a_message_header_list_is_keyed_by_index_and_scalars_are_ignored() -> No
         assert "header" not in got["body"]["JSON"]
 
 
-def test_a_null_message_header_fails_like_javascript() -> None:
-    """header: null is a 500 transformation error (Object.entries(null)), tagged cdkV2."""
-    msg = "Cannot convert undefined or null to object"
+def test_a_null_message_header_is_an_instrumentation_error() -> None:
+    """header: null (the reference crashes in Object.entries: a 500 the router retries forever)
+    is the event's fault: a 400 naming the field, at the buildHeaderBlock step."""
+    msg = "header must be an object of header names, not null"
     assert run(message(header=None)) == {
-        "statusCode": 500, "metadata": META,
+        "statusCode": 400, "metadata": META,
         "error": msg + WRAP.format(step="buildHeaderBlock", msg=msg),
-        "statTags": {"errorCategory": "transformation", "destType": "WEBHOOK",
-                     "module": "destination", "implementation": "cdkV2", "feature": "processor",
-                     "destinationId": "destId", "workspaceId": "wspId"}}
+        "statTags": {"errorCategory": "dataValidation", "errorType": "instrumentation",
+                     "destType": "WEBHOOK", "module": "destination", "implementation": "cdkV2",
+                     "feature": "processor", "destinationId": "destId", "workspaceId": "wspId"}}
 
 
 @pytest.mark.parametrize(("rows", "msg"), [
@@ -468,8 +469,6 @@ def test_router_lists_a_groups_failures_before_its_successes() -> None:
     assert [r["metadata"][0]["jobId"] for r in results] == [4, 1, 3, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="hooks cannot tell router from processor; the reference's "
-                   "router sends the bare message")
 def test_router_error_messages_are_not_wrapped() -> None:
     """The router's error is the step's own message, without the workflow wording."""
     (result,) = router([(message(), destination({}), {"jobId": 1})])

@@ -3,9 +3,9 @@
 The whole event is built here because the reference validates the message type in its own words
 before anything else (the service's type dispatch would answer first), and its steps use
 JavaScript ``||`` / ``??`` chains and an assert on truthiness that the mapping's "first present"
-lookups do not express. Each step's error carries the workflow wording, e.g.
+lookups do not express. Each error names its workflow step (the processor's message then reads
 ``userId is required: Workflow: procWorkflow, Step: validateuserId, ChildStep: undefined,
-OriginalError: userId is required``.
+OriginalError: userId is required``).
 """
 
 from __future__ import annotations
@@ -28,11 +28,6 @@ _EU_HOST = "https://c.eu.heap-api.com"
 #: The generic "userId" paths, joined with JavaScript ``||`` by the workflow.
 _IDENTITY_PATHS = ("userId", "traits.userId", "traits.id", "context.traits.userId",
                    "context.traits.id", "anonymousId")
-
-
-def _fail(step: str, message: str) -> InstrumentationError:
-    return InstrumentationError(f"{message}: Workflow: procWorkflow, Step: {step}, "
-                                f"ChildStep: undefined, OriginalError: {message}")
 
 
 def _get(doc: Any, path: str) -> Any:
@@ -69,22 +64,22 @@ def process(ctx: Context) -> dict[str, Any]:
     message, config = ctx.message, ctx.config
     kind = message.get("type")
     if not is_truthy(kind):
-        raise _fail("validateInput", "message Type is not present. Aborting message.")
+        raise InstrumentationError("message Type is not present. Aborting message.", step="validateInput")
     if kind not in _SUPPORTED:
-        raise _fail("validateInput", f"message type {to_string(kind)} is not supported")
+        raise InstrumentationError(f"message type {to_string(kind)} is not supported", step="validateInput")
     host = _EU_HOST if config.get("dataResidency") == "eu" else _US_HOST
 
     payload: dict[str, Any] = {}
     if kind == "identify":
         traits = _nullish(message.get("traits", UNDEFINED), _get(message, "context.traits"))
         if traits is UNDEFINED or not is_truthy(traits):
-            raise _fail("identifyPayload", "traits are required")
+            raise InstrumentationError("traits are required", step="identifyPayload")
         endpoint = f"{host}/api/add_user_properties"
         payload["identity"] = _identity(message)
         payload["properties"] = _properties(traits)
     else:
         if not is_truthy(message.get("event")):
-            raise _fail("trackPayload", "event is required")
+            raise InstrumentationError("event is required", step="trackPayload")
         endpoint = f"{host}/api/track"
         payload["identity"] = _identity(message)
         payload["properties"] = _properties(message.get("properties", UNDEFINED))
@@ -99,7 +94,7 @@ def process(ctx: Context) -> dict[str, Any]:
         if key is not UNDEFINED and is_truthy(key):
             payload["idempotency_key"] = key
     if not is_truthy(payload["identity"]):
-        raise _fail("validateuserId", "userId is required")
+        raise InstrumentationError("userId is required", step="validateuserId")
 
     output = empty_request()
     output["endpoint"] = endpoint

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from transformer.hooks import (
     UNDEFINED,
-    TransformationError,
+    InstrumentationError,
     is_array_index,
     js_add,
     js_keys,
@@ -37,12 +37,6 @@ add = js_add
 
 class JSError(Exception):
     """A JavaScript runtime error inside the mapping engine; ``str()`` is its message."""
-
-
-class ScriptError(TransformationError):
-    """A JavaScript runtime error outside the mapping sandbox: the reference answers 500."""
-
-    status_code = 500
 
 
 def is_nullish(value: Any) -> bool:
@@ -139,8 +133,8 @@ def encode_uri_component(text: str) -> str:
     """``encodeURIComponent``: everything but ``A-Z a-z 0-9 - _ . ! ~ * ' ( )`` percent-encoded."""
     try:
         return quote(text, safe="-_.!~*'()")
-    except UnicodeEncodeError:
-        raise ScriptError("URI malformed") from None
+    except UnicodeEncodeError:  # a lone surrogate (JSON input cannot carry one): URIError
+        raise InstrumentationError(f"URI malformed: {text!r} is not valid Unicode") from None
 
 
 # --- operators ------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ observable rules, reproduced here on our own syntax tree (``_template``):
 * a second mapping to the same key becomes ``first || second``;
 * the engine's error wording (``Invalid mapping: ... Input: ..., Output: ...``).
 
-Errors inside the engine become ``ConfigurationError("Error in custom mappings: ...")``; the
-pre-processing the reference does outside the sandbox (quoting literal ``from`` values) fails
-as a JavaScript TypeError would (500).
+Errors inside the engine become ``ConfigurationError("Error in custom mappings: ...")``; a row
+the reference's pre-processing (quoting literal ``from`` values, outside the sandbox) crashes on
+is a ConfigurationError naming the row, not the reference's 500 the router would retry forever.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import orjson
 
 from transformer.hooks import ConfigurationError, PlatformError
 
-from ._js import UNDEFINED, JSError, ScriptError, truthy
+from ._js import UNDEFINED, JSError, truthy
 from ._template import (
     CTX,
     ArrayLit,
@@ -57,7 +57,7 @@ _compiled: dict[bytes, Expr | JSError] = {}
 
 def apply_mappings(message: dict[str, Any], mappings: Any, workspace_id: Any, field: str) -> Any:
     """The object the mappings build from ``message`` (UNDEFINED when there are none)."""
-    enhanced = enhance(mappings)
+    enhanced = enhance(mappings, field)
     if not truthy(workspace_id):
         raise PlatformError(WORKSPACE_REQUIRED)
     try:
@@ -68,16 +68,16 @@ def apply_mappings(message: dict[str, Any], mappings: Any, workspace_id: Any, fi
         raise ConfigurationError(f"Error in custom mappings: {exc}") from None
 
 
-def enhance(mappings: Any) -> Any:
+def enhance(mappings: Any, field: str) -> Any:
     """A ``from`` without ``$`` that is not already single-quoted becomes a string literal."""
     if not isinstance(mappings, list):
         return mappings
-    return [_enhance_one(mapping) for mapping in mappings]
+    return [_enhance_one(mapping, f"{field}[{index}]") for index, mapping in enumerate(mappings)]
 
 
-def _enhance_one(mapping: Any) -> dict[str, Any]:
+def _enhance_one(mapping: Any, where: str) -> dict[str, Any]:
     if mapping is None:
-        raise ScriptError("Cannot read properties of null (reading 'hasOwnProperty')")
+        raise ConfigurationError(f"{where} is null")
     if isinstance(mapping, list | str):  # {...mapping}: index keys, no "from"
         return {str(i): item for i, item in enumerate(mapping)}
     if not isinstance(mapping, dict):
@@ -86,13 +86,13 @@ def _enhance_one(mapping: Any) -> dict[str, Any]:
         return dict(mapping)
     source = mapping["from"]
     if source is None:
-        raise ScriptError("Cannot read properties of null (reading 'includes')")
+        raise ConfigurationError(f"{where}.from is null")
     if isinstance(source, list):
         if "$" not in source:
-            raise ScriptError("mapping.from.startsWith is not a function")
+            raise ConfigurationError(f"{where}.from must be a string")
         return dict(mapping)
     if not isinstance(source, str):
-        raise ScriptError("mapping.from.includes is not a function")
+        raise ConfigurationError(f"{where}.from must be a string")
     if "$" not in source and not (source.startswith("'") and source.endswith("'")):
         source = f"'{source}'"
     return {**mapping, "from": source}

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._js import UNDEFINED, ScriptError, js_items, own_entries, to_str
+from transformer.hooks import InstrumentationError
+
+from ._js import UNDEFINED, js_items, own_entries, to_str
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 MAX_NESTED_TAGS = 100
@@ -45,7 +47,10 @@ def build_xml(payload: Any, root_key: str) -> str:
 
 def _children(value: dict[str, Any] | list[Any], depth: int) -> str:
     if depth >= MAX_NESTED_TAGS:
-        raise ScriptError("Maximum nested tags exceeded")
+        # The reference's builder fails with a 500 the router would retry forever; the event
+        # is what nests too deeply.
+        raise InstrumentationError(f"Maximum nested tags exceeded: the XML body nests more than "
+                                   f"{MAX_NESTED_TAGS} tags")
     out: list[str] = []
     for key, item in own_entries(value, holes=True):
         if item is None:

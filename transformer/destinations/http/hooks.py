@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from transformer.hooks import (
@@ -32,7 +31,6 @@ from transformer.hooks import (
 
 from ._js import (
     UNDEFINED,
-    ScriptError,
     compare,
     encode_uri_component,
     js_items,
@@ -54,27 +52,26 @@ _DEFAULT_MAPPING = [{"to": "$", "from": "$"}]
 _REPEATED_SLASHES = re.compile(r"([^:]/)/+")
 
 
-def _step(name: str, run: Callable[..., _T], *args: Any) -> _T:
-    """Run one workflow step; its errors carry the workflow's wording."""
-    try:
-        return run(*args)
-    except TransformerError as exc:
-        message = exc.message
-        raise type(exc)(f"{message}: Workflow: procWorkflow, Step: {name}, ChildStep: undefined, "
-                        f"OriginalError: {message}") from None
-
-
 def process(ctx: Context) -> dict[str, Any]:
     config, message = ctx.config, ctx.message
     workspace_id = ctx.metadata.get("workspaceId", UNDEFINED) \
         if isinstance(ctx.metadata, dict) else UNDEFINED
-    _step("validateInput", _validate, config)
-    method = config.get("method")
-    body_format = _body_format(config)
-    headers = _step("buildHeaders", _headers, message, config, body_format, workspace_id)
-    params = _step("prepareParams", _params, message, config, workspace_id)
-    endpoint = _step("deduceEndPoint", _endpoint, message, config)
-    body = _step("prepareBody", _body, message, config, body_format, workspace_id)
+    step = "validateInput"  # the workflow step running, which names the step of its errors
+    try:
+        _validate(config)
+        method = config.get("method")
+        body_format = _body_format(config)
+        step = "buildHeaders"
+        headers = _headers(message, config, body_format, workspace_id)
+        step = "prepareParams"
+        params = _params(message, config, workspace_id)
+        step = "deduceEndPoint"
+        endpoint = _endpoint(message, config)
+        step = "prepareBody"
+        body = _body(message, config, body_format, workspace_id)
+    except TransformerError as exc:
+        exc.step = exc.step or step
+        raise
     output = empty_request()
     output["method"] = "POST" if method is None else method
     output["endpoint"] = endpoint
@@ -154,19 +151,21 @@ def _endpoint(message: dict[str, Any], config: dict[str, Any]) -> Any:
     path_params = config.get("pathParams")
     if not isinstance(path_params, list):
         return api_url
-    segments = [encode_uri_component(to_str(_path_value(message, param))) for param in path_params]
+    segments = [encode_uri_component(to_str(_path_value(message, param, index)))
+                for index, param in enumerate(path_params)]
     suffix = "/" + "/".join(segments) if segments else ""
     return _REPEATED_SLASHES.sub(r"\1", to_str(api_url) + suffix)
 
 
-def _path_value(message: dict[str, Any], param: Any) -> Any:
+def _path_value(message: dict[str, Any], param: Any, index: int) -> Any:
+    # Rows the reference crashes on (a 500 the router would retry forever) are config errors.
     if param is None:
-        raise ScriptError("Cannot read properties of null (reading 'path')")
+        raise ConfigurationError(f"pathParams[{index}] is null")
     path = param.get("path", UNDEFINED) if isinstance(param, dict) else UNDEFINED
     if path is None or path is UNDEFINED:
-        raise ScriptError(f"Cannot read properties of {to_str(path)} (reading 'includes')")
+        raise ConfigurationError(f"pathParams[{index}].path is required")
     if not isinstance(path, str | list):
-        raise ScriptError("path.includes is not a function")
+        raise ConfigurationError(f"pathParams[{index}].path must be a string")
     if "/" in path:
         raise ConfigurationError('Path value cannot contain "/"')
     if "$" not in path:

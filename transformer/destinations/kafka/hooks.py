@@ -2,14 +2,14 @@
 
 The reference chains its choices with JavaScript ``||`` (any falsy value falls through, the last
 operand is kept as it is), which the mapping's "first present" lookups cannot express. Where the
-reference crashes, an UnexpectedError carries its JavaScript message (a 500 tagged as it tags them).
+reference crashes (a 500 the router would retry forever), the job or config is at fault: a 400.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from transformer.hooks import Context, UnexpectedError, hash_from_array, is_truthy, to_string
+from transformer.hooks import Context, InstrumentationError, hash_from_array, is_truthy, to_string
 
 #: The names the reference looks up under ``message.integrations``, in order.
 _INTEGRATION_NAMES = ("KAFKA", "kafka", "Kafka")
@@ -69,7 +69,8 @@ def process_metadata(ctx: Context, output: Any) -> Any:
     if not is_truthy(topic):
         return metadata
     if metadata is None:
-        raise UnexpectedError("Cannot read properties of undefined (reading 'rudderId')")
+        # The reference crashes here (a 500 the router would retry forever).
+        raise InstrumentationError("the job needs metadata: its rudderId is tagged with the topic")
     if not isinstance(metadata, dict):
         return metadata
     rudder_id = to_string(metadata["rudderId"]) if "rudderId" in metadata else "undefined"

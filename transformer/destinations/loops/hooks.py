@@ -3,9 +3,10 @@
 The whole event is built here because the reference validates the message type (and then the
 API key) in its own words before anything else, which the service's type dispatch would pre-empt,
 and its lookups are JavaScript ``??`` chains (``""`` and ``0`` stop a chain) where the mapping's
-generic aliases skip to the next candidate. Each step's error carries the workflow wording, e.g.
-``email is required for identify call.: Workflow: procWorkflow, Step: validateIdentifyEvent,
-ChildStep: undefined, OriginalError: email is required for identify call.``.
+generic aliases skip to the next candidate. Each error names its workflow step (the processor's
+message then reads ``email is required for identify call.: Workflow: procWorkflow, Step:
+validateIdentifyEvent, ChildStep: undefined, OriginalError: email is required for identify
+call.``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from transformer.hooks import (
     ConfigurationError,
     Context,
     InstrumentationError,
-    TransformationError,
-    TransformerError,
     empty_request,
     is_truthy,
     to_string,
@@ -32,17 +31,6 @@ _ENDPOINTS = {
 _EMAIL = ("traits.email", "context.traits.email", "properties.email")
 _USER_ID = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
 _TRAITS = ("traits", "context.traits")
-
-
-class _ScriptError(TransformationError):
-    """A JavaScript runtime error inside a workflow step: the reference answers 500."""
-
-    status_code = 500
-
-
-def _fail(error: type[TransformerError], step: str, message: str) -> TransformerError:
-    return error(f"{message}: Workflow: procWorkflow, Step: {step}, ChildStep: undefined, "
-                 f"OriginalError: {message}")
 
 
 def _get(doc: Any, path: str) -> Any:
@@ -75,29 +63,26 @@ def process(ctx: Context) -> dict[str, Any]:
     message = ctx.message
     kind = message.get("type")
     if kind is not None and not isinstance(kind, str):
-        raise _fail(_ScriptError, "messageType", "___1.toLowerCase is not a function")
+        # The reference crashes on it (a 500 the router would retry forever): the event's fault.
+        raise InstrumentationError("type must be a string", step="messageType")
     if not is_truthy(kind):
-        raise _fail(InstrumentationError, "validateInput",
-                    "message Type is not present. Aborting message.")
+        raise InstrumentationError("message Type is not present. Aborting message.", step="validateInput")
     if kind not in _SUPPORTED:
-        raise _fail(InstrumentationError, "validateInput",
-                    f"message type {to_string(kind)} is not supported")
+        raise InstrumentationError(f"message type {to_string(kind)} is not supported", step="validateInput")
     api_key = ctx.config.get("apiKey")
     if not is_truthy(api_key):
-        raise _fail(ConfigurationError, "validateInput",
-                    "apiKey must be supplied in destination config.")
+        raise ConfigurationError("apiKey must be supplied in destination config.", step="validateInput")
     email = _nullish(message, _EMAIL)
     user_id = _nullish(message, _USER_ID)
     if kind == "identify" and not is_truthy(email):
-        raise _fail(InstrumentationError, "validateIdentifyEvent",
-                    "email is required for identify call.")
+        raise InstrumentationError("email is required for identify call.",
+                                   step="validateIdentifyEvent")
     if kind == "track":
         if not (is_truthy(email) or is_truthy(user_id)):
-            raise _fail(InstrumentationError, "validateTrackEvent",
-                        "Either email or userId is required for track call.")
+            raise InstrumentationError("Either email or userId is required for track call.",
+                                       step="validateTrackEvent")
         if not is_truthy(message.get("event")):
-            raise _fail(InstrumentationError, "validateTrackEvent",
-                        "event is required for track call.")
+            raise InstrumentationError("event is required for track call.", step="validateTrackEvent")
 
     payload = _assigned(_nullish(message, _TRAITS))
     payload["userId"] = user_id

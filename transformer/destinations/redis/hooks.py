@@ -2,7 +2,8 @@
 
 The payload's strings follow JavaScript exactly (lodash ``toString``, template literals,
 ``JSON.stringify``, the npm ``flat`` package), because they become Redis keys and values. Where the
-reference crashes, an UnexpectedError carries its JavaScript message (a 500 tagged as it tags them).
+reference crashes (a 500 the router would retry forever), the event or config is at fault: a 400
+saying which field.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from transformer.hooks import (
+    ConfigurationError,
     Context,
     InstrumentationError,
-    UnexpectedError,
     is_blank,
     is_present,
     is_truthy,
@@ -48,7 +49,7 @@ def _flat(obj: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = No
 def prepare(ctx: Context) -> None:
     kind = ctx.message.get("type")
     if is_truthy(kind) and not isinstance(kind, str):
-        raise UnexpectedError("message.type.toLowerCase is not a function")
+        raise InstrumentationError("type must be a string")
     if not isinstance(kind, str) or kind.lower() != "identify":
         raise InstrumentationError("Only Identify calls are supported")
     if is_blank(ctx.message.get("userId")):
@@ -59,15 +60,13 @@ def redis_message(ctx: Context) -> dict[str, Any]:
     message = ctx.message
     config = ctx.destination.get("Config")
     if config is None:
-        state = "null" if "Config" in ctx.destination else "undefined"
-        raise UnexpectedError(
-            f"Cannot destructure property 'prefix' of 'destination.Config' as it is {state}.")
+        raise ConfigurationError("destination.Config is missing or null")
     config = config if isinstance(config, dict) else {}
     prefix = config.get("prefix")
     key_prefix = ""
     if not is_blank(prefix):
         if not isinstance(prefix, str):
-            raise UnexpectedError("prefix.trim is not a function")
+            raise ConfigurationError("prefix must be a string")
         key_prefix = js_trim(prefix) + ":"
     use_json = is_truthy(config.get("useJSONModule"))
     context = message.get("context")
@@ -103,7 +102,7 @@ def _profiles_message(ctx: Context, sources: dict[str, Any], use_json: bool,
     """A profiles (RETL) model row: keyed by workspace, destination, entity, id type and user."""
     metadata = ctx.metadata
     if metadata is None:
-        raise UnexpectedError("Cannot destructure property 'workspaceId' of 'metadata' as it is undefined.")
+        raise InstrumentationError("a profiles event needs the job's metadata (its workspaceId)")
 
     def literal(doc: Any, key: str) -> str:  # `${doc.key}`: a missing key prints "undefined"
         return to_string(doc[key]) if isinstance(doc, dict) and key in doc else "undefined"

@@ -10,19 +10,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from transformer.hooks import Context, TransformationError, empty_request, is_present, is_truthy, to_string
+from transformer.hooks import ConfigurationError, Context, empty_request, is_present, is_truthy, to_string
 
 ENDPOINT = "https://api.segment.io/v1/batch"
 _USER_ID = (("userId",), ("traits", "userId"), ("traits", "id"), ("context", "traits", "userId"),
             ("context", "traits", "id"), ("anonymousId",))
 _TRAITS = (("traits",), ("context", "traits"))
 _TIMESTAMP = (("timestamp",), ("originalTimestamp",))
-
-
-class _ScriptError(TransformationError):
-    """A JavaScript runtime error of the reference: a 500."""
-
-    status_code = 500
 
 
 def _first_present(message: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> Any:
@@ -38,8 +32,8 @@ def _first_present(message: dict[str, Any], paths: tuple[tuple[str, ...], ...]) 
 
 def process(ctx: Context) -> dict[str, Any]:
     config = ctx.destination.get("Config")
-    if config is None:  # Object.keys(undefined | null)
-        raise _ScriptError("Cannot convert undefined or null to object")
+    if config is None:  # the reference crashes in Object.keys (a 500 retried forever)
+        raise ConfigurationError("destination.Config is missing or null")
     write_key = to_string(config["writeKey"]) \
         if isinstance(config, dict) and "writeKey" in config else "undefined"
     message = ctx.message

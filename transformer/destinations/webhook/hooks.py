@@ -1,10 +1,11 @@
 """Webhook: the reference's CDK v2 workflow (procWorkflow.yaml), step by step.
 
 The event is the body, so the job's own decoded message is reused as it: the keys the reference
-leaves out of the body are popped and ``context.ip`` is set in place, no copy is made. Errors carry
-the workflow wording, e.g. ``Invalid URL in destination config: Workflow: procWorkflow, Step:
-validateInput, ChildStep: undefined, OriginalError: Invalid URL in destination config``;
-JavaScript runtime errors of the workflow (a null ``header``, a non-string header name) are 500s.
+leaves out of the body are popped and ``context.ip`` is set in place, no copy is made. Errors name
+their workflow step, which the processor's message carries (``Invalid URL in destination config:
+Workflow: procWorkflow, Step: validateInput, ChildStep: undefined, OriginalError: ...``). Where
+the reference crashes (a null ``header``, a non-string header name), the event or config is at
+fault: a 400 saying so, not a 500 the router would retry forever.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from transformer.hooks import (
     UNDEFINED,
     ConfigurationError,
     Context,
-    TransformationError,
-    TransformerError,
+    InstrumentationError,
     flatten_json,
     hash_from_array,
     is_present,
@@ -29,18 +29,6 @@ _BODY_METHODS = ("POST", "PUT", "PATCH")
 _PARAM_METHODS = ("GET", "DELETE")
 #: The names getIntegrationsObj tries under ``message.integrations``, in order.
 _INTEGRATION_NAMES = ("webhook", "Webhook", "WebHook", "WEBHOOK")
-_MISSING: Any = object()
-
-
-class _ScriptError(TransformationError):
-    """A JavaScript runtime error inside a workflow step: the reference answers 500."""
-
-    status_code = 500
-
-
-def _fail(error: type[TransformerError], step: str, message: str) -> TransformerError:
-    return error(f"{message}: Workflow: procWorkflow, Step: {step}, ChildStep: undefined, "
-                 f"OriginalError: {message}")
 
 
 def _add_config_headers(rows: list[Any], headers: dict[str, Any]) -> None:
@@ -56,13 +44,14 @@ def _add_config_headers(rows: list[Any], headers: dict[str, Any]) -> None:
 
 def _add_message_headers(header: Any, headers: dict[str, Any]) -> None:
     """The event's ``header`` (an object or an array) over ``headers``, names kept as written,
-    non-string values JSON-encoded; other types are ignored and null fails as in JavaScript."""
+    non-string values JSON-encoded; other types are ignored, null is rejected."""
     if isinstance(header, dict):
         items: Any = header.items()
     elif isinstance(header, list):
         items = ((str(index), value) for index, value in enumerate(header))
     elif header is None:
-        raise _fail(_ScriptError, "buildHeaderBlock", "Cannot convert undefined or null to object")
+        raise InstrumentationError("header must be an object of header names, not null",
+                                   step="buildHeaderBlock")
     else:
         return
     for name, value in items:
@@ -101,7 +90,7 @@ def process(ctx: Context) -> dict[str, Any]:
     config = ctx.config
     url = config.get("webhookUrl")
     if not is_truthy(url):
-        raise _fail(ConfigurationError, "validateInput", "Invalid URL in destination config")
+        raise ConfigurationError("Invalid URL in destination config", step="validateInput")
     method = config.get("webhookMethod")
     if method is None:
         method = "POST"
@@ -111,8 +100,8 @@ def process(ctx: Context) -> dict[str, Any]:
     rows = config.get("headers")
     if isinstance(rows, list):
         _add_config_headers(rows, headers)
-    header = message.pop("header", _MISSING)
-    if header is not _MISSING:
+    header = message.pop("header", UNDEFINED)
+    if header is not UNDEFINED:
         _add_message_headers(header, headers)
 
     # fullPath, appendPath and header never reach the body, whatever the method.
@@ -128,7 +117,7 @@ def process(ctx: Context) -> dict[str, Any]:
     endpoint = base if suffix is None and isinstance(base, str) else \
         js_add(base, "" if suffix is None else suffix)
 
-    user_id = message.get("anonymousId", _MISSING)
+    user_id = message.get("anonymousId", UNDEFINED)
     params: dict[str, Any] = {}
     body: dict[str, Any] = {}
     if with_body:
@@ -158,6 +147,6 @@ def process(ctx: Context) -> dict[str, Any]:
         "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
         "files": {},
     }
-    if user_id is not _MISSING:  # the router keeps null, and leaves out a missing one
+    if user_id is not UNDEFINED:  # the router keeps null, and leaves out a missing one
         output["userId"] = user_id
     return output
