@@ -1,0 +1,444 @@
+"""Facebook App Events: what destination.yaml cannot say.
+
+* ``prepare``: the device check, the event name and the custom event (``custom_events[0]``: log
+  time, event name, the properties with Facebook's names and types), rejecting what the reference
+  rejects, in its order.
+* ``extinfo``: the extended device info array.
+* ``hash_text``, ``hash_digits``, ``hash_gender``, ``hash_birth_date``, ``hash_city``: the user
+  data normalisation and hashing of the reference's sanity check (``apply`` modifiers).
+* ``finish``: anon_id only when nothing else identifies the user, and the reference's error when
+  nothing does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from transformer.hooks import (
+    UNDEFINED,
+    Context,
+    InstrumentationError,
+    UnexpectedError,
+    is_truthy,
+    js_keys,
+    js_trim,
+    number_to_string,
+    parse_date,
+    parse_float,
+    parse_int,
+    to_epoch_ms,
+    to_number,
+    to_string,
+)
+
+#: Rudder e-commerce event names -> Facebook app event names.
+EVENT_NAMES = {
+    "Application Installed": "MOBILE_APP_INSTALL",
+    "Application Opened": "fb_mobile_activate_app",
+    "Products Searched": "fb_mobile_search",
+    "Product Viewed": "fb_mobile_content_view",
+    "Product Added": "fb_mobile_add_to_cart",
+    "Product Added to Wishlist": "fb_mobile_add_to_wishlist",
+    "Payment Info Entered": "fb_mobile_add_payment_info",
+    "Checkout Started": "fb_mobile_initiated_checkout",
+    "Order Completed": "fb_mobile_purchase",
+}
+#: Property key -> (the reference's path name, Facebook's key, the JavaScript type required).
+PROPERTIES = {
+    "revenue": ("properties.revenue", "_valueToSum", "number"),
+    "currency": ("properties.currency", "fb_currency", "string"),
+    "name": ("properties.name", "fb_description", "string"),
+    "products": ("properties.products.sub.product_id", "fb_content_id", "string"),
+    "category": ("properties.category", "fb_content_type", "string"),
+    "query": ("properties.query", "fb_search_string", "string"),
+    "quantity": ("properties.quantity", "fb_num_items", "number"),
+}
+#: Keys every JavaScript object answers to (the reference's lookups find these too).
+_OBJECT_MEMBERS = frozenset({
+    "constructor", "__defineGetter__", "__defineSetter__", "hasOwnProperty", "__lookupGetter__",
+    "__lookupSetter__", "isPrototypeOf", "propertyIsEnumerable", "toString", "valueOf",
+    "__proto__", "toLocaleString"})
+APPLE_FAMILY = frozenset({"ios", "watchos", "ipados", "tvos"})
+NAME_PATTERN = "^[0-9a-zA-Z_][0-9a-zA-Z _-]{0,39}$"
+_NAME = re.compile(NAME_PATTERN[1:-1])
+_NOT_NAME_CHAR = re.compile(r"[^0-9A-Za-z_ -]")
+_NON_DIGITS = re.compile(r"[^0-9]")
+_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
+#: A set-value path that is one key and no number (it starts with a letter or "_").
+_PLAIN_KEY = re.compile(r"[A-Za-z_][^.\\]*")
+
+
+def _valid_name(value: Any) -> bool:
+    """``new RegExp(NAME_PATTERN).test(value)`` (the value as a string)."""
+    return _NAME.fullmatch(to_string(value)) is not None
+
+
+def _get(doc: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(key)
+    return doc
+
+
+# --- prepare: device, event name, custom event ----------------------------------------------------
+
+
+def _sdk(message: dict[str, Any]) -> str:
+    """extinfo's version: a2 for Android, i2 for Apple devices; others are rejected."""
+    device_type = _get(message, "context", "device", "type")
+    if is_truthy(device_type) and not isinstance(device_type, str):
+        raise UnexpectedError("sourceSDK.toLowerCase is not a function")
+    name = device_type.lower() if is_truthy(device_type) else ""
+    if name == "android":
+        return "a2"
+    if name in APPLE_FAMILY:
+        return "i2"
+    raise InstrumentationError('Extended device information i.e, "context.device.type" is required')
+
+
+def _invalid_name(name: Any) -> InstrumentationError:
+    return InstrumentationError(
+        f"Event name {to_string(name)} is not a valid FB APP event name.It must match the regex "
+        f"{NAME_PATTERN}.")
+
+
+def _event_name(message: dict[str, Any]) -> Any:
+    """The Facebook event name of a track, screen or page event (UNDEFINED: none)."""
+    kind = message.get("type")
+    if kind == "track":
+        event = message.get("event", UNDEFINED)
+        name = EVENT_NAMES.get(to_string(event)) or event
+        if not _valid_name(name):
+            raise _invalid_name(name)
+        return name
+    if kind == "screen":
+        properties = message.get("properties", UNDEFINED)
+        if properties is None or properties is UNDEFINED:
+            raise UnexpectedError("Cannot destructure property 'name' of 'message.properties' as "
+                                  f"it is {to_string(properties)}.")
+        screen = properties.get("name") if isinstance(properties, dict) else None
+        if not is_truthy(screen) or not _valid_name(screen):
+            return "Viewed Screen"
+        name = f"Viewed {to_string(screen)} Screen"
+        if not _valid_name(name):
+            raise _invalid_name(name)
+        return name
+    if kind == "page":
+        return "Viewed Page"
+    raise InstrumentationError(f"Message type {to_string(kind)} not supported")
+
+
+def prepare(ctx: Context) -> None:
+    """Checks the device and the event, and builds ``custom_events`` (var ``custom_events``)."""
+    message = ctx.message
+    ctx.vars["sdk"] = _sdk(message)
+    custom: dict[str, Any] = {}
+    if is_truthy(message.get("timestamp")):
+        custom["_logTime"] = message["timestamp"]
+    if is_truthy(message.get("event")):
+        custom["_eventName"] = message["event"]
+    _set_value(custom, "_eventName", _event_name(message))
+    properties = message.get("properties")
+    if is_truthy(properties):
+        _add_properties(message, properties, custom)
+    custom["_logTime"] = _js_date_ms(custom.get("_logTime", UNDEFINED))
+    ctx.vars["custom_events"] = [custom]
+
+
+def _keys(value: Any) -> list[str]:
+    """``Object.keys(value)``."""
+    if isinstance(value, dict):
+        return js_keys(value)
+    if isinstance(value, list | str):
+        return [str(i) for i in range(len(value))]
+    return []
+
+
+def _item(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        return value[key]
+    return value[int(key)]
+
+
+def _add_properties(message: dict[str, Any], properties: Any, custom: dict[str, Any]) -> None:
+    """processEventTypeGeneric: the properties under Facebook's keys (type-checked) or their
+    own keys cleaned of what Facebook rejects."""
+    if isinstance(properties, dict) and is_truthy(properties.get("revenue")) \
+            and not is_truthy(properties.get("currency")):
+        raise InstrumentationError("If properties.revenue is present, properties.currency is "
+                                   "required.")
+    for key in _keys(properties):
+        cleaned = key
+        if not _valid_name(key):
+            cleaned = _NOT_NAME_CHAR.sub("", key)
+            if len(key) > 40:
+                cleaned = key[:40]
+            if not cleaned:
+                raise InstrumentationError(
+                    f"The property key {key} has only non-alphanumeric characters.A property key "
+                    "must be an alphanumeric string and have atmost 40 characters.")
+        if key in PROPERTIES and isinstance(properties, dict):
+            path, fb_key, wanted = PROPERTIES[key]
+            if key == "products":
+                custom[fb_key] = [_typed(item, path, wanted)
+                                  for item in _product_ids(properties[key])]
+            else:
+                _set_value(custom, fb_key, _typed(properties[key], path, wanted))
+        elif key in _OBJECT_MEMBERS:
+            raise UnexpectedError("rudderEventPath.includes is not a function")
+        else:
+            _set_value(custom, cleaned, _item(properties, key))
+
+
+def _product_ids(products: Any) -> list[Any]:
+    """``get(products[i], "product_id")`` for i below products.length (get-value returns a
+    value that is not an object itself)."""
+    if products is None:
+        raise UnexpectedError("Cannot read properties of null (reading 'length')")
+    if isinstance(products, list | str):
+        items = list(products)
+    elif isinstance(products, dict) and isinstance(products.get("length"), int | float) \
+            and not isinstance(products.get("length"), bool):
+        count = math.ceil(products["length"]) if math.isfinite(products["length"]) else 0
+        items = [products.get(str(i), UNDEFINED) for i in range(max(count, 0))]
+    else:
+        items = []
+    return [item.get("product_id", UNDEFINED) if isinstance(item, dict)
+            else UNDEFINED if isinstance(item, list) else item for item in items]
+
+
+def _typed(value: Any, path: str, wanted: str) -> Any:
+    """The value when ``typeof value`` is the type Facebook wants, else the reference's error."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (is_number if wanted == "number" else isinstance(value, str)):
+        return value
+    raise InstrumentationError(
+        f"Value of {path} is not of valid type. It should be of type {wanted}")
+
+
+# --- set-value ------------------------------------------------------------------------------------
+
+
+def _set_value(target: dict[str, Any], path: str, value: Any) -> None:
+    """set-value 4: ``path`` split at dots (a backslash escapes; a path with "/" is one key),
+    integer parts as array indexes, unsafe keys refused, an undefined value deletes."""
+    if not path:
+        return
+    if path in _UNSAFE_KEYS:
+        raise UnexpectedError(f'Cannot set unsafe key: "{path}"')
+    if "/" in path or _PLAIN_KEY.fullmatch(path):  # one key, not a number: the common case
+        _assign(target, path, value)
+        return
+    keys = _split(path)
+    node: Any = target
+    for index, key in enumerate(keys):
+        if isinstance(key, str) and key in _UNSAFE_KEYS:
+            raise UnexpectedError(f'Cannot set unsafe key: "{key}"')
+        if index == len(keys) - 1:
+            _assign(node, key, value)
+            return
+        following = keys[index + 1]
+        child = _child(node, key)
+        if isinstance(following, int) and not isinstance(child, list):
+            child = []
+            _assign(node, key, child)
+        elif not isinstance(child, dict | list):
+            child = {}
+            _assign(node, key, child)
+        node = child
+
+
+def _split(path: str) -> list[str | int]:
+    if "/" in path:
+        return [path]
+    parts: list[str | int] = []
+    part = ""
+    chars = iter(path)
+    for char in chars:
+        if char == "\\":
+            part += next(chars, "undefined")
+        elif char == ".":
+            parts.append(_part(part))
+            part = ""
+        else:
+            part += char
+    if part:
+        parts.append(_part(part))
+    return parts
+
+
+def _part(text: str) -> str | int:
+    if js_trim(text):
+        number = to_number(text)
+        if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
+            return int(number)
+    return text
+
+
+def _child(node: Any, key: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(number_to_string(key) if isinstance(key, int) else key)
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return node[key]
+    return None
+
+
+def _assign(node: Any, key: str | int, value: Any) -> None:
+    if isinstance(node, dict):
+        name = number_to_string(key) if isinstance(key, int) else key
+        if value is UNDEFINED:
+            node.pop(name, None)
+        else:
+            node[name] = value
+    elif isinstance(node, list) and isinstance(key, int) and 0 <= key < 2**32 - 1:
+        node.extend([UNDEFINED] * (key + 1 - len(node)))
+        node[key] = value
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+
+def _js_date_ms(value: Any) -> float | int:
+    """``new Date(value).getTime()`` (NaN when invalid)."""
+    if value is UNDEFINED or isinstance(value, dict):
+        return math.nan
+    if value is None or isinstance(value, bool):
+        return int(value or 0)
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > 8.64e15:
+            return math.nan
+        value = int(value)
+    elif isinstance(value, list):
+        value = to_string(value)
+    moment = parse_date(value)
+    return math.nan if moment is None else to_epoch_ms(moment)
+
+
+def _date_in_format(value: Any) -> str:
+    """The reference's getDateInFormat (with its bug: a two-digit month or day gets a leading
+    0, a one-digit one does not)."""
+    ms = _js_date_ms(value)
+    moment = None if isinstance(ms, float) else parse_date(ms)
+    if moment is None:
+        return "NaN0NaN0NaN"
+    month, day = str(moment.month), str(moment.day)
+    return str(moment.year) + (month if len(month) == 1 else f"0{month}") + \
+        (day if len(day) == 1 else f"0{day}")
+
+
+# --- extinfo --------------------------------------------------------------------------------------
+
+_EXTINFO_PATHS = (
+    ("context", "app", "namespace"), ("context", "app", "build"), ("context", "app", "version"),
+    ("context", "os", "version"), ("context", "device", "model"), ("context", "locale"),
+    ("context", "abv_timezone"), ("context", "network", "carrier"), ("context", "screen", "width"),
+    ("context", "screen", "height"), ("context", "screen", "density"), ("context", "cpu_cores"),
+    ("context", "ext_storage_size"), ("context", "avl_storage_size"), ("context", "timezone"),
+)
+_EXTINFO_DEFAULTS = ("", "", "", "", "", "", "", "", "", 0, 0, "", 0, 0, 0, "")
+_NUMBERS = frozenset({9, 10, 12, 13, 14})
+_DENSITY = 11
+
+
+def extinfo(ctx: Context) -> list[Any]:
+    """The 16 values of Facebook's extinfo: version, package, build, version name, OS version,
+    model, locale, time zone abbreviation, carrier, screen width, height, density (2 decimals),
+    CPU cores, storage, free storage (integers), time zone."""
+    out = list(_EXTINFO_DEFAULTS)
+    out[0] = ctx.vars["sdk"]
+    message = ctx.message
+    for index, keys in enumerate(_EXTINFO_PATHS, start=1):
+        value = _get(message, *keys)
+        if not is_truthy(value):
+            continue
+        if index == _DENSITY:
+            number = parse_float(value)
+            value = None if _nan(number) else to_fixed(number, 2)
+        elif index in _NUMBERS:
+            number = parse_int(value)
+            value = None if _nan(number) else number
+        if is_truthy(value):
+            out[index] = value
+    return out
+
+
+def _nan(number: Any) -> bool:
+    return isinstance(number, float) and math.isnan(number)
+
+
+def to_fixed(number: float, digits: int) -> str:
+    """``Number.prototype.toFixed``: ties away from zero on the exact binary value."""
+    if not math.isfinite(number) or abs(number) >= 1e21:
+        return number_to_string(number)
+    if number == 0:
+        number = 0
+    quantum = Decimal(1).scaleb(-digits)
+    return format(Decimal(number).quantize(quantum, rounding=ROUND_HALF_UP), "f")
+
+
+# --- user data ------------------------------------------------------------------------------------
+
+
+def sha256_js(text: str) -> str:
+    """The npm sha256 package (Node build) on a string: the low byte of each UTF-16 unit."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        data = text.encode("utf-16-le", "surrogatepass")[::2]
+    return hashlib.sha256(data).hexdigest()
+
+
+def hash_text(value: Any, ctx: Context) -> Any:
+    """A string trimmed, lower-cased and hashed; another value is sent as it is."""
+    return sha256_js(js_trim(value).lower()) if isinstance(value, str) else value
+
+
+def hash_digits(value: Any, ctx: Context) -> Any:
+    """Phone and zip: the digits without leading zeros, hashed (the value as it is when no digit
+    is left)."""
+    if not isinstance(value, str):
+        raise UnexpectedError("clonedUpdatedEvent[prop].replace is not a function")
+    digits = _NON_DIGITS.sub("", value).lstrip("0")
+    return sha256_js(digits) if digits else value
+
+
+def hash_gender(value: Any, ctx: Context) -> Any:
+    """"f" for female, else "m", hashed; a value that is no string is dropped."""
+    if not isinstance(value, str):
+        return None
+    return sha256_js("f" if js_trim(value).lower() == "female" else "m")
+
+
+def hash_birth_date(value: Any, ctx: Context) -> Any:
+    return sha256_js(_date_in_format(value))
+
+
+def hash_city(value: Any, ctx: Context) -> Any:
+    """Trimmed, lower-cased, without spaces, hashed."""
+    if not isinstance(value, str):
+        raise UnexpectedError("clonedUpdatedEvent[prop].trim is not a function")
+    return sha256_js(js_trim(value).lower().replace(" ", ""))
+
+
+_TEXT_USER_DATA = ("ud[em]", "ud[fn]", "ud[ln]", "ud[st]")
+_OTHER_USER_DATA = ("ud[ph]", "ud[zp]", "ud[ge]", "ud[db]", "ud[ct]")
+
+
+def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
+    """anon_id only when neither user data nor an advertising id identify the user; an event
+    with none of the three is rejected."""
+    form = output["body"]["FORM"]
+    known = any(isinstance(form.get(key), str) for key in _TEXT_USER_DATA) or \
+        any(key in form for key in _OTHER_USER_DATA)
+    if known or is_truthy(form.get("advertiser_id")):
+        form.pop("anon_id", None)
+    elif not is_truthy(form.get("anon_id")):
+        raise InstrumentationError("Either context.device.advertisingId or traits or anonymousId "
+                                   "must be present for all events")
+    output["statusCode"] = 200
+    return output
