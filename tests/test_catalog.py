@@ -123,3 +123,97 @@ def test_user_folder_replaces_a_builtin(tmp_path: Path) -> None:
     reply, _ = Pipeline(load_catalog([tmp_path])).transform(
         request("kinesis", [job(track())], {"Config": {}}), FixedClock(0))
     assert __import__("orjson").loads(reply.results[0].output) == {"only": "mine", "userId": ""}
+
+
+WORKFLOW = """
+name: flow
+implementation: cdkV2
+message_type:
+  step: validateInput
+  case_sensitive: true
+  before_config: true
+  missing: type is missing.
+  unsupported: type {type} ({type_lower}) is not supported
+config:
+  step: validateInput
+  required:
+    - {key: apiKey, message: apiKey must be supplied., truthy: true}
+    - region
+request:
+  endpoint: https://flow.test
+events:
+  track:
+    checks:
+      - {path: event, type: truthy, required: event is required, step: validateTrack}
+    body:
+      merge:
+        - {path: properties, type: [object_assign, without_nulls]}
+        - object: {event: {path: event}}
+"""
+WORDING = ": Workflow: procWorkflow, Step: {step}, ChildStep: undefined, OriginalError: {msg}"
+
+
+def _errors(catalog_dir: Path, name: str, jobs: list, config: dict) -> list[str]:
+    reply, _ = Pipeline(load_catalog([catalog_dir])).transform(
+        request(name, jobs, {"Config": config}), FixedClock(0))
+    return [r.error or __import__("orjson").loads(r.output)["body"]["JSON"] for r in reply.results]
+
+
+def test_message_type_rules_config_rules_and_checks(tmp_path: Path) -> None:
+    """message_type words and orders the type check; config.required entries carry the
+    reference's message and truthiness; checks run before the body; the body may be a field."""
+    write(tmp_path / "flow", WORKFLOW)
+    good = {"apiKey": "k", "region": "eu"}
+
+    def wrapped(step: str, msg: str) -> str:
+        return msg + WORDING.format(step=step, msg=msg)
+
+    assert _errors(tmp_path, "flow", [
+        job({"type": "Track"}), job({"type": ""}), job({"type": 5}), job({"type": "track"}),
+        job({"type": "track", "event": "E", "properties": {"a": None, "b": 1}})], good) == [
+        wrapped("validateInput", "type Track (track) is not supported"),
+        wrapped("validateInput", "type is missing."),
+        wrapped("validateInput", "type 5 (5) is not supported"),
+        wrapped("validateTrack", "event is required"),
+        {"b": 1, "event": "E"}]
+    # The type comes before the config (before_config), the truthiness of apiKey matters, and a
+    # plain entry keeps the service's wording.
+    assert _errors(tmp_path, "flow", [job({"type": "page"}), job({"type": "track"})],
+                   {"apiKey": 0}) == [
+        wrapped("validateInput", "type page (page) is not supported"),
+        wrapped("validateInput", "apiKey must be supplied.")]
+    assert _errors(tmp_path, "flow", [job({"type": "track"})], {"apiKey": "k"}) == [
+        wrapped("validateInput", "region is a required field in the destination config")]
+
+
+def test_every_type_mapping_takes_events_without_a_type(tmp_path: Path) -> None:
+    """events: {"*": ...} maps every event whatever its type, none included."""
+    write(tmp_path / "all", 'name: all\nevents:\n  "*": {body: {t: {path: type, keep: empty}}}\n')
+    assert _errors(tmp_path, "all", [job({}), job({"type": 5}), job({"type": ""})], {}) == [
+        {}, {"t": 5}, {"t": ""}]
+
+
+def test_new_options_are_validated(tmp_path: Path) -> None:
+    """Bad message_type, config and checks entries are reported with their paths."""
+    write(tmp_path / "bad", """
+name: bad
+message_type: {missing: "", unsupported: "type {kind}", colour: red, case_sensitive: "yes"}
+config: {required: [{key: apiKey, truthy: "maybe"}, 5], extra: 1}
+events:
+  track:
+    checks: [{path: event}]
+    body: 7
+  "*": {body: {}}
+""")
+    with pytest.raises(CatalogError) as info:
+        load_catalog([tmp_path])
+    text = "\n".join(info.value.problems)
+    for fragment in ("message_type.missing: expected a message",
+                     "message_type.unsupported: the only placeholders are {type} and {type_lower}",
+                     "message_type.colour: unknown key", "message_type.case_sensitive: expected true",
+                     "config.required[0].truthy: expected true or false",
+                     "config.required[1]: expected a config key", "config.extra: unknown key",
+                     "events.track.checks[0]: expected a field with required",
+                     "events.track.body: expected an object mapping or a field",
+                     "events.*: * takes every type: it is the only event mapping"):
+        assert fragment in text, text

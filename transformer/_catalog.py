@@ -17,15 +17,38 @@ from typing import Any
 
 import yaml
 
-from transformer._destination import BODY_FORMATS, Destination, EventMapping, Hooks, RequestTemplate
-from transformer.mapping import CompileEnv, Problems, compile_object, compile_value, load_aliases
+from transformer._destination import (
+    BODY_FORMATS,
+    Destination,
+    EventMapping,
+    Hooks,
+    MessageTypes,
+    RequestTemplate,
+    RequiredConfig,
+)
+from transformer.mapping import (
+    Build,
+    CompileEnv,
+    Context,
+    Problems,
+    Source,
+    compile_object,
+    compile_value,
+    is_field,
+    load_aliases,
+)
 
 BUILTIN_DIR = Path(__file__).with_name("destinations")
 MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias", "record")
+#: The events key whose mapping takes every event, whatever its type (also none).
+ANY_TYPE = "*"
 TOP_KEYS = frozenset(
     {"name", "definition_name", "implementation", "kind", "description", "config", "request",
-     "events", "output", "router", "notes"}
+     "message_type", "events", "output", "router", "notes"}
 )
+CONFIG_KEYS = frozenset({"required", "step"})
+MESSAGE_TYPE_KEYS = frozenset({"missing", "unsupported", "case_sensitive", "step", "before_config"})
+EVENT_KEYS = frozenset({"body", "request", "checks"})
 REQUEST_KEYS = frozenset({"endpoint", "endpoint_path", "method", "headers", "params", "user_id",
                           "format"})
 
@@ -128,10 +151,18 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
     env = CompileEnv(aliases=load_aliases(), hooks=hooks.functions)
 
     config = spec.get("config") or {}
-    required = config.get("required", []) if isinstance(config, dict) else None
-    if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
-        problems.add("config.required", "expected a list of config keys")
-        required = []
+    if not isinstance(config, dict):
+        problems.add("config", "expected a mapping")
+        config = {}
+    for key in config:
+        if key not in CONFIG_KEYS:
+            problems.add(f"config.{key}", f"unknown key (allowed: {', '.join(sorted(CONFIG_KEYS))})")
+    required = _compile_required(config.get("required", []), problems)
+    config_step = config.get("step", "")
+    if not isinstance(config_step, str):
+        problems.add("config.step", "expected the name of the workflow step of config errors")
+        config_step = ""
+    types = _compile_message_types(spec.get("message_type"), kind, problems)
 
     base = _compile_request(spec.get("request") or {}, env, "request", problems)
     events: dict[str, EventMapping] = {}
@@ -150,27 +181,25 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         problems.add("events", "map at least one message type, or define process() in hooks.py")
     for kind_name, event_spec in raw_events.items():
         where = f"events.{kind_name}"
-        if kind_name not in MESSAGE_TYPES:
-            problems.add(where, f"unknown message type (known: {', '.join(MESSAGE_TYPES)})")
+        if kind_name not in MESSAGE_TYPES and kind_name != ANY_TYPE:
+            problems.add(where, f"unknown message type (known: {', '.join(MESSAGE_TYPES)}, or "
+                                f"{ANY_TYPE} for every event whatever its type)")
             continue
+        if kind_name == ANY_TYPE and len(raw_events) > 1:
+            problems.add(where, f"{ANY_TYPE} takes every type: it is the only event mapping")
         if isinstance(event_spec, str):  # `page: track` reuses another type's mapping
             continue
         if not isinstance(event_spec, dict):
             problems.add(where, "expected a mapping with body and/or request")
             continue
         for key in event_spec:
-            if key not in ("body", "request"):
-                problems.add(f"{where}.{key}", "unknown key (allowed: body, request)")
-        body_spec = event_spec.get("body")
-        body = None
-        if body_spec is not None:
-            if isinstance(body_spec, dict):
-                body = compile_object(body_spec, env, f"{where}.body", problems)
-            else:
-                problems.add(f"{where}.body", "expected an object mapping")
+            if key not in EVENT_KEYS:
+                problems.add(f"{where}.{key}", f"unknown key (allowed: {', '.join(sorted(EVENT_KEYS))})")
+        body = _compile_body(event_spec.get("body"), env, f"{where}.body", problems)
+        checks = _compile_checks(event_spec.get("checks", []), env, f"{where}.checks", problems)
         override = _compile_request(event_spec.get("request") or {}, env, f"{where}.request",
                                     problems)
-        events[kind_name] = EventMapping(body=body, request=base.merged(override))
+        events[kind_name] = EventMapping(body=body, request=base.merged(override), checks=checks)
     for kind_name, event_spec in raw_events.items():
         if isinstance(event_spec, str):
             if event_spec in events:
@@ -200,7 +229,7 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         implementation=implementation,
         kind=kind,
         description=str(spec.get("description", "")),
-        required_config=tuple(required),
+        required_config=required,
         request=base,
         events=events,
         hooks=hooks,
@@ -209,7 +238,99 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         notes=str(spec.get("notes", "")),
         message_types=tuple(events),
         output=output,
+        types=types,
+        config_step=config_step,
     )
+
+
+def _compile_required(spec: Any, problems: Problems) -> tuple[RequiredConfig, ...]:
+    """``config.required``: config keys, or ``{key, message, truthy}`` for the reference's own
+    wording and its truthiness test (assertConfig)."""
+    if not isinstance(spec, list):
+        problems.add("config.required", "expected a list of config keys")
+        return ()
+    required = []
+    for index, item in enumerate(spec):
+        where = f"config.required[{index}]"
+        if isinstance(item, str):
+            required.append(RequiredConfig(item))
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            problems.add(where, "expected a config key or {key, message, truthy}")
+            continue
+        unknown = set(item) - {"key", "message", "truthy"}
+        if unknown:
+            problems.add(where, f"unknown keys {sorted(unknown)} (allowed: key, message, truthy)")
+        message, truthy = item.get("message"), item.get("truthy", False)
+        if message is not None and not isinstance(message, str):
+            problems.add(f"{where}.message", "expected the error message")
+            message = None
+        if not isinstance(truthy, bool):
+            problems.add(f"{where}.truthy", "expected true or false")
+            truthy = False
+        required.append(RequiredConfig(item["key"], message, truthy))
+    return tuple(required)
+
+
+def _compile_message_types(spec: Any, kind: str, problems: Problems) -> MessageTypes:
+    """``message_type``: how the event's type is checked (messages, case, step, order)."""
+    if spec is None:
+        return MessageTypes()
+    if not isinstance(spec, dict) or kind != "http":
+        problems.add("message_type", "expected a mapping (only a destination with events has one)")
+        return MessageTypes()
+    values: dict[str, Any] = {}
+    for key, value in spec.items():
+        where = f"message_type.{key}"
+        if key not in MESSAGE_TYPE_KEYS:
+            problems.add(where, f"unknown key (allowed: {', '.join(sorted(MESSAGE_TYPE_KEYS))})")
+        elif key in ("case_sensitive", "before_config"):
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                problems.add(where, "expected true or false")
+        elif not isinstance(value, str) or (key != "step" and not value):
+            problems.add(where, "expected a message" if key != "step" else "expected a step name")
+        elif key in ("missing", "step") and "{" in value:
+            problems.add(where, "takes no placeholders")
+        elif key == "unsupported" and "{" in value.replace("{type}", "").replace("{type_lower}", ""):
+            problems.add(where, "the only placeholders are {type} and {type_lower}")
+        else:
+            values[key] = value
+    return MessageTypes(**values)
+
+
+def _compile_body(spec: Any, env: CompileEnv, where: str, problems: Problems) -> Build | None:
+    """An object mapping, or a field whose value is the body (e.g. ``merge: [...]``)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        problems.add(where, "expected an object mapping or a field")
+        return None
+    if not is_field(spec):
+        return compile_object(spec, env, where, problems)
+    source = compile_value(spec, env, where, problems)
+
+    def body(ctx: Context) -> dict[str, Any]:
+        value = source(ctx)
+        return value if isinstance(value, dict) else {}
+
+    return body
+
+
+def _compile_checks(spec: Any, env: CompileEnv, where: str, problems: Problems) -> tuple[Source, ...]:
+    """``checks``: fields with ``required``, evaluated in order before the request is built."""
+    if not isinstance(spec, list):
+        problems.add(where, "expected a list of fields with required")
+        return ()
+    checks = []
+    for index, item in enumerate(spec):
+        if not is_field(item) or not item.get("required"):
+            problems.add(f"{where}[{index}]", "expected a field with required (a check's value is "
+                                              "not sent, only its error)")
+            continue
+        checks.append(compile_value(item, env, f"{where}[{index}]", problems))
+    return tuple(checks)
 
 
 def _compile_request(spec: Any, env: CompileEnv, where: str, problems: Problems) -> RequestTemplate:

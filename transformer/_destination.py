@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from transformer._errors import ConfigurationError, InstrumentationError, TransformerError
-from transformer.mapping import Build, Context, Source, to_string
+from transformer.mapping import Build, Context, Source, is_truthy, to_string
 
 #: The reference's empty request; every HTTP destination output starts from a copy of it.
 BODY_FORMATS = ("JSON", "JSON_ARRAY", "XML", "FORM")
@@ -59,6 +59,51 @@ class RequestTemplate:
 class EventMapping:
     body: Build | None
     request: RequestTemplate
+    #: Fields evaluated before the request is built, for their ``required`` errors only.
+    checks: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTypes:
+    """How a destination with ``events`` reads ``message.type`` (destination.yaml
+    ``message_type``); the defaults are the service's own wording."""
+
+    #: The error for a type that is missing or falsy.
+    missing: str = "Event type is required"
+    #: The error for a type no event mapping takes; ``{type}`` is the type as String() prints
+    #: it, ``{type_lower}`` the same lower-cased.
+    unsupported: str = "Event type {type} is not supported"
+    #: Whether "Track" is a different type from "track" (by default types are lower-cased).
+    case_sensitive: bool = False
+    #: The workflow step both errors name (cdkV2 destinations).
+    step: str = ""
+    #: Whether the type is checked before the config (by default the config comes first).
+    before_config: bool = False
+
+    def unsupported_error(self, kind: Any) -> InstrumentationError:
+        text = to_string(kind)
+        message = self.unsupported.replace("{type}", text).replace("{type_lower}", text.lower())
+        return InstrumentationError(message, step=self.step)
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredConfig:
+    """A config key that must be set (destination.yaml ``config.required``)."""
+
+    key: str
+    #: The ConfigurationError's message; None: "<key> is a required field in the destination
+    #: config".
+    message: str | None = None
+    #: Whether the value must be truthy (the reference's assertConfig), not just present.
+    truthy: bool = False
+
+    def missing(self, config: dict[str, Any]) -> bool:
+        value = config.get(self.key)
+        return not is_truthy(value) if self.truthy else value is None or value == ""
+
+    @property
+    def error_message(self) -> str:
+        return self.message or f"{self.key} is a required field in the destination config"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +148,7 @@ class Destination:
     implementation: str
     kind: Kind
     description: str
-    required_config: tuple[str, ...]
+    required_config: tuple[RequiredConfig, ...]
     request: RequestTemplate
     events: dict[str, EventMapping]
     hooks: Hooks
@@ -115,38 +160,55 @@ class Destination:
     message_types: tuple[str, ...] = field(default=())
     #: For stream destinations: the whole output, one mapping for every message type.
     output: Build | None = None
+    types: MessageTypes = field(default_factory=MessageTypes)
+    #: The workflow step config errors name (cdkV2 destinations).
+    config_step: str = ""
 
     def transform(self, ctx: Context) -> Any:
         """The output for one event: a request dict (or a list of them), or raises."""
-        self._check_config(ctx.config)
         hooks = self.hooks
-        if hooks.process is not None:
-            return hooks.process(ctx)
-        if self.output is not None:
+        if hooks.process is not None or self.output is not None:
+            self._check_config(ctx.config)
+            if hooks.process is not None:
+                return hooks.process(ctx)
             if hooks.prepare is not None:
                 hooks.prepare(ctx)
-            output = self.output(ctx)
+            output = self.output(ctx)  # type: ignore[misc]
             return hooks.finish(ctx, output) if hooks.finish is not None else output
-        kind = ctx.message.get("type")
-        if not kind:
-            raise InstrumentationError("Event type is required")
-        if not isinstance(kind, str):
-            raise InstrumentationError(f"Event type {to_string(kind)} is not supported")
-        mapping = self.events.get(kind.lower())
-        if mapping is None:
-            raise InstrumentationError(f"Event type {kind} is not supported")
+        if self.types.before_config:
+            mapping = self._mapping(ctx.message.get("type"))
+            self._check_config(ctx.config)
+        else:
+            self._check_config(ctx.config)
+            mapping = self._mapping(ctx.message.get("type"))
         if hooks.prepare is not None:
             hooks.prepare(ctx)
+        for check in mapping.checks:
+            check(ctx)
         output = self._build(ctx, mapping)
         if hooks.finish is not None:
             output = hooks.finish(ctx, output)
         return output
 
+    def _mapping(self, kind: Any) -> EventMapping:
+        """The event mapping for a message type, or the type's InstrumentationError."""
+        every = self.events.get("*")
+        if every is not None:
+            return every
+        types = self.types
+        if not is_truthy(kind):
+            raise InstrumentationError(types.missing, step=types.step)
+        mapping = None
+        if isinstance(kind, str):
+            mapping = self.events.get(kind if types.case_sensitive else kind.lower())
+        if mapping is None:
+            raise types.unsupported_error(kind)
+        return mapping
+
     def _check_config(self, config: dict[str, Any]) -> None:
-        for key in self.required_config:
-            value = config.get(key)
-            if value is None or value == "":
-                raise ConfigurationError(f"{key} is a required field in the destination config")
+        for required in self.required_config:
+            if required.missing(config):
+                raise ConfigurationError(required.error_message, step=self.config_step)
         if self.hooks.check_config is not None:
             self.hooks.check_config(config)
 

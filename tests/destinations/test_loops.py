@@ -110,10 +110,10 @@ def test_empty_api_key_is_a_configuration_error() -> None:
                  "apiKey must be supplied in destination config.", "configuration")
 
 
-def test_non_string_type_is_an_instrumentation_error() -> None:
+def test_non_string_type_is_not_supported() -> None:
     """A numeric type breaks the reference's toLowerCase (a 500 the router retries forever); here
-    it is the event's fault, reported at the same step."""
-    assert_error(run(message(5)), "messageType", "type must be a string")
+    it is a type like any other that Loops does not take."""
+    assert_error(run(message(5)), "validateInput", "message type 5 is not supported")
 
 
 def test_track_needs_a_truthy_event() -> None:

@@ -459,8 +459,6 @@ def test_router_errors_are_per_event_with_router_tags() -> None:
              r["statTags"]["errorType"]) for r in results] == [(400, "router", "cdkV2", "configuration")]
 
 
-@pytest.mark.xfail(strict=True, reason="the engine keeps input order without a batch hook; the "
-                   "reference lists a group's failures first (needs an engine option)")
 def test_router_lists_a_groups_failures_before_its_successes() -> None:
     """Inputs 1 ok, 2 bad URL (other group), 3 ok, 4 null header -> [4, 1, 3, 2]."""
     ok, bad = destination(config(), "d1"), destination({}, "d2")

@@ -201,3 +201,89 @@ def test_context_mode_is_visible_to_hooks() -> None:
     """A hook can tell router mode from processor mode."""
     assert Context(message={}).mode == "processor"
     assert Context(message={}, mode="router").mode == "router"
+
+
+def test_flatten_json_object_assign_without_nulls_and_basic_auth_conversions() -> None:
+    """The reference's flattenJson, what Object.assign copies, top-level nulls dropped, Basic auth."""
+    assert value({"path": "v", "type": "flatten_json"}, message={"v": {"a": [1, {"b": {}}]}}) == \
+        {"a[0]": 1, "a[1].b": {}}
+    assert value({"path": "v", "type": "object_assign"}, message={"v": "ab"}) == {"0": "a", "1": "b"}
+    assert value({"path": "v", "type": "object_assign"}, message={"v": 5}) == {}
+    assert value({"path": "v", "type": ["object_assign", "without_nulls"]},
+                 message={"v": {"a": None, "b": {"c": None}}}) == {"b": {"c": None}}
+    assert value({"path": "v", "type": "basic_auth"}, message={"v": "key:"}) == "Basic a2V5Og=="
+
+
+def test_a_conversion_that_makes_the_value_absent_ends_the_list() -> None:
+    """[truthy, flatten_json] of 0 is absent, not flattenJson(null)."""
+    assert value({"path": "v", "type": ["truthy", "flatten_json"]}, message={"v": 0}) is None
+    assert value({"path": "v", "type": ["truthy", "flatten_json"]}, message={"v": {"a": 1}}) == \
+        {"a": 1}
+
+
+def test_template_is_a_javascript_template_literal() -> None:
+    """Nothing is trimmed: "Bearer {{value}}" of " k " keeps both spaces."""
+    assert value({"path": "v", "template": "Bearer {{value}}"}, message={"v": " k "}) == "Bearer  k "
+
+
+def test_external_id_is_the_first_entry_of_its_type() -> None:
+    """getDestinationExternalID: exact type, first match wins (even without an id)."""
+    ids = [None, "x", {"type": "other", "id": 1}, {"type": "crm", "id": "a"}, {"type": "crm", "id": "b"}]
+    assert value({"external_id": "crm"}, message={"context": {"externalId": ids}}) == "a"
+    assert value({"external_id": "CRM"}, message={"context": {"externalId": ids}}) is None
+    assert value({"external_id": "crm"}, message={"context": {"externalId": [{"type": "crm"}]}}) is None
+    assert value({"external_id": "crm"}, message={"context": "s"}) is None
+
+
+def test_first_truthy_and_first_defined_take_fields_too() -> None:
+    """Items may be fields, tried in order with the paths: a || b over any sources."""
+    message = {"context": {"externalId": [{"type": "g", "id": ""}]}, "properties": {"g": "p"}}
+    assert value({"first_truthy": [{"external_id": "g"}, "properties.g"]}, message=message) == "p"
+    assert value({"first_defined": [{"external_id": "g"}, "properties.g"]}, message=message) == ""
+    assert value({"first_truthy": [{"value": 0}, {"config": "k"}]},
+                 destination={"Config": {"k": "c"}}) == "c"
+    assert problems_of({"first_truthy": [{"generic": "nope"}, "a"]}) == [
+        "f.first_truthy[0].generic: unknown generic alias 'nope' (known: "
+        + ", ".join(sorted(load_aliases())) + ")"]
+    assert problems_of({"first_truthy": [3]}) != []
+
+
+def test_js_null_tells_a_null_from_a_missing_key() -> None:
+    """With js_null a JSON null is a value (sent, and seen by modifiers); only a missing key is
+    left out, and default replaces it."""
+    problems = Problems()
+    build = compile_object({
+        "a": {"config": "a", "js_null": True},
+        "b": {"path": "b", "js_null": True, "type": "flatten_json", "default": {}},
+        "c": {"first_defined": ["c", "d"], "js_null": True},
+        "d": {"path": "w", "js_null": True, "template": "{{value}}:", "default": "undefined:"},
+        "e": {"path": "e", "js_null": True, "when": {"value": False}},
+    }, ENV, "body", problems)
+    assert not problems, problems
+    assert build(Context(message={"b": None, "d": None, "w": None, "e": 1},
+                         destination={"Config": {"a": None}})) == \
+        {"a": None, "b": {"": None}, "c": None, "d": "null:"}
+    assert build(Context(message={})) == {"b": {}, "d": "undefined:"}
+    assert value({"path": "n", "js_null": True}, message={"n": None}) is None
+    assert value({"path": "x.y", "js_null": True}, message={"x": None}) is None
+
+
+def test_js_null_validation() -> None:
+    """js_null needs a source that can tell a missing key, and replaces keep."""
+    assert problems_of({"path": ["a", "b"], "js_null": True}) == [
+        "f.js_null: needs a path (a single one), first_truthy, first_defined, config or metadata "
+        "source"]
+    assert problems_of({"generic": "email", "js_null": True}) != []
+    assert problems_of({"path": "a", "js_null": "yes"}) == ["f.js_null: expected true or false"]
+    problems = Problems()
+    compile_object({"a": {"path": "a", "js_null": True, "keep": "empty"}}, ENV, "body", problems)
+    assert problems == ["body.a.keep: js_null already keeps every value but a missing one; leave "
+                        "keep out"]
+
+
+def test_step_names_the_workflow_step_of_a_required_error() -> None:
+    """A required field's error carries its step (the pipeline words cdkV2 messages with it)."""
+    with pytest.raises(InstrumentationError) as info:
+        value({"path": "nope", "required": "traits are required", "step": "identifyPayload"})
+    assert (info.value.message, info.value.step) == ("traits are required", "identifyPayload")
+    assert problems_of({"path": "a", "step": "s"}) != []  # a step without required

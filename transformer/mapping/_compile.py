@@ -17,7 +17,7 @@ from transformer._errors import InstrumentationError
 
 from ._context import Context
 from ._directives import DIRECTIVES, FIELD_OPTIONS, CompileEnv, Modifier, Source
-from ._js import is_present, is_truthy
+from ._js import UNDEFINED, is_present, is_truthy
 
 Build = Callable[[Context], dict[str, Any]]
 STRUCTURAL = frozenset({"object", "merge"})
@@ -59,10 +59,18 @@ _KEEP: dict[str, Callable[[Any], bool]] = {
 
 def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems) -> Build:
     """A function building a dict from ``spec``; absent values leave their key out (a field's
-    ``keep`` option may keep "" or null)."""
-    fields = []
+    ``keep`` option may keep "" or null; with ``js_null`` only undefined is left out)."""
+    fields: list[tuple[str, Source, Callable[[Any], bool]]] = []
     for key, value in spec.items():
-        keep = value.get("keep", "present") if is_field(value) else "present"
+        field_spec = is_field(value)
+        if field_spec and value.get("js_null"):
+            if "keep" in value:
+                problems.add(f"{where}.{key}.keep", "js_null already keeps every value but a "
+                                                    "missing one; leave keep out")
+            fields.append((str(key), _compile_field(value, env, f"{where}.{key}", problems,
+                                                    raw=True), _defined))
+            continue
+        keep = value.get("keep", "present") if field_spec else "present"
         if keep not in _KEEP:
             problems.add(f"{where}.{key}.keep", f"must be one of {', '.join(_KEEP)}")
             keep = "present"
@@ -80,14 +88,25 @@ def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
     return build
 
 
-def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems) -> Source:
+def _defined(value: Any) -> bool:
+    return value is not UNDEFINED
+
+
+def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: Problems,
+                   raw: bool = False) -> Source:
+    """A field's Source. With ``js_null`` a missing value is UNDEFINED inside the field (and,
+    when ``raw``, to the caller too: compile_object drops it but keeps a null); otherwise None."""
     sources = [k for k in spec if k in STRUCTURAL or (DIRECTIVES.get(k, None) is not None
                and DIRECTIVES[k].role == "source")]
     if len(sources) != 1:
         found = ", ".join(sources) or "none"
         problems.add(where, f"a field needs exactly one source directive (found: {found})")
         return lambda ctx: None
-    source = _compile_source(sources[0], spec[sources[0]], env, where, problems)
+    js_null = spec.get("js_null", False)
+    if not isinstance(js_null, bool):
+        problems.add(f"{where}.js_null", "expected true or false")
+        js_null = False
+    source = _compile_source(sources[0], spec[sources[0]], env, where, problems, js_null)
     modifiers: list[tuple[Modifier, bool]] = []
     for key, arg in spec.items():
         directive = DIRECTIVES.get(key)
@@ -101,23 +120,35 @@ def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
     required = spec.get("required", False)
     if not isinstance(required, bool | str):
         problems.add(f"{where}.required", "expected true, false or an error message")
+    step = spec.get("step", "")
+    if not isinstance(step, str) or (step and not required):
+        problems.add(f"{where}.step", "expected the name of the workflow step that reports the "
+                                      "required error (with required)")
+        step = ""
     missing = _missing_message(required, sources[0], spec[sources[0]])
-    field = _chain(source, tuple(modifiers), missing)
+    if js_null:
+        field = _chain_js_null(source, tuple(modifiers), missing, step)
+        if not raw:
+            inner = field
+            field = lambda ctx: None if (value := inner(ctx)) is UNDEFINED else value  # noqa: E731
+    else:
+        field = _chain(source, tuple(modifiers), missing, step)
     for option, wanted in (("when", True), ("unless", False)):
         if option in spec:
             condition = compile_value(spec[option], env, f"{where}.{option}", problems)
-            field = _conditional(condition, wanted, field)
+            field = _conditional(condition, wanted, field, UNDEFINED if raw and js_null else None)
     return field
 
 
-def _conditional(condition: Source, wanted: bool, field: Source) -> Source:
+def _conditional(condition: Source, wanted: bool, field: Source, otherwise: Any = None) -> Source:
     def conditional(ctx: Context) -> Any:
-        return field(ctx) if is_truthy(condition(ctx)) == wanted else None
+        return field(ctx) if is_truthy(condition(ctx)) == wanted else otherwise
 
     return conditional
 
 
-def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: Problems) -> Source:
+def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: Problems,
+                    js_null: bool = False) -> Source:
     if name == "object":
         if not isinstance(arg, dict):
             problems.add(f"{where}.object", "expected a mapping")
@@ -145,7 +176,17 @@ def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: 
         problems.add(f"{where}.{name}", error)
     if errors:
         return lambda ctx: None
-    built: Source = directive.build(arg, env)
+    if directive.nested and isinstance(arg, list):
+        arg = [compile_value(item, env, f"{where}.{name}[{i}]", problems)
+               if isinstance(item, dict) else item for i, item in enumerate(arg)]
+    build = directive.build
+    if js_null:
+        if directive.build_js_null is None or (name == "path" and not isinstance(arg, str)):
+            problems.add(f"{where}.js_null", "needs a path (a single one), first_truthy, "
+                                             "first_defined, config or metadata source")
+        else:
+            build = directive.build_js_null
+    built: Source = build(arg, env)
     return built
 
 
@@ -160,7 +201,7 @@ def _missing_message(required: bool | str, source: str, arg: Any) -> str | None:
 
 
 def _chain(source: Source, modifiers: tuple[tuple[Modifier, bool], ...],
-           missing: str | None) -> Source:
+           missing: str | None, step: str = "") -> Source:
     if not modifiers and missing is None:
         return source
 
@@ -170,7 +211,28 @@ def _chain(source: Source, modifiers: tuple[tuple[Modifier, bool], ...],
             if value is not None or sees_absent:
                 value = modifier(value, ctx)
         if missing is not None and not is_present(value):
-            raise InstrumentationError(missing)
+            raise InstrumentationError(missing, step=step)
+        return value
+
+    return field
+
+
+def _chain_js_null(source: Source, modifiers: tuple[tuple[Modifier, bool], ...],
+                   missing: str | None, step: str) -> Source:
+    """The chain of a ``js_null`` field: a null is a value modifiers see; only UNDEFINED (a
+    missing key) skips them, and ``default`` replaces it."""
+
+    def field(ctx: Context) -> Any:
+        value = source(ctx)
+        for modifier, sees_absent in modifiers:
+            if value is not UNDEFINED:
+                value = modifier(value, ctx)
+            elif sees_absent:
+                value = modifier(None, ctx)
+                if value is None:
+                    value = UNDEFINED
+        if missing is not None and not is_present(value):
+            raise InstrumentationError(missing, step=step)
         return value
 
     return field

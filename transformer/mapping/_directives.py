@@ -9,6 +9,7 @@ is a nested object mapping. Everything is compiled once, when the destination lo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -20,7 +21,13 @@ from transformer._errors import InstrumentationError
 
 from . import _js
 from ._context import Context
-from ._paths import compile_first_matching, compile_first_present, compile_path, is_defined
+from ._paths import (
+    compile_first_matching,
+    compile_first_present,
+    compile_path,
+    first_matching,
+    is_defined,
+)
 from ._time import parse_date, to_epoch_ms, to_iso
 
 Source = Callable[[Context], Any]
@@ -47,6 +54,12 @@ class Directive:
     build: Callable[[Any, CompileEnv], Any]
     #: Modifiers only: also called when the value is absent (None); others are skipped then.
     sees_absent: bool = False
+    #: Sources only: the argument is a list whose dict items are fields; the compiler compiles
+    #: them and ``build`` receives them as Sources (str items stay paths).
+    nested: bool = False
+    #: Sources only: builds the source for a field with ``js_null: true``, which returns
+    #: UNDEFINED for a key that is missing and None for a JSON null (None: not supported).
+    build_js_null: Callable[[Any, CompileEnv], Any] | None = None
 
 
 # --- argument validators --------------------------------------------------------------------
@@ -58,6 +71,14 @@ def _path_or_paths(arg: Any, env: CompileEnv) -> list[str]:
     if isinstance(arg, list) and arg and all(isinstance(p, str) for p in arg):
         return []
     return ["expected a dotted path or a non-empty list of paths"]
+
+
+def _paths_or_fields(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, str):
+        return []
+    if isinstance(arg, list) and arg and all(isinstance(p, str | dict) for p in arg):
+        return []
+    return ["expected a dotted path or a non-empty list of paths and fields"]
 
 
 def _one_path(arg: Any, env: CompileEnv) -> list[str]:
@@ -130,14 +151,39 @@ def _build_path(arg: Any, env: CompileEnv) -> Source:
     return lambda ctx: getter(ctx.message)
 
 
-def _build_first_truthy(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_first_matching([arg] if isinstance(arg, str) else arg, _js.is_truthy)
+def _first_matching(arg: Any, accept: Callable[[Any], bool], missing: Any = None) -> Source:
+    """``a || b`` / ``a ?? b`` over paths into the event and (compiled) fields, in order."""
+    items = [arg] if isinstance(arg, str) else list(arg)
+    if all(isinstance(item, str) for item in items):
+        getter = compile_first_matching(items, accept, missing)
+        return lambda ctx: getter(ctx.message)
+    return first_matching([_message_path(item, missing) if isinstance(item, str) else item
+                           for item in items], accept)
+
+
+def _message_path(path: str, missing: Any = None) -> Source:
+    getter = compile_path(path, missing)
     return lambda ctx: getter(ctx.message)
+
+
+def _build_first_truthy(arg: Any, env: CompileEnv) -> Source:
+    return _first_matching(arg, _js.is_truthy)
+
+
+def _build_first_truthy_js(arg: Any, env: CompileEnv) -> Source:
+    return _first_matching(arg, _js.is_truthy, _js.UNDEFINED)
 
 
 def _build_first_defined(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_first_matching([arg] if isinstance(arg, str) else arg, is_defined)
-    return lambda ctx: getter(ctx.message)
+    return _first_matching(arg, is_defined)
+
+
+def _build_first_defined_js(arg: Any, env: CompileEnv) -> Source:
+    return _first_matching(arg, is_defined, _js.UNDEFINED)
+
+
+def _build_path_js(arg: Any, env: CompileEnv) -> Source:
+    return _message_path(arg, _js.UNDEFINED)
 
 
 def _build_generic(arg: Any, env: CompileEnv) -> Source:
@@ -145,14 +191,44 @@ def _build_generic(arg: Any, env: CompileEnv) -> Source:
     return lambda ctx: getter(ctx.message)
 
 
-def _build_config(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_path(arg)
-    return lambda ctx: getter(ctx.config)
+def _document_source(document: Callable[[Context], Any], missing: Any = None) -> Callable[..., Source]:
+    """A builder of sources reading a dotted path in one document of the job (config, metadata)."""
+
+    def build(arg: Any, env: CompileEnv) -> Source:
+        getter = compile_path(arg, missing)
+        return lambda ctx: getter(document(ctx))
+
+    return build
 
 
-def _build_metadata(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_path(arg)
-    return lambda ctx: getter(ctx.metadata)
+def _config(ctx: Context) -> Any:
+    return ctx.config
+
+
+def _metadata(ctx: Context) -> Any:
+    return ctx.metadata
+
+
+_build_config = _document_source(_config)
+_build_config_js = _document_source(_config, _js.UNDEFINED)
+_build_metadata = _document_source(_metadata)
+_build_metadata_js = _document_source(_metadata, _js.UNDEFINED)
+
+
+def _build_external_id(arg: Any, env: CompileEnv) -> Source:
+    """The reference's getDestinationExternalID: the id of the first ``context.externalId`` entry
+    whose type is exactly ``arg`` (None when there is none, or it has no id)."""
+
+    def external_id(ctx: Context) -> Any:
+        context = ctx.message.get("context")
+        entries = context.get("externalId") if isinstance(context, dict) else None
+        if isinstance(entries, list):
+            for entry in entries:
+                if isinstance(entry, dict) and entry.get("type") == arg:
+                    return entry.get("id")
+        return None
+
+    return external_id
 
 
 def _build_var(arg: Any, env: CompileEnv) -> Source:
@@ -218,6 +294,21 @@ def flatten(value: Any) -> dict[str, Any]:
     return _flatten(value)
 
 
+def _object_assign(value: Any) -> dict[str, Any]:
+    """What ``Object.assign({}, value)`` copies: an object's own keys, a string's characters or
+    an array's items under their index; nothing of a number or boolean."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, str | list):
+        return {str(index): item for index, item in enumerate(value)}
+    return {}
+
+
+def _basic_auth(value: Any) -> str:
+    """An HTTP Basic Authorization header value: "Basic " + base64 of the UTF-8 string form."""
+    return "Basic " + base64.b64encode(_js.to_string(value).encode()).decode("ascii")
+
+
 def _sha256(value: Any) -> str:
     return hashlib.sha256(_js.to_string(value).encode()).hexdigest()
 
@@ -241,6 +332,11 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
         "sha256": _sha256,
+        "basic_auth": _basic_auth,
+        "object_assign": _object_assign,
+        "without_nulls": lambda v: (
+            {k: item for k, item in v.items() if item is not None} if isinstance(v, dict) else v
+        ),
         "truthy": lambda v: v if _js.is_truthy(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (
@@ -257,10 +353,10 @@ def _build_type(arg: Any, env: CompileEnv) -> Modifier:
     funcs = [CONVERSIONS[name] for name in (arg if isinstance(arg, list) else [arg])]
 
     def convert(value: Any, ctx: Context) -> Any:
-        if value is None:
-            return None
         for func in funcs:
             value = func(value)
+            if value is None:  # absent now: the later conversions do not apply
+                return None
         return value
 
     return convert
@@ -295,9 +391,8 @@ def _build_template(arg: Any, env: CompileEnv) -> Modifier:
     before, _, after = arg.replace("{{ value }}", "{{value}}").partition("{{value}}")
 
     def template(value: Any, ctx: Context) -> Any:
-        if value is None:
-            return None
-        return f"{before}{_js.to_string(value)}{after}".strip()
+        # A JavaScript template literal: nothing trimmed; null (seen with js_null) prints "null".
+        return f"{before}{_js.to_string(value)}{after}"
 
     return template
 
@@ -326,17 +421,21 @@ def _build_to_array(arg: Any, env: CompileEnv) -> Modifier:
 
 _ALL: tuple[Directive, ...] = (
     Directive("path", "source", "a dotted path into the event; a list is tried in order until "
-              "one is present", _path_or_paths, _build_path),
-    Directive("first_truthy", "source", "paths tried as JavaScript's a || b does: the first "
-              "truthy value, else the last value", _path_or_paths, _build_first_truthy),
-    Directive("first_defined", "source", "paths tried as JavaScript's a ?? b does: the first "
-              "non-null value, else the last value", _path_or_paths, _build_first_defined),
+              "one is present", _path_or_paths, _build_path, build_js_null=_build_path_js),
+    Directive("first_truthy", "source", "paths (or fields) tried as JavaScript's a || b does: the "
+              "first truthy value, else the last value", _paths_or_fields, _build_first_truthy,
+              nested=True, build_js_null=_build_first_truthy_js),
+    Directive("first_defined", "source", "paths (or fields) tried as JavaScript's a ?? b does: "
+              "the first non-null value, else the last value", _paths_or_fields,
+              _build_first_defined, nested=True, build_js_null=_build_first_defined_js),
     Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
               _alias, _build_generic),
     Directive("config", "source", "a dotted path into the destination's Config", _one_path,
-              _build_config),
+              _build_config, build_js_null=_build_config_js),
     Directive("metadata", "source", "a dotted path into the job's metadata", _one_path,
-              _build_metadata),
+              _build_metadata, build_js_null=_build_metadata_js),
+    Directive("external_id", "source", "the id of the first context.externalId entry of this "
+              "type (the reference's getDestinationExternalID)", _one_path, _build_external_id),
     Directive("var", "source", "a value a hook stored in ctx.vars", _one_path, _build_var),
     Directive("value", "source", "a constant", _anything, _build_value),
     Directive("now", "source", "the service clock: iso, ms or s", _now_format, _build_now),
@@ -363,7 +462,9 @@ _ALL: tuple[Directive, ...] = (
 DIRECTIVES: Mapping[str, Directive] = MappingProxyType({d.name: d for d in _ALL})
 
 #: Keys of a field spec that are not directives but options of the field itself.
-#: ``required``: checked last; ``keep``: which absent-looking values still make the key appear
-#: (``empty``: "" too, ``null``: "" and null too); ``when``/``unless``: a field whose truthiness
-#: decides whether this field is built at all.
-FIELD_OPTIONS: frozenset[str] = frozenset({"required", "keep", "when", "unless"})
+#: ``required``: checked last; ``step``: the workflow step its error names (cdkV2 wording);
+#: ``keep``: which absent-looking values still make the key appear (``empty``: "" too,
+#: ``null``: "" and null too); ``when``/``unless``: a field whose truthiness decides whether this
+#: field is built at all; ``js_null``: a JSON null the source finds is a value (JavaScript's
+#: null: modifiers see it and the key is sent), only a missing key is absent (undefined).
+FIELD_OPTIONS: frozenset[str] = frozenset({"required", "step", "keep", "when", "unless", "js_null"})

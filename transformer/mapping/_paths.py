@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._js import is_present, is_truthy
+from ._js import UNDEFINED, is_present, is_truthy
 
 Getter = Callable[[Any], Any]
 
@@ -26,12 +26,15 @@ def split_path(path: str) -> list[str]:
     return path.split(".") if path else []
 
 
-def compile_path(path: str) -> Getter:
-    """A function returning the value at ``path`` inside a document, or None."""
+def compile_path(path: str, missing: Any = None) -> Getter:
+    """A function returning the value at ``path`` inside a document, or ``missing`` when the path
+    does not lead anywhere (None by default; UNDEFINED to tell a missing key from a JSON null)."""
     keys = split_path(path)
     if not keys:
         return lambda doc: doc
     steps = [(key, int(key) if key.isdigit() else None) for key in keys]
+    if missing is not None:
+        return _compile_strict(steps, missing)
     if len(steps) == 1 and steps[0][1] is None:
         (only, _), = steps
 
@@ -54,6 +57,23 @@ def compile_path(path: str) -> Getter:
             node = _step(node, key, index)
             if node is None:
                 return None
+        return node
+
+    return get
+
+
+def _compile_strict(steps: list[tuple[str, int | None]], missing: Any) -> Getter:
+    def get(doc: Any) -> Any:
+        node = doc
+        for key, index in steps:
+            if isinstance(node, dict):
+                if key not in node:
+                    return missing
+                node = node[key]
+            elif index is not None and isinstance(node, list) and index < len(node):
+                node = node[index]
+            else:
+                return missing
         return node
 
     return get
@@ -86,10 +106,16 @@ def set_path(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def compile_first_matching(paths: Sequence[str], accept: Callable[[Any], bool]) -> Getter:
+def compile_first_matching(paths: Sequence[str], accept: Callable[[Any], bool],
+                           missing: Any = None) -> Getter:
     """JavaScript's ``a || b || c`` (accept = truthy) or ``a ?? b ?? c`` (accept = not null):
     the first accepted value, else the last value as it is."""
-    getters = [compile_path(p) for p in paths]
+    return first_matching([compile_path(p, missing) for p in paths], accept)
+
+
+def first_matching(getters: Sequence[Callable[[Any], Any]],
+                   accept: Callable[[Any], bool]) -> Callable[[Any], Any]:
+    """The getters tried in order on one argument: the first accepted value, else the last's."""
     *leading, last = getters
 
     def first(doc: Any) -> Any:
@@ -103,8 +129,9 @@ def compile_first_matching(paths: Sequence[str], accept: Callable[[Any], bool]) 
 
 
 def is_defined(value: Any) -> bool:
-    return value is not None
+    """Neither null nor undefined: what JavaScript's ``??`` keeps."""
+    return value is not None and value is not UNDEFINED
 
 
-__all__ = ["compile_first_matching", "compile_first_present", "compile_path", "is_defined",
-           "is_truthy", "set_path", "split_path"]
+__all__ = ["compile_first_matching", "compile_first_present", "compile_path", "first_matching",
+           "is_defined", "is_truthy", "set_path", "split_path"]

@@ -27,12 +27,6 @@ class _SourceKeyError(TransformerError):
     error_category = "platform"
 
 
-def user_id(ctx: Context) -> Any:
-    """``userId || anonymousId``."""
-    value = ctx.message.get("userId")
-    return value if is_truthy(value) else ctx.message.get("anonymousId")
-
-
 def topic(ctx: Context) -> Any:
     kind = ctx.message.get("type")
     if not is_truthy(kind):

@@ -1,4 +1,4 @@
-"""Kafka: choose the envelope's userId, schemaId and topic, and tag metadata.rudderId with the topic.
+"""Kafka: choose the envelope's schemaId and topic, and tag metadata.rudderId with the topic.
 
 The reference chains its choices with JavaScript ``||`` (any falsy value falls through, the last
 operand is kept as it is), which the mapping's "first present" lookups cannot express. Where the
@@ -44,22 +44,12 @@ def prepare(ctx: Context) -> None:
     options = options if isinstance(options, dict) else {}
     if is_truthy(options.get("schemaId")):
         ctx.vars["schema_id"] = options["schemaId"]
-    user_id = message.get("userId")
-    ctx.vars["user_id"] = user_id if is_truthy(user_id) else message.get("anonymousId")
     topic = options.get("topic")
     if not is_truthy(topic):
         topic = _multi_topic(message, ctx.config)
     if not is_truthy(topic):
         topic = ctx.config.get("topic")
     ctx.vars["topic"] = topic
-
-
-def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
-    # The mapping leaves out "" values; the reference only drops undefined/null, so
-    # Config.topic "" is sent as "topic": "".
-    if ctx.vars.get("topic") == "":
-        output["topic"] = ""
-    return output
 
 
 def process_metadata(ctx: Context, output: Any) -> Any:
