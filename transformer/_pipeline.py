@@ -188,11 +188,13 @@ class Pipeline:
             _, doc, _ = dests.get(job.destination)
         except TransformerError:
             return None
-        config = doc.get("Config")
-        try:
-            config_key = _dumps(config, option=orjson.OPT_SORT_KEYS)
-        except TypeError:
-            config_key = None
+        config_key = None
+        # As the reference: configs split groups unless the destination says its config is static.
+        if doc.get("hasDynamicConfig") is not False:
+            try:
+                config_key = _dumps(doc.get("Config"), option=orjson.OPT_SORT_KEYS)
+            except TypeError:
+                config_key = None
         return (orjson.dumps(doc.get("ID")), config_key)
 
     def _router_group(self, dest: Destination | None, dest_type: str, jobs: list[pb.Job],
