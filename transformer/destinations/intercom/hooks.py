@@ -1,0 +1,553 @@
+"""Intercom: the reference's CDK v2 workflow (procWorkflow.yaml and utils.js), step by step.
+
+The whole event is built here because the workflow answers an already transformed request with
+the message itself and validates the message type, then the API key, in its own words before
+anything else, which the service's type dispatch and config.required would pre-empt. Its generic
+lookups are JavaScript ``??`` chains and its other fallbacks ``||`` chains, which the mapping's
+"first present" lookups do not express. Errors carry the workflow wording in processor mode
+(``...: Workflow: procWorkflow, Step: trackPayload, ChildStep: undefined, OriginalError: ...``).
+
+Network: the reference searches the contact (v2 identify and group), creates the company, tags it
+and attaches the user while transforming. The service makes no calls, so the contact is taken as
+not found and those side requests are left out (see destination.yaml notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from transformer.hooks import (
+    Batch,
+    ConfigurationError,
+    Context,
+    InstrumentationError,
+    Job,
+    TransformationError,
+    empty_request,
+    is_present,
+    is_truthy,
+    parse_date,
+    stringify,
+    to_epoch_ms,
+    to_number,
+    to_string,
+)
+
+BASE_ENDPOINT = "https://api.intercom.io"
+BASE_EU_ENDPOINT = "https://api.eu.intercom.io"
+BASE_AU_ENDPOINT = "https://api.au.intercom.io"
+_SUPPORTED = ("identify", "track", "group")
+
+# The generic aliases the workflow reads, each joined with JavaScript ``??``.
+_USER_ID_ONLY = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
+_EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
+_PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
+_AVATAR = ("traits.avatar", "context.traits.avatar", "traits.avatarURL", "context.traits.avatarURL",
+           "traits.avatar_URL", "context.traits.avatar_URL")
+_FIRST_NAME = ("traits.firstName", "traits.firstname", "traits.first_name",
+               "context.traits.firstName", "context.traits.firstname", "context.traits.first_name")
+_LAST_NAME = ("traits.lastName", "traits.lastname", "traits.last_name",
+              "context.traits.lastName", "context.traits.lastname", "context.traits.last_name")
+
+_V1_USER = ("userId", "email", "phone", "name", "createdAt", "firstName", "lastName", "firstname",
+            "lastname", "company")
+_V2_USER = ("userId", "role", "email", "phone", "name", "avatar", "company", "ownerId", "lastName",
+            "lastname", "firstName", "firstname", "createdAt", "timestamp", "lastSeenAt",
+            "originalTimestamp", "unsubscribedFromEmails")
+_V1_COMPANY = ("remoteCreatedAt", "monthlySpend", "industry", "website", "size", "plan", "name",
+               "userId")
+_V2_COMPANY = ("tags", "size", "plan", "name", "email", "userId", "website", "industry", "segments",
+               "userCount", "createdAt", "sessionCount", "monthlySpend", "remoteCreatedAt")
+_RESERVED_COMPANY_PROPERTIES = ("id", "name", "industry", "remove")
+
+
+class _ScriptError(TransformationError):
+    """A JavaScript runtime error inside a workflow step: the reference answers 500."""
+
+    status_code = 500
+
+
+class _ChildStepError(InstrumentationError):
+    """An assertion in a nested workflow step, whose wording names the child step too."""
+
+    def __init__(self, message: str, *, step: str, child_step: str) -> None:
+        super().__init__(message, step=step)
+        self.child_step = child_step
+
+    def processor_message(self, implementation: str) -> str:
+        return (f"{self.message}: Workflow: procWorkflow, Step: {self.step}, "
+                f"ChildStep: {self.child_step}, OriginalError: {self.message}")
+
+
+# --- JavaScript-flavoured lookups -----------------------------------------------------------------
+
+
+#: Dotted paths split once: (key, list index or None) per segment.
+_KEYS: dict[str, tuple[tuple[str, int | None], ...]] = {}
+
+
+def _keys(path: str) -> tuple[tuple[str, int | None], ...]:
+    keys = _KEYS.get(path)
+    if keys is None:
+        keys = _KEYS[path] = tuple((k, int(k) if k.isdigit() else None) for k in path.split("."))
+    return keys
+
+
+def _get(doc: Any, path: str) -> Any:
+    """The value at a dotted path (numeric segments index lists), or None."""
+    for key, index in _keys(path):
+        if isinstance(doc, dict):
+            doc = doc.get(key)
+        elif index is not None and isinstance(doc, list) and index < len(doc):
+            doc = doc[index]
+        else:
+            return None
+        if doc is None:
+            return None
+    return doc
+
+
+def _nullish(doc: Any, paths: tuple[str, ...]) -> Any:
+    """``a ?? b ?? ...``: the first value that is not null/undefined."""
+    for path in paths:
+        value = _get(doc, path)
+        if value is not None:
+            return value
+    return None
+
+
+def _or(*values: Any) -> Any:
+    """``a || b || ...``: the first truthy value, else the last one."""
+    for value in values:
+        if is_truthy(value):
+            return value
+    return values[-1]
+
+
+def _first_present(doc: Any, paths: tuple[str, ...]) -> Any:
+    """``getFieldValueFromMessage``: the first value that is truthy, 0 or false."""
+    for path in paths:
+        value = _get(doc, path)
+        if is_present(value):
+            return value
+    return None
+
+
+def _to_seconds(value: Any) -> int | None:
+    """The workflow's ``toSeconds``: undefined for what is not a date (or is the epoch)."""
+    if value is None:
+        return None
+    moment = parse_date(int(value) if isinstance(value, bool) else value)
+    millis = to_epoch_ms(moment) if moment else 0
+    return millis // 1000 if millis else None
+
+
+def _number_or_nan(value: Any) -> float | int:
+    """``Number(value)`` of an ``a || b`` lookup (a missing value is NaN, sent as null)."""
+    return math.nan if value is None else to_number(value)
+
+
+def _clean(payload: dict[str, Any]) -> dict[str, Any]:
+    """``removeUndefinedAndNullValues`` of the top level (NaN stays, and is sent as null)."""
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def _flatten_json(data: Any, separator: str) -> dict[str, Any]:
+    """The reference's ``flattenJson(data, separator)``: objects joined with ``separator``,
+    array items as ``key[i]``, empty containers below the top kept as leaves."""
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{prefix}{separator}{key}" if prefix else key)
+            if not value and prefix:
+                out[prefix] = {}
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{prefix}[{index}]")
+            if not value:
+                out[prefix] = []
+        else:
+            out[prefix] = value
+
+    walk(data, "")
+    return out
+
+
+def _spread(value: Any) -> dict[str, Any]:
+    """``{...value}``: an object's own entries (a list's by index, a string's characters)."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list | str):
+        return {str(index): item for index, item in enumerate(value)}
+    return {}
+
+
+# --- the reference's utils ------------------------------------------------------------------------
+
+
+def _headers(config: dict[str, Any], version: Any) -> dict[str, Any]:
+    return {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {to_string(config.get('apiKey'))}",
+        "Accept": "application/json",
+        "Intercom-Version": "1.4" if version == "v1" else "2.10",
+        "User-Agent": "RudderStack",
+    }
+
+
+def _base_endpoint(config: dict[str, Any], version: Any) -> str:
+    if version == "v1":
+        return BASE_ENDPOINT
+    server = config.get("apiServer")
+    return BASE_EU_ENDPOINT if server == "eu" else BASE_AU_ENDPOINT if server == "au" else BASE_ENDPOINT
+
+
+def _lookup_field(message: dict[str, Any]) -> Any:
+    """``getLookUpField``: integrations.(INTERCOM|intercom|Intercom).lookup, else "email"."""
+    integrations = message.get("integrations")
+    for name in ("INTERCOM", "intercom", "Intercom"):
+        options = integrations.get(name) if isinstance(integrations, dict) else None
+        if is_truthy(options):
+            lookup = options.get("lookup") if isinstance(options, dict) else None
+            return "email" if lookup is None else lookup
+    return "email"
+
+
+def _name(message: dict[str, Any]) -> Any:
+    """``getName``: traits.name, else "<firstName> <lastName>", else either of them."""
+    name = _or(_get(message, "traits.name"), _get(message, "context.traits.name"))
+    if is_truthy(name):
+        return name
+    first, last = _first_present(message, _FIRST_NAME), _first_present(message, _LAST_NAME)
+    if is_truthy(first) and is_truthy(last):
+        return f"{to_string(first)} {to_string(last)}"
+    return _or(first, last) if is_truthy(first) or is_truthy(last) else None
+
+
+def _filter_custom_attributes(payload: dict[str, Any], kind: str, version: Any,
+                              message: dict[str, Any]) -> dict[str, Any] | None:
+    """``filterCustomAttributes``: the custom attributes less the reserved ones (and the lookup
+    field), flattened ("." for v1, "_" for v2); undefined when nothing is left."""
+    lookup = _lookup_field(message)
+    if kind == "user":
+        reserved = [*(_V1_USER if version == "v1" else _V2_USER), to_string(lookup)]
+    else:
+        # `lookupField !== 'email' && lookupField`: false (the key "false") for email.
+        reserved = [*(_V1_COMPANY if version == "v1" else _V2_COMPANY),
+                    "false" if lookup == "email" else to_string(lookup)]
+    custom = _spread(payload.get("custom_attributes"))
+    for key in reserved:
+        custom.pop(key, None)
+    if custom:
+        custom = _flatten_json(custom, "." if version == "v1" else "_")
+    return custom or None
+
+
+def _companies(payload: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """``getCompaniesList``: the v1 user's companies from custom_attributes.company."""
+    company = _get(payload, "custom_attributes.company")
+    if not is_truthy(company):
+        return None
+    companies: list[dict[str, Any]] = []
+    if isinstance(company, dict) and (is_truthy(company.get("name")) or is_truthy(company.get("id"))):
+        custom: dict[str, Any] = {}
+        for key, value in company.items():
+            if key not in _RESERVED_COMPANY_PROPERTIES and value is not None:
+                custom[key] = stringify(value) if isinstance(value, dict | list) else value
+        company_id = company.get("id")
+        if not is_truthy(company_id):
+            company_id = hashlib.md5(to_string(company.get("name")).encode()).hexdigest()
+        item = {"company_id": company_id, "custom_attributes": custom, "name": company.get("name"),
+                "industry": company.get("industry"), "remove": company.get("remove")}
+        companies.append({k: v for k, v in item.items() if k in company or k in (
+            "company_id", "custom_attributes")})
+    return companies
+
+
+def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
+    """``addMetadataToPayload``: money and rich-link objects kept whole, the rest flattened."""
+    metadata = payload.get("metadata")
+    if not is_truthy(metadata):
+        return payload
+    reserved: dict[str, Any] = {}
+    rest: dict[str, Any] = {}
+    for key, value in _spread(metadata).items():
+        if isinstance(value, dict) and (("amount" in value and "currency" in value)
+                                        or ("url" in value and "value" in value)):
+            reserved[key] = value
+        else:
+            rest[key] = value
+    return {**payload, "metadata": {**reserved, **_flatten_json(rest, ".")}}
+
+
+def _add_external_id_to_traits(message: dict[str, Any]) -> None:
+    """``addExternalIdToTraits``: traits[identifierType] = id of context.externalId[0]."""
+    traits = _first_present(message, ("traits", "context.traits"))
+    key = _get(message, "context.externalId.0.identifierType")
+    if not isinstance(traits, dict) or not isinstance(key, str) or not key:
+        return
+    *parents, last = key.split(".")
+    node = traits
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[last] = _get(message, "context.externalId.0.id")
+
+
+def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
+              body: dict[str, Any]) -> dict[str, Any]:
+    output = empty_request()
+    output["method"] = method
+    output["endpoint"] = endpoint
+    output["headers"] = _headers(config, version)
+    output["body"]["JSON"] = body
+    return output
+
+
+# --- the workflow ---------------------------------------------------------------------------------
+
+
+def _retl_payload(message: dict[str, Any], version: Any) -> dict[str, Any]:
+    """Step rEtlPayload: the traits, with the external id written in (and external_id)."""
+    _add_external_id_to_traits(message)
+    payload = _first_present(message, ("traits", "context.traits"))
+    if not isinstance(payload, dict):
+        raise _ScriptError("Cannot set properties of null (setting 'external_id')",
+                           step="rEtlPayload")
+    payload["external_id"] = (payload.get("user_id")
+                              if version == "v2" and not is_truthy(payload.get("email")) else None)
+    return payload
+
+
+def _identify_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
+                 retl: dict[str, Any] | None) -> dict[str, Any]:
+    traits = message.get("traits")
+    context_traits = _get(message, "context.traits")
+    if retl is None:
+        owner = to_number(_or(_get(traits, "ownerId"), _get(context_traits, "ownerId")))
+        payload: dict[str, Any] = {
+            "external_id": _nullish(message, _USER_ID_ONLY),
+            "email": _nullish(message, _EMAIL),
+            "phone": _nullish(message, _PHONE),
+            "avatar": _nullish(message, _AVATAR),
+            "last_seen_at": _to_seconds(_get(context_traits, "lastSeenAt")),
+            "role": _or(_get(traits, "role"), _get(context_traits, "role")),
+            "signed_up_at": _to_seconds(_or(_get(traits, "createdAt"),
+                                            _get(context_traits, "createdAt"))),
+            "owner_id": owner if is_truthy(owner) else None,
+            "unsubscribed_from_emails": _or(_get(traits, "unsubscribedFromEmails"),
+                                            _get(context_traits, "unsubscribedFromEmails")),
+        }
+        if not is_truthy(payload["external_id"]) and is_truthy(config.get("sendAnonymousId")):
+            payload["external_id"] = message.get("anonymousId")
+    else:
+        payload = retl
+    payload["name"] = _name(message)
+    custom = _get(traits, "custom_attributes") if retl is not None else context_traits
+    payload["custom_attributes"] = custom if is_truthy(custom) else {}
+    payload["custom_attributes"] = _filter_custom_attributes(payload, "user", version, message)
+    anonymous_id = message.get("anonymousId")
+    if (not is_truthy(payload.get("external_id")) and is_truthy(config.get("sendAnonymousId"))
+            and is_truthy(anonymous_id)):
+        payload["external_id"] = anonymous_id
+    if not is_truthy(payload.get("external_id")) and not is_truthy(payload.get("email")):
+        raise InstrumentationError("Either email or userId is required for Identify call",
+                                   step="identifyPayloadForLatestVersion")
+    # No contact search without network calls: the contact is created (POST, not PUT /<id>).
+    return _response(config, version, "POST", f"{_base_endpoint(config, version)}/contacts",
+                     _clean(payload))
+
+
+def _identify_v1(message: dict[str, Any], config: dict[str, Any], version: Any,
+                 retl: dict[str, Any] | None) -> dict[str, Any]:
+    traits = message.get("traits")
+    context_traits = _get(message, "context.traits")
+    if retl is None:
+        base: dict[str, Any] = {
+            "user_id": _nullish(message, _USER_ID_ONLY),
+            "email": _nullish(message, _EMAIL),
+            "phone": _nullish(message, _PHONE),
+            "signed_up_at": _to_seconds(_or(_get(traits, "createdAt"),
+                                            _get(context_traits, "createdAt"))),
+            "last_seen_user_agent": _get(message, "context.userAgent"),
+        }
+        if not is_truthy(base["user_id"]) and is_truthy(config.get("sendAnonymousId")):
+            base["user_id"] = message.get("anonymousId")
+    else:
+        base = retl
+    flag = config.get("updateLastRequestAt")
+    payload = {**base, "name": _name(message),
+               "custom_attributes": _or(traits, context_traits, {}),
+               "update_last_request_at": flag if isinstance(flag, bool) else True}
+    payload["companies"] = _companies(payload)
+    payload["custom_attributes"] = (
+        None if retl is not None else _filter_custom_attributes(payload, "user", version, message))
+    anonymous_id = message.get("anonymousId")
+    if (not is_truthy(payload.get("user_id")) and is_truthy(config.get("sendAnonymousId"))
+            and is_truthy(anonymous_id)):
+        payload["user_id"] = anonymous_id
+    if not is_truthy(payload.get("user_id")) and not is_truthy(payload.get("email")):
+        raise InstrumentationError("Either of `email` or `userId` is required for Identify call",
+                                   step="identifyPayloadForOlderVersion")
+    output = _response(config, version, "POST", f"{_base_endpoint(config, version)}/users",
+                       _clean(payload))
+    if "anonymousId" in message:
+        output["userId"] = anonymous_id
+    return output
+
+
+def _track(message: dict[str, Any], config: dict[str, Any], version: Any,
+           retl: dict[str, Any] | None) -> dict[str, Any]:
+    if retl is None:
+        timestamp = _nullish(message, ("timestamp", "originalTimestamp"))
+        payload: dict[str, Any] = {
+            "event_name": message.get("event"),
+            "user_id": _nullish(message, _USER_ID_ONLY),
+            "email": _nullish(message, _EMAIL),
+            "metadata": message.get("properties"),
+        }
+        if version != "v1":
+            payload["id"] = _or(_get(message, "properties.id"), _get(message, "traits.id"))
+            payload["created_at"] = _to_seconds(timestamp)
+        else:
+            payload["created"] = _to_seconds(timestamp)
+        if not is_truthy(payload["user_id"]) and is_truthy(config.get("sendAnonymousId")):
+            payload["user_id"] = message.get("anonymousId")
+    else:
+        payload = retl
+    payload = _metadata(payload)
+    if not is_truthy(payload.get("event_name")):
+        raise InstrumentationError("Event name is required for track call", step="trackPayload")
+    if not is_truthy(payload.get("user_id")) and not is_truthy(payload.get("email")):
+        raise InstrumentationError("Either email or userId is required for Track call",
+                                   step="trackPayload")
+    output = _response(config, version, "POST", f"{_base_endpoint(config, version)}/events",
+                       _clean(payload))
+    if version == "v1" and "anonymousId" in message:
+        output["userId"] = message["anonymousId"]
+    return output
+
+
+def _company(message: dict[str, Any]) -> dict[str, Any]:
+    """Step groupTransformation: the company from the group's traits."""
+    traits = message.get("traits")
+    context_traits = _get(message, "context.traits")
+
+    def either(key: str) -> Any:
+        return _or(_get(traits, key), _get(context_traits, key))
+
+    spend, created = either("monthlySpend"), either("remoteCreatedAt")
+    return {
+        "company_id": _nullish(message, ("groupId", "traits.groupId")),
+        "name": _nullish(message, ("traits.name", "context.traits.name")),
+        "website": _nullish(message, ("traits.website", "context.traits.website",
+                                      "properties.website")),
+        "plan": either("plan"),
+        "size": _number_or_nan(either("size")),
+        "industry": either("industry"),
+        "monthly_spend": to_number(spend) if is_truthy(spend) else None,
+        "remote_created_at": to_number(created) if is_truthy(created) else None,
+    }
+
+
+def _group_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
+              retl: dict[str, Any] | None) -> dict[str, Any]:
+    if not is_truthy(message.get("groupId")):
+        raise _ChildStepError("groupId is required for group call",
+                              step="groupPayloadForLatestVersion",
+                              child_step="validateMessageAndPreparePayload")
+    # The reference sends this payload uncleaned: undefined values are left out, but a null
+    # (an rETL trait, external_id) or a NaN size is sent as null.
+    payload = retl if retl is not None else _clean(_company(message))
+    traits = message.get("traits")
+    payload["custom_attributes"] = traits if is_truthy(traits) else {}
+    custom = _filter_custom_attributes(payload, "company", version, message)
+    if custom is None:
+        del payload["custom_attributes"]
+    else:
+        payload["custom_attributes"] = custom
+    # Without a contact search the company request is the output (the reference also creates the
+    # company and tags it while transforming).
+    return _response(config, version, "POST", f"{_base_endpoint(config, version)}/companies",
+                     payload)
+
+
+def _group_v1(message: dict[str, Any], config: dict[str, Any], version: Any,
+              retl: dict[str, Any] | None) -> list[dict[str, Any]]:
+    base = retl if retl is not None else _company(message)
+    traits = _first_present(message, ("traits", "context.traits"))
+    payload = {**base, "custom_attributes": traits if is_truthy(traits) else {}}
+    payload["custom_attributes"] = _filter_custom_attributes(payload, "company", version, message)
+    company = _response(config, version, "POST", f"{_base_endpoint(config, version)}/companies",
+                        _clean(payload))
+    responses = [company]
+    attach = _attach_user(message, config)
+    if attach is not None:
+        responses.append(attach)
+    if "anonymousId" in message:
+        for response in responses:
+            response["userId"] = message["anonymousId"]
+    return responses
+
+
+def _attach_user(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any] | None:
+    """``attachUserAndCompany``: POST /users with the group as the user's company (v1)."""
+    user_id, anonymous_id = message.get("userId"), message.get("anonymousId")
+    send_anonymous = is_truthy(config.get("sendAnonymousId"))
+    email = _get(message, "context.traits.email")
+    if not (is_truthy(anonymous_id if send_anonymous and not is_truthy(user_id) else user_id)
+            or is_truthy(email)):
+        return None
+    body: dict[str, Any] = {}
+    if is_truthy(user_id):
+        body["user_id"] = user_id
+    if send_anonymous and not is_truthy(user_id):
+        body["user_id"] = anonymous_id
+    if is_truthy(email):
+        body["email"] = email
+    company: dict[str, Any] = {"company_id": message.get("groupId")}
+    name = _get(message, "traits.name")
+    if is_truthy(name):
+        company["name"] = name
+    body["companies"] = [company]
+    return _response(config, "v1", "POST", f"{BASE_ENDPOINT}/users", body)
+
+
+def process(ctx: Context) -> dict[str, Any] | list[dict[str, Any]]:
+    message, config = ctx.message, ctx.config
+    if is_truthy(message.get("statusCode")):
+        return message  # step checkIfProcessed: an already transformed request
+    kind = message.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise _ScriptError("___1.toLowerCase is not a function", step="messageType")
+    kind = kind.lower() if kind is not None else None
+    if not is_truthy(kind):
+        raise InstrumentationError("message Type is not present. Aborting", step="validateInput")
+    if kind not in _SUPPORTED:
+        raise InstrumentationError(f"message type {kind} is not supported", step="validateInput")
+    if not is_truthy(config.get("apiKey")):
+        raise ConfigurationError("Access Token is not present. Aborting", step="validateInput")
+    version = config.get("apiVersion")
+    version = "v2" if version is None else version
+    retl = (_retl_payload(message, version)
+            if is_truthy(_get(message, "context.mappedToDestination")) else None)
+    if kind == "identify":
+        build = _identify_v1 if version == "v1" else _identify_v2
+        return build(message, config, version, retl)
+    if kind == "track":
+        return _track(message, config, version, retl)
+    if version == "v1":
+        return _group_v1(message, config, version, retl)
+    return _group_v2(message, config, version, retl)
+
+
+def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
+    """One request per job, in order; the service puts the failures after them, as the
+    reference's router workflow does."""
+    return [Batch(request=output, jobs=[job], batched=False) for job, output in done]
