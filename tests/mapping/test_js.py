@@ -17,6 +17,7 @@ from transformer.mapping import (
     hash_from_array,
     is_blank,
     is_truthy,
+    js_get,
     js_keys,
     js_trim,
     lodash_to_string,
@@ -163,3 +164,20 @@ def test_hash_from_array_reports_malformed_rows_as_configuration_errors() -> Non
         hash_from_array([{"from": "a"}, None], name="headers")
     with pytest.raises(ConfigurationError, match=r"^mapEvents\[0\]\.from must be a string$"):
         hash_from_array([{"from": 5, "to": "x"}], lower_keys=True, name="mapEvents")
+
+
+def test_js_get_follows_get_value() -> None:
+    """npm get-value 3: whole-path keys, dotted keys joined from segments, escaped dots, array
+    indexes and length; a target that is not an object is returned itself."""
+    doc = {"a.b": {"c": 1}, "x": {"y": {"z": 2}}, "list": [{"k": "v"}, 5], "p.q": 3,
+           "e.f": {"g": 4}, "s": "text", "n": None}
+    assert js_get(doc, "a.b.c") == 1
+    assert js_get(doc, "x.y.z") == 2
+    assert js_get(doc, "p.q") == 3
+    assert js_get(doc, "list.0.k") == "v" and js_get(doc, "list.length") == 2
+    assert js_get(doc, "e\\.f.g") == 4
+    assert js_get(doc, "s.length") is None and js_get(doc, "n.x") is None
+    assert js_get(doc, "x.missing") is None
+    assert js_get(doc, "x.missing", UNDEFINED) is UNDEFINED
+    assert js_get("whole", "any.path") == "whole"
+    assert js_get([1, 2], "1") == 2

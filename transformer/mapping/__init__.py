@@ -18,7 +18,15 @@ import yaml
 
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
-from ._directives import CONVERSIONS, DIRECTIVES, CompileEnv, Directive, Source, flatten
+from ._directives import (
+    CONVERSIONS,
+    DIRECTIVES,
+    CompileEnv,
+    Directive,
+    Source,
+    external_id,
+    flatten,
+)
 from ._js import (
     JS_WHITESPACE,
     UNDEFINED,
@@ -29,11 +37,14 @@ from ._js import (
     is_present,
     is_truthy,
     js_add,
+    js_get,
     js_keys,
+    js_own,
     js_trim,
     lodash_to_string,
     normalize_number,
     number_to_string,
+    object_keys,
     parse_float,
     parse_int,
     stringify,
@@ -55,6 +66,7 @@ __all__ = [
     "Source",
     "compile_object",
     "compile_value",
+    "external_id",
     "flatten",
     "flatten_json",
     "hash_from_array",
@@ -64,13 +76,16 @@ __all__ = [
     "is_present",
     "is_truthy",
     "js_add",
+    "js_get",
     "js_keys",
+    "js_own",
     "js_trim",
     "load_aliases",
     "lodash_to_string",
     "ms_to_iso",
     "normalize_number",
     "number_to_string",
+    "object_keys",
     "parse_date",
     "parse_float",
     "parse_int",

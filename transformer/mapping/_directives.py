@@ -215,20 +215,20 @@ _build_metadata = _document_source(_metadata)
 _build_metadata_js = _document_source(_metadata, _js.UNDEFINED)
 
 
-def _build_external_id(arg: Any, env: CompileEnv) -> Source:
+def external_id(message: dict[str, Any], kind: str) -> Any:
     """The reference's getDestinationExternalID: the id of the first ``context.externalId`` entry
-    whose type is exactly ``arg`` (None when there is none, or it has no id)."""
+    whose type is exactly ``kind`` (None when there is none, or it has no id)."""
+    context = message.get("context")
+    entries = context.get("externalId") if isinstance(context, dict) else None
+    if isinstance(entries, list):
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("type") == kind:
+                return entry.get("id")
+    return None
 
-    def external_id(ctx: Context) -> Any:
-        context = ctx.message.get("context")
-        entries = context.get("externalId") if isinstance(context, dict) else None
-        if isinstance(entries, list):
-            for entry in entries:
-                if isinstance(entry, dict) and entry.get("type") == arg:
-                    return entry.get("id")
-        return None
 
-    return external_id
+def _build_external_id(arg: Any, env: CompileEnv) -> Source:
+    return lambda ctx: external_id(ctx.message, arg)
 
 
 def _build_var(arg: Any, env: CompileEnv) -> Source:
@@ -299,9 +299,7 @@ def _object_assign(value: Any) -> dict[str, Any]:
     an array's items under their index; nothing of a number or boolean."""
     if isinstance(value, dict):
         return dict(value)
-    if isinstance(value, str | list):
-        return {str(index): item for index, item in enumerate(value)}
-    return {}
+    return {key: value[int(key)] for key in _js.object_keys(value)}
 
 
 def _basic_auth(value: Any) -> str:

@@ -274,6 +274,71 @@ def js_keys(obj: dict[str, Any]) -> list[str]:
     return indexes + [key for key in obj if not is_array_index(key)]
 
 
+def object_keys(value: Any) -> list[str]:
+    """``Object.keys(value)``: an object's keys in JavaScript order, an array's or a string's
+    indexes (a string's characters), nothing for other values."""
+    if isinstance(value, dict):
+        return js_keys(value)
+    if isinstance(value, list | str):
+        return [str(index) for index in range(len(value))]
+    return []
+
+
+def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
+    """JavaScript's ``key in target`` and ``target[key]`` for a JSON object or array (an array
+    has its indexes and ``length``; the prototype chain is not modelled)."""
+    if isinstance(target, dict):
+        return (key in target), target.get(key)
+    if key == "length":
+        return True, len(target)
+    if is_array_index(key) and int(key) < len(target):
+        return True, target[int(key)]
+    return False, None
+
+
+def js_get(target: Any, path: str, missing: Any = None) -> Any:
+    """npm get-value 3, which the reference's lookups use (getValueFromMessage, ``get``): a
+    target that is not an object or array is returned itself; a key equal to the whole path wins;
+    otherwise the dotted path is walked, joining segments into one dotted key where the object has
+    one (``{"a.b": {"c": 1}}`` has ``a.b.c``) and ``\\.`` escaping a dot. ``missing`` (None by
+    default) when the path leads nowhere."""
+    if not isinstance(target, dict | list):
+        return target
+    found, value = js_own(target, path)
+    if found:
+        return value
+    segments = path.split(".")
+    if isinstance(target, dict) and "\\" not in path:  # the common case: plain keys all the way
+        node: Any = target
+        for key in segments:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+        else:
+            return node
+    count, index = len(segments), 0
+    while True:
+        key = segments[index]
+        while key.endswith("\\"):  # an escaped dot
+            index += 1
+            key = f"{key[:-1]}.{segments[index] if index < count else ''}"
+        found, value = js_own(target, key)
+        joined = index + 1
+        while not found and joined < count:
+            key = f"{key}.{segments[joined]}"
+            joined += 1
+            found, value = js_own(target, key)
+            if found:
+                index = joined - 1
+        if not found:
+            return missing
+        target = value
+        index += 1
+        if index >= count or not isinstance(target, dict | list):
+            break
+    return target if index == count else missing
+
+
 # --- JSON.stringify -------------------------------------------------------------------------------
 
 

@@ -24,9 +24,9 @@ from transformer.hooks import (
     InstrumentationError,
     UnexpectedError,
     is_truthy,
-    js_keys,
     js_trim,
     number_to_string,
+    object_keys,
     parse_date,
     parse_float,
     parse_int,
@@ -150,15 +150,6 @@ def prepare(ctx: Context) -> None:
     ctx.vars["custom_events"] = [custom]
 
 
-def _keys(value: Any) -> list[str]:
-    """``Object.keys(value)``."""
-    if isinstance(value, dict):
-        return js_keys(value)
-    if isinstance(value, list | str):
-        return [str(i) for i in range(len(value))]
-    return []
-
-
 def _item(value: Any, key: str) -> Any:
     if isinstance(value, dict):
         return value[key]
@@ -172,7 +163,7 @@ def _add_properties(message: dict[str, Any], properties: Any, custom: dict[str, 
             and not is_truthy(properties.get("currency")):
         raise InstrumentationError("If properties.revenue is present, properties.currency is "
                                    "required.")
-    for key in _keys(properties):
+    for key in object_keys(properties):
         cleaned = key
         if not _valid_name(key):
             cleaned = _NOT_NAME_CHAR.sub("", key)

@@ -29,13 +29,17 @@ from transformer.hooks import (
     InstrumentationError,
     TransformerError,
     UnexpectedError,
+    external_id,
     is_array_index,
     is_blank,
     is_present,
     is_truthy,
+    js_get,
     js_keys,
+    js_own,
     js_trim,
     normalize_number,
+    object_keys,
     parse_date,
     to_epoch_ms,
     to_number,
@@ -109,74 +113,8 @@ def _js_equal_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
 
 
-def _path(path: str) -> tuple[str, ...]:
-    return tuple(path.split("."))
-
-
 def _getter(path: str) -> Callable[[Any], Any]:
-    segments = _path(path)
-    return lambda doc: _get_path(doc, segments, path)
-
-
-def _get(doc: Any, path: str) -> Any:
-    return _get_path(doc, _path(path), path)
-
-
-def _get_path(doc: Any, segments: tuple[str, ...], path: str) -> Any:
-    """get-value: the value at a dotted path (None for undefined). A key containing dots is
-    found too ("a.b" as one key, first of all the whole path), and a target that is not an
-    object is returned as it is."""
-    if isinstance(doc, dict):  # the common case: plain keys all the way down
-        if len(segments) > 1 and path in doc:
-            return doc[path]
-        node: Any = doc
-        for key in segments:
-            if not isinstance(node, dict) or key not in node:
-                break
-            node = node[key]
-        else:
-            return node
-    elif not isinstance(doc, list):
-        return doc
-    count = len(segments)
-    index = 0
-    node = doc
-    while True:
-        key = segments[index]
-        found, value = _own(node, key)
-        if not found:
-            joined = index + 1
-            while joined < count:
-                key = f"{key}.{segments[joined]}"
-                joined += 1
-                found, value = _own(node, key)
-                if found:
-                    index = joined - 1
-                    break
-            if not found:
-                return None
-        node = value
-        index += 1
-        if index >= count or not isinstance(node, dict | list):
-            break
-    return node if index == count else None
-
-
-def _own(node: Any, key: str) -> tuple[bool, Any]:
-    if isinstance(node, dict):
-        return (key in node, node.get(key))
-    if is_array_index(key) and int(key) < len(node):
-        return True, node[int(key)]
-    return False, None
-
-
-def _keys(value: Any) -> list[str]:
-    """``Object.keys``."""
-    if isinstance(value, dict):
-        return js_keys(value)
-    if isinstance(value, list | str):
-        return [str(i) for i in range(len(value))]
-    return []
+    return lambda doc: js_get(doc, path)
 
 
 def _extract(contexts: tuple[Any, ...], exclusion: frozenset[str]) -> dict[str, Any]:
@@ -187,13 +125,13 @@ def _extract(contexts: tuple[Any, ...], exclusion: frozenset[str]) -> dict[str, 
     for context in contexts:
         if not is_truthy(context):
             continue
-        keys.extend(k for k in _keys(context) if k not in exclusion and k not in _RESERVED_KEYS)
+        keys.extend(k for k in object_keys(context) if k not in exclusion and k not in _RESERVED_KEYS)
         for key in keys:
             if isinstance(context, dict):
                 if key in context:
                     _set(out, key, context[key])
             elif isinstance(context, list):
-                found, value = _own(context, key)
+                found, value = js_own(context, key)
                 if found:
                     _set(out, key, value)
             elif isinstance(context, str) and is_array_index(key) and int(key) < len(context):
@@ -352,7 +290,7 @@ def prepare(ctx: Context) -> None:
     elif kind == "group":
         event = "join_group"
     else:
-        event = _get(message, "event")
+        event = js_get(message, "event")
     if not is_truthy(event):
         raise InstrumentationError("Event name is required")
     if not isinstance(event, str):
@@ -419,17 +357,6 @@ def _integrations(message: dict[str, Any]) -> Any:
     return None
 
 
-def _external_id(message: dict[str, Any], kind: str) -> Any:
-    """The id of the first ``context.externalId`` entry of that type (None when there is none)."""
-    context = message.get("context")
-    ids = context.get("externalId") if isinstance(context, dict) else None
-    if isinstance(ids, list):
-        for entry in ids:
-            if isinstance(entry, dict) and entry.get("type") == kind:
-                return entry.get("id")
-    return None
-
-
 def client_id(ctx: Context) -> Any:
     """gtag's client_id; None for firebase; other client types are a configuration error."""
     client = ctx.config.get("typesOfClient")
@@ -444,7 +371,7 @@ def client_id(ctx: Context) -> Any:
         if isinstance(integrations, dict) and is_truthy(integrations.get("clientId")):
             value = integrations["clientId"]
     if not is_truthy(value):
-        value = _external_id(message, "ga4ClientId")
+        value = external_id(message, "ga4ClientId")
         for key in ("anonymousId", "rudderId"):  # JavaScript a || b || c
             if is_truthy(value):
                 break
@@ -458,7 +385,7 @@ def app_instance_id(ctx: Context) -> Any:
     """firebase's app_instance_id, from the ga4AppInstanceId external id."""
     if ctx.config.get("typesOfClient") != "firebase":
         return None
-    value = _external_id(ctx.message, "ga4AppInstanceId")
+    value = external_id(ctx.message, "ga4AppInstanceId")
     if value is None:
         raise InstrumentationError("ga4AppInstanceId must be provided under externalId")
     return value
@@ -744,7 +671,7 @@ _GROUP_EXCLUSION = _exclusion(("groupId",))
 
 def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
     """Items from properties.products (getItemList)."""
-    products = _get(message, "properties.products")
+    products = js_get(message, "properties.products")
     if required:
         empty = (isinstance(products, list) and not products) or (
             isinstance(products, dict) and _js_equal_zero(products.get("length")))
@@ -769,7 +696,7 @@ def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
 
 def _item(message: dict[str, Any], required: bool) -> list[Any]:
     """The root-level properties as the one item (getItem)."""
-    properties = _get(message, "properties")
+    properties = js_get(message, "properties")
     if not is_truthy(properties):
         if required:
             raise InstrumentationError(
@@ -852,19 +779,19 @@ def _common_params(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("userId", "traits.userId", "traits.id", "context.traits.userId",
                 "context.traits.id"):
-        user_id = _get(message, key)
+        user_id = js_get(message, key)
         if is_present(user_id):
             if to_string(user_id):
                 out["user_id"] = to_string(user_id)
             break
     for key in ("timestamp", "originalTimestamp"):
-        moment = _get(message, key)
+        moment = js_get(message, key)
         if is_present(moment):
             micros = timestamp_micros(moment, ctx)
             if micros is not None:
                 out["timestamp_micros"] = micros
             break
-    ads = non_personalized_ads(_get(message, "context.device.adTrackingEnabled"), ctx)
+    ads = non_personalized_ads(js_get(message, "context.device.adTrackingEnabled"), ctx)
     if ads is not None:
         out["non_personalized_ads"] = ads
     return out
@@ -873,7 +800,7 @@ def _common_params(ctx: Context) -> dict[str, Any]:
 def _custom(message: dict[str, Any], paths: tuple[str, ...], exclusion: frozenset[str]) -> \
         dict[str, Any]:
     """Every property (of the objects at ``paths``) not excluded, flattened with "_"."""
-    extracted = _extract(tuple(_get(message, path) for path in paths), exclusion)
+    extracted = _extract(tuple(js_get(message, path) for path in paths), exclusion)
     return _flatten(extracted) if extracted else {}
 
 
@@ -894,8 +821,8 @@ def user_properties(ctx: Context) -> dict[str, Any] | None:
     message = ctx.message
     excluded = set(_RESERVED_USER_PROPERTIES)
     excluded.update(_pii_properties(ctx.config))
-    found = _extract((_get(message, "properties.user_properties"),
-                      _get(message, "context.traits")), frozenset(excluded))
+    found = _extract((js_get(message, "properties.user_properties"),
+                      js_get(message, "context.traits")), frozenset(excluded))
     out = {key: {"value": value} for key, value in found.items()
            if _USER_PROPERTY_NAME.fullmatch(key)
            and not key.lower().startswith(_RESERVED_PARAM_PREFIXES)

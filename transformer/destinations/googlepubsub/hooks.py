@@ -12,8 +12,9 @@ from transformer.hooks import (
     InstrumentationError,
     TransformerError,
     hash_from_array,
-    is_array_index,
     is_truthy,
+    js_get,
+    js_own,
     stringify,
 )
 
@@ -93,13 +94,13 @@ def _attribute(message: dict[str, Any], path: Any) -> str | None:
     string (JSON for non-strings), None when nowhere (or null)."""
     if not isinstance(path, str):
         raise _SourceKeyError("Wrong sourceKey type or blank sourceKey array")
-    value = _get(message, path)
+    value = js_get(message, path)
     if value is None:
         for source in _SOURCES:
-            holder = _get(message, source)
+            holder = js_get(message, source)
             if is_truthy(holder):
                 direct = _index(holder, path)
-                value = direct if is_truthy(direct) else _get(holder, path)
+                value = direct if is_truthy(direct) else js_get(holder, path)
                 if value is not None:
                     break
     if value is None:
@@ -107,54 +108,10 @@ def _attribute(message: dict[str, Any], path: Any) -> str | None:
     return value if isinstance(value, str) else stringify(value)
 
 
-def _own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
-    """JavaScript ``key in target`` and ``target[key]`` for a JSON object or array."""
-    if isinstance(target, dict):
-        return (key in target), target.get(key)
-    if key == "length":
-        return True, len(target)
-    if is_array_index(key) and int(key) < len(target):
-        return True, target[int(key)]
-    return False, None
-
-
 def _index(holder: Any, key: str) -> Any:
     """JavaScript ``holder[key]`` (own keys; strings and arrays index and have a length)."""
     if isinstance(holder, dict | list):
-        return _own(holder, key)[1]
+        return js_own(holder, key)[1]
     if isinstance(holder, str):
-        return _own(list(holder), key)[1]
+        return js_own(list(holder), key)[1]
     return None
-
-
-def _get(target: Any, path: str) -> Any:
-    """npm get-value 3, as the reference's lookups use it (undefined and null are both None): a
-    non-container is returned itself; a key equal to the whole path wins; otherwise the dotted
-    path is walked, joining segments into a dotted key where one exists ("a.b" in {"a.b": ...})."""
-    if not isinstance(target, dict | list):
-        return target
-    found, value = _own(target, path)
-    if found:
-        return value
-    segments = path.split(".")
-    count, i = len(segments), 0
-    while True:
-        key = segments[i]
-        while key.endswith("\\"):  # an escaped dot
-            i += 1
-            key = f"{key[:-1]}.{segments[i] if i < count else ''}"
-        found, value = _own(target, key)
-        j = i + 1
-        while not found and j < count:
-            key = f"{key}.{segments[j]}"
-            j += 1
-            found, value = _own(target, key)
-            if found:
-                i = j - 1
-        if not found:
-            return None
-        target = value
-        i += 1
-        if i >= count or not isinstance(target, dict | list):
-            break
-    return target if i == count else None
