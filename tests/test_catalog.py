@@ -217,3 +217,35 @@ events:
                      "events.track.body: expected an object mapping or a field",
                      "events.*: * takes every type: it is the only event mapping"):
         assert fragment in text, text
+
+
+def test_validate_runs_first_and_extra_types_are_mapped(tmp_path: Path) -> None:
+    """validate(ctx) runs before the config and type checks (ctx.mode says which RPC);
+    message_type.extra lets events map a non-standard type."""
+    write(tmp_path / "extra", """
+name: extra
+message_type: {extra: [groupv2]}
+config: {required: [apiKey]}
+events:
+  groupv2: {body: {g: {path: groupId}}}
+""", hooks="""
+from transformer.hooks import Context, InstrumentationError
+
+
+def validate(ctx: Context) -> None:
+    if ctx.mode == "router" and not ctx.message.get("userId"):
+        raise InstrumentationError("router needs a userId")
+""")
+    assert _errors(tmp_path, "extra", [job({"type": "GroupV2", "groupId": "g"})], {"apiKey": "k"}) \
+        == [{"g": "g"}]
+    assert _errors(tmp_path, "extra", [job({"type": "x"})], {}) == [
+        "apiKey is a required field in the destination config"]
+    reply, _ = Pipeline(load_catalog([tmp_path])).router_transform(
+        request("extra", [job({"type": "x"})], {"Config": {}}), FixedClock(0))
+    assert [r.error for r in reply.results] == ["router needs a userId"]
+    write(tmp_path / "bad" / "x", "name: x\nmessage_type: {extra: [GroupV2]}\nevents: {reset: {}}\n")
+    with pytest.raises(CatalogError) as info:
+        load_catalog([tmp_path / "bad"])
+    text = "\n".join(info.value.problems)
+    assert "message_type.extra: expected a list of lower-case message types" in text
+    assert "events.reset: unknown message type" in text

@@ -47,7 +47,8 @@ TOP_KEYS = frozenset(
      "message_type", "events", "output", "router", "notes"}
 )
 CONFIG_KEYS = frozenset({"required", "step"})
-MESSAGE_TYPE_KEYS = frozenset({"missing", "unsupported", "case_sensitive", "step", "before_config"})
+MESSAGE_TYPE_KEYS = frozenset({"missing", "unsupported", "case_sensitive", "step", "before_config",
+                               "extra"})
 EVENT_KEYS = frozenset({"body", "request", "checks"})
 REQUEST_KEYS = frozenset({"endpoint", "endpoint_path", "method", "headers", "params", "user_id",
                           "format"})
@@ -163,6 +164,7 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         problems.add("config.step", "expected the name of the workflow step of config errors")
         config_step = ""
     types = _compile_message_types(spec.get("message_type"), kind, problems)
+    known_types = (*MESSAGE_TYPES, *types.extra)
 
     base = _compile_request(spec.get("request") or {}, env, "request", problems)
     events: dict[str, EventMapping] = {}
@@ -181,9 +183,10 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         problems.add("events", "map at least one message type, or define process() in hooks.py")
     for kind_name, event_spec in raw_events.items():
         where = f"events.{kind_name}"
-        if kind_name not in MESSAGE_TYPES and kind_name != ANY_TYPE:
-            problems.add(where, f"unknown message type (known: {', '.join(MESSAGE_TYPES)}, or "
-                                f"{ANY_TYPE} for every event whatever its type)")
+        if kind_name not in known_types and kind_name != ANY_TYPE:
+            problems.add(where, f"unknown message type (known: {', '.join(known_types)}, or "
+                                f"{ANY_TYPE} for every event whatever its type; others go in "
+                                f"message_type.extra)")
             continue
         if kind_name == ANY_TYPE and len(raw_events) > 1:
             problems.add(where, f"{ANY_TYPE} takes every type: it is the only event mapping")
@@ -284,6 +287,12 @@ def _compile_message_types(spec: Any, kind: str, problems: Problems) -> MessageT
         where = f"message_type.{key}"
         if key not in MESSAGE_TYPE_KEYS:
             problems.add(where, f"unknown key (allowed: {', '.join(sorted(MESSAGE_TYPE_KEYS))})")
+        elif key == "extra":
+            if isinstance(value, list) and value and all(
+                    isinstance(t, str) and t and t.lower() == t for t in value):
+                values[key] = tuple(value)
+            else:
+                problems.add(where, "expected a list of lower-case message types")
         elif key in ("case_sensitive", "before_config"):
             if isinstance(value, bool):
                 values[key] = value

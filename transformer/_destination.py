@@ -79,6 +79,8 @@ class MessageTypes:
     step: str = ""
     #: Whether the type is checked before the config (by default the config comes first).
     before_config: bool = False
+    #: Message types beyond the standard ones that the destination maps (e.g. "groupv2").
+    extra: tuple[str, ...] = ()
 
     def unsupported_error(self, kind: Any) -> InstrumentationError:
         text = to_string(kind)
@@ -128,10 +130,12 @@ class Batch:
 class Hooks:
     """The functions a destination's ``hooks.py`` may define; absent ones are None."""
 
-    NAMES = ("check_config", "prepare", "finish", "process", "process_metadata", "batch")
+    NAMES = ("validate", "check_config", "prepare", "finish", "process", "process_metadata",
+             "batch")
 
     def __init__(self, namespace: dict[str, Any]) -> None:
         self.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
+        self.validate: Callable[[Context], None] | None = namespace.get("validate")
         self.check_config: Callable[[dict[str, Any]], None] | None = namespace.get("check_config")
         self.prepare: Callable[[Context], None] | None = namespace.get("prepare")
         self.finish: Callable[[Context, dict[str, Any]], Any] | None = namespace.get("finish")
@@ -167,6 +171,8 @@ class Destination:
     def transform(self, ctx: Context) -> Any:
         """The output for one event: a request dict (or a list of them), or raises."""
         hooks = self.hooks
+        if hooks.validate is not None:
+            hooks.validate(ctx)
         if hooks.process is not None or self.output is not None:
             self._check_config(ctx.config)
             if hooks.process is not None:

@@ -2,6 +2,9 @@
 
 A hooks module defines any of these functions (all optional):
 
+``validate(ctx: Context) -> None``
+    Runs first for every job, before the config and message-type checks: for what the reference
+    rejects up front (e.g. its router's input schema, with ``ctx.mode == "router"``).
 ``check_config(config: dict) -> None``
     Raise ConfigurationError when the destination config cannot work. Runs for every event,
     after the ``config.required`` keys are checked.

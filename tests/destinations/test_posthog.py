@@ -516,12 +516,18 @@ def test_api_key_is_sent_as_configured(pipeline: Pipeline) -> None:
     assert body(pipeline, ALIAS, {"teamApiKey": ""})["api_key"] == ""
 
 
-@pytest.mark.xfail(strict=True, reason="the engine maps only the standard message types; the "
-                   "reference's processor also takes groupv2 (always the V2 group mapping)")
 def test_groupv2_type_maps_as_a_v2_group(pipeline: Pipeline) -> None:
-    """Type "groupv2" maps as a V2 group whatever useV2Group says."""
+    """Type "groupv2" (any case) maps as a V2 group whatever useV2Group says; groupType leaves
+    $group_set only when useV2Group is on. The router's schema rejects it."""
     message = {"type": "groupv2", "userId": "u", "groupId": "g", "traits": {"groupType": "org"}}
-    assert body(pipeline, message)["properties"]["$groups"] == {"org": "g"}
+    properties = body(pipeline, message)["properties"]
+    assert properties["$groups"] == {"org": "g"}
+    assert properties["$group_set"] == {"groupType": "org"}
+    assert body(pipeline, message, {"teamApiKey": KEY, "useV2Group": True})["properties"][
+        "$group_set"] == {}
+    assert body(pipeline, {**message, "type": "GroupV2"})["type"] == "group"
+    [routed] = route(pipeline, [_job(message)])
+    assert routed["error"].startswith("message.type: Invalid enum value.")
 
 
 def test_the_message_is_not_changed(pipeline: Pipeline) -> None:
@@ -568,8 +574,6 @@ def test_reference_router_batches_tracks_together(pipeline: Pipeline) -> None:
 NO_IDS = {"event": "Test Event", "context": {"ip": "1.2.3.4"}, "type": "track", "properties": {},
           "timestamp": "2024-01-01T00:00:00.000Z", "messageId": "msg-1"}
 NO_IDS_META = {"jobId": 1, "destinationId": "dest-1", "workspaceId": "ws-bf-test"}
-ROUTER_ONLY = ("hooks cannot tell router jobs from processor ones, so the reference's router-only "
-               "checks (hooks.router_input_error, hooks.event_size_error) are not run")
 
 
 def test_reference_router_rejects_an_event_without_ids(pipeline: Pipeline) -> None:
@@ -583,20 +587,31 @@ def test_reference_router_rejects_an_event_without_ids(pipeline: Pipeline) -> No
         "destinationId": "dest-1", "workspaceId": "ws-bf-test"}
 
 
-@pytest.mark.xfail(strict=True, reason=ROUTER_ONLY)
 def test_reference_router_error_is_worded_by_its_input_schema(pipeline: Pipeline) -> None:
     """The reference's router words that error as its input schema does."""
     [result] = route(pipeline, [_job(NO_IDS, metadata=NO_IDS_META)])
     assert result["error"] == "message: Either userId or anonymousId must be provided"
 
 
-@pytest.mark.xfail(strict=True, reason=ROUTER_ONLY)
 def test_router_rejects_what_only_the_processor_takes(pipeline: Pipeline) -> None:
-    """The reference's router rejects a missing key, and events over 900 000 bytes."""
+    """The reference's router rejects a missing key, a type the processor would lower-case, and
+    events over 900 000 bytes (the batch item, without api_key)."""
     [no_key] = route(pipeline, [_job(track(1), {})])
-    assert no_key["error"] == "destination.Config.teamApiKey: Required"
-    [big] = route(pipeline, [_job({**track(1), "properties": {"pad": "x" * hooks.MAX_EVENT_BYTES}})])
-    assert big["statusCode"] == 400
+    assert (no_key["statusCode"], no_key["error"], no_key["statTags"]["errorType"]) == (
+        400, "destination.Config.teamApiKey: Required", "configuration")
+    [upper] = route(pipeline, [_job({**track(1), "type": "Track"})])
+    assert upper["error"].startswith("message.type: Invalid enum value.")
+    assert body(pipeline, {**track(1), "type": "Track"})["event"] == "Event 1"  # the processor's
+    item = body(pipeline, track(1))
+    del item["api_key"]
+    fits = {**track(1), "properties": {"pad": "x" * (hooks.MAX_EVENT_BYTES - len(orjson.dumps(item))
+                                                    - len(',"pad":""'))}}
+    [ok] = route(pipeline, [_job(fits)])
+    assert ok["statusCode"] == 200
+    fits["properties"]["pad"] += "x"
+    [big] = route(pipeline, [_job(fits)])
+    assert (big["statusCode"], big["statTags"]["errorType"]) == (400, "instrumentation")
+    assert big["error"].startswith(f"Event size ({hooks.MAX_EVENT_BYTES + 1} bytes) exceeds")
 
 
 def test_router_orders_metadata_and_requests_by_job_id(pipeline: Pipeline) -> None:
@@ -636,44 +651,34 @@ def test_router_keeps_destinations_apart(pipeline: Pipeline) -> None:
     assert results[1]["destination"] == {"Config": other, "ID": "b"}
 
 
-def test_router_without_key_sends_no_api_key(pipeline: Pipeline) -> None:
-    """Without teamApiKey the wrapper has no api_key (the reference's router would reject it)."""
-    [result] = route(pipeline, [_job(track(1), {})])
-    assert result["batchedRequest"]["body"]["JSON"] == {"batch": [body(pipeline, track(1), {})]}
-
-
-def _padded_tracks(padding: int) -> list[dict[str, Any]]:
-    """Two tracks whose batch body is `padding` bytes bigger than the one with empty padding."""
-    return [{**track(1), "properties": {"pad": "x" * padding}}, {**track(2), "properties": {"pad": ""}}]
+def _padded_tracks(paddings: list[int]) -> list[dict[str, Any]]:
+    return [{**track(i), "properties": {"pad": "x" * padding}} for i, padding in enumerate(paddings)]
 
 
 def _body_size(result: dict[str, Any]) -> int:
     return len(orjson.dumps(result["batchedRequest"]["body"]["JSON"]))
 
 
+def _route_padded(pipeline: Pipeline, paddings: list[int]) -> list[dict[str, Any]]:
+    return route(pipeline, [_job(m, metadata={"jobId": i})
+                            for i, m in enumerate(_padded_tracks(paddings))])
+
+
 def test_router_splits_at_ten_megabytes(pipeline: Pipeline) -> None:
-    """A request body may be exactly 10 MB; one more byte starts a new request."""
-    [small] = route(pipeline, [_job(m, metadata={"jobId": i}) for i, m in
-                               enumerate(_padded_tracks(0))])
-    exact = hooks.MAX_BATCH_BYTES - _body_size(small)
-    [full] = route(pipeline, [_job(m, metadata={"jobId": i}) for i, m in
-                              enumerate(_padded_tracks(exact))])
+    """A request body may be exactly 10 MB; one more byte starts a new request. (Every event is
+    under the router's 900 000-byte limit, so it takes a dozen of them.)"""
+    paddings = [880_000] * 11 + [0]
+    [small] = _route_padded(pipeline, paddings)
+    paddings[-1] = hooks.MAX_BATCH_BYTES - _body_size(small)
+    [full] = _route_padded(pipeline, paddings)
     assert _body_size(full) == hooks.MAX_BATCH_BYTES
-    over = route(pipeline, [_job(m, metadata={"jobId": i}) for i, m in
-                            enumerate(_padded_tracks(exact + 1))])
-    assert [[m["jobId"] for m in r["metadata"]] for r in over] == [[0], [1]]
+    paddings[-1] += 1
+    over = _route_padded(pipeline, paddings)
+    assert [[m["jobId"] for m in r["metadata"]] for r in over] == [list(range(11)), [11]]
     assert all(_body_size(r) <= hooks.MAX_BATCH_BYTES for r in over)
 
 
-def test_router_sends_an_oversized_event_alone(pipeline: Pipeline) -> None:
-    """An event bigger than the limit on its own still gets a request, alone."""
-    big = {**track(1), "properties": {"pad": "x" * hooks.MAX_BATCH_BYTES}}
-    results = route(pipeline, [_job(track(0), metadata={"jobId": 0}), _job(big, metadata={"jobId": 1}),
-                               _job(track(2), metadata={"jobId": 2})])
-    assert [[m["jobId"] for m in r["metadata"]] for r in results] == [[0], [1], [2]]
-
-
-# --- router-only checks (written for when hooks can tell router jobs apart) ------------------------
+# --- router-only checks ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("message", "config", "text", "kind"), [

@@ -1,16 +1,16 @@
 """PostHog: what destination.yaml cannot say.
 
-* ``legacy_group_only``, ``v2_group_only``: small ``apply`` modifiers.
+* ``validate``: in router mode, the reference's router input schema (``router_input_error``),
+  checked before anything else; the processor checks none of it.
 * ``web_properties``: the browser and host properties the reference computes (from the user agent
   on web events, and from the page URL), plus ``$screen_name`` for screen events; a dict merged
   into ``properties`` so that its values are kept even when empty, as the reference keeps them.
 * ``finish``: ``properties`` always present, ids as strings, an empty or null key sent as it is,
-  and a group's ``$groups`` (a key named by the group type).
+  and a group's ``$groups`` (a key named by the group type); in router mode, the reference's
+  limit on one event's size (``event_size_error``).
 * ``batch``: router requests, as the reference's batching framework builds them: one
   ``{"api_key", "batch": [...]}`` body per 10 MB, jobs with ``metadata.dontBatch`` alone,
   metadata and requests in jobId order.
-* ``router_input_error`` / ``event_size_error``: the reference's router-only checks (see their
-  docstrings); nothing calls them yet, because hooks cannot tell a router job from a processor one.
 """
 
 from __future__ import annotations
@@ -43,18 +43,12 @@ MAX_EVENT_BYTES = 900_000
 # --- mapping helpers ----------------------------------------------------------------------------
 
 
-def _v2_group(ctx: Context) -> bool:
-    return is_truthy(ctx.config.get("useV2Group"))
-
-
-def legacy_group_only(value: Any, ctx: Context) -> Any:
-    """The value when the destination maps groups the old way (``useV2Group`` off)."""
-    return None if _v2_group(ctx) else value
-
-
-def v2_group_only(value: Any, ctx: Context) -> Any:
-    """The value when the destination maps groups as PostHog group analytics (``useV2Group``)."""
-    return value if _v2_group(ctx) else None
+def validate(ctx: Context) -> None:
+    """The reference's router validates its input before transforming; its processor does not."""
+    if ctx.mode == "router":
+        error = router_input_error(ctx.message, ctx.destination)
+        if error is not None:
+            raise error
 
 
 def web_properties(ctx: Context) -> dict[str, Any]:
@@ -97,10 +91,14 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
             holder["distinct_id"] = to_string(holder["distinct_id"])
     if body.get("api_key") is None and "teamApiKey" in ctx.config:
         body["api_key"] = ctx.config["teamApiKey"]  # "" and null are sent as they are
-    if ctx.message_type == "group":
+    if ctx.message_type in ("group", "groupv2"):
         group_type, group_key = properties.get("$group_type"), properties.get("$group_key")
         if is_truthy(group_type) and is_truthy(group_key):
             properties["$groups"] = {to_string(group_type): group_key}
+    if ctx.mode == "router":
+        error = event_size_error(_item(output))
+        if error is not None:
+            raise error
     return output
 
 
@@ -263,7 +261,7 @@ def _batch(chunk: list[tuple[Job, dict[str, Any]]]) -> Batch:
     return Batch(request=request, jobs=[job for job, _ in chunk])
 
 
-# --- router-only checks (not called yet) ----------------------------------------------------------
+# --- router-only checks ---------------------------------------------------------------------------
 
 _ROUTER_TYPES = ("track", "page", "screen", "identify", "alias", "group")
 _EXPECTED_TYPES = " | ".join(f"'{t}'" for t in _ROUTER_TYPES)
