@@ -108,7 +108,7 @@ class Pipeline:
         raw_dest, destination, dynamic = dests.get(job.destination)
         fix_source_timestamp(message)
         if dynamic:
-            destination = resolve_dynamic_config(destination, message)
+            destination = resolve_dynamic_config(destination, message, metadata)
         return Context(message=message, destination=destination, metadata=metadata), raw_dest
 
     def _metadata_doc(self, raw: bytes) -> Any:

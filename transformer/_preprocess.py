@@ -21,7 +21,6 @@ _TIMESTAMP_SOURCES = {
                  "timestamp", "originalTimestamp"),
     "track": ("properties.timestamp", "timestamp", "originalTimestamp"),
 }
-_DYNAMIC = re.compile(r"^\{\{(.*)\}\}$", re.S)
 _DYNAMIC_PATH = re.compile(r"^[A-Z_a-z]\w*(\.[A-Z_a-z]\w*)*$")
 
 
@@ -58,33 +57,38 @@ def has_dynamic_config(destination: dict[str, Any], raw: bytes) -> bool:
     return b"{{" in raw and destination.get("hasDynamicConfig") is not False
 
 
-def resolve_dynamic_config(destination: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``destination`` with templated config strings filled from ``message``."""
+def resolve_dynamic_config(destination: dict[str, Any], message: dict[str, Any],
+                           metadata: Any = None) -> dict[str, Any]:
+    """A copy of ``destination`` with templated config strings filled from the job.
+
+    A template is ``{{ path || default }}``: ``path`` is read from the whole job
+    (``message.*``, ``metadata.*``; ``event.*`` means ``message.*``) and removed from it when
+    found; otherwise the default, without its quotes, is used.
+    """
+    job = {"message": message, "metadata": metadata, "destination": destination}
     resolved = copy.deepcopy(destination)
-    resolved["Config"] = _resolve(resolved.get("Config"), message)
+    resolved["Config"] = _resolve(resolved.get("Config"), job)
     return resolved
 
 
-def _resolve(value: Any, message: dict[str, Any]) -> Any:
+def _resolve(value: Any, job: dict[str, Any]) -> Any:
     if isinstance(value, dict):
-        return {k: _resolve(v, message) for k, v in value.items()}
+        return {k: _resolve(v, job) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve(v, message) for v in value]
+        return [_resolve(v, job) for v in value]
     if not isinstance(value, str) or "{{" not in value:
         return value
-    match = _DYNAMIC.match(value.strip())
-    if not match:
+    text = value.strip()
+    if not (text.startswith("{{") and text.endswith("}}")):
         return value
-    path, _, default = match.group(1).partition("||")
+    path, separator, default = text[2:-2].strip().partition("||")
     path = path.strip()
-    if not _DYNAMIC_PATH.match(path):
+    if not separator or not _DYNAMIC_PATH.match(path):
         return value
     if path.startswith("event."):
-        path = path[len("event."):]
-    elif path.startswith("message."):
-        path = path[len("message."):]
-    found = _get(message, path)
+        path = "message." + path[len("event."):]
+    found = _get(job, path)
     if found is not None:
-        _unset(message, path)
+        _unset(job, path)
         return found
     return default.replace('"', "").strip()
