@@ -1,0 +1,1140 @@
+"""Amplitude: every message becomes HTTP V2 API events, the reference's way (``process``).
+
+Amplitude is code rather than a field mapping because the reference's mapping is not a mapping:
+each field of its data/*.json tables is first looked up under the same *output* name in
+``message.traits`` (reverse-ETL overrides, which for the computed fields are then deleted from the
+traits the user properties are built from), nested output keys are written with set-value (a
+dotted key makes nested objects, an undefined value deletes), and the request's shape depends on
+the event *name* (a track named "identify", "group" or "alias" is built as one). The tables are
+kept below as data, one row per reference row: ``(source path, output key, computed field)``.
+
+* ``process``: one message -> its requests: track revenue events split into the order and its
+  "Product Purchased" events; a group call adds its groupidentify request.
+* ``batch``: router requests per user (``userId || anonymousId``): two or more batchable jobs of
+  a user (every request a JSON body, no ``dontBatch``) are merged into /batch requests of at most
+  1000 events; the others go alone; results in order of their smallest jobId.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import ua_parser
+from ua_parser import Domain
+
+from transformer.hooks import (
+    UNDEFINED,
+    Batch,
+    ConfigurationError,
+    Context,
+    InstrumentationError,
+    Job,
+    TransformerError,
+    group_and_chunk,
+    is_present,
+    is_truthy,
+    js_get,
+    js_keys,
+    js_trim,
+    object_keys,
+    parse_date,
+    stringify,
+    to_epoch_ms,
+    to_number,
+    to_string,
+)
+from transformer.useragent import parse as parse_user_agent
+
+BASE_URL = "https://api2.amplitude.com"
+BASE_URL_EU = "https://api.eu.amplitude.com"
+IDENTIFY_EVENT = "$identify"
+#: The reference's MAX_USERS_DEVICES_PER_BATCH: events (requests) in one /batch request.
+MAX_BATCH_EVENTS = 1000
+#: userPropertiesPostProcess: keys of user_properties that are Amplitude operations.
+OPERATIONS = ("$setOnce", "$add", "$unset", "$append", "$prepend", "$preInsert", "$postInsert",
+              "$remove")
+#: handleTraits: destination settings listing traits to move under an operation, in order.
+TRAIT_OPERATIONS = (("traitsToIncrement", "$add"), ("traitsToSetOnce", "$setOnce"),
+                    ("traitsToAppend", "$append"), ("traitsToPrepend", "$prepend"))
+#: The address traits copied to user_properties (constants.js TraitsMapping.address).
+ADDRESS_TRAITS = ("city", "country", "postalCode", "state", "street")
+_APPLE_PLATFORMS = frozenset({"ios", "watchos", "ipados", "tvos"})
+_MISSING = object()
+
+
+class SourceKeyError(TransformerError):
+    """The reference's PlatformError of its getValueFromMessage: a 400 tagged "platform"."""
+
+    error_category = "platform"
+    error_type = ""
+
+
+def _defined(value: Any) -> bool:
+    """``isDefinedAndNotNull``."""
+    return value is not None and value is not UNDEFINED
+
+
+# --- get-value / set-value ------------------------------------------------------------------
+
+
+def get_value(target: Any, path: Any) -> Any:
+    """get-value 3 (``get(target, path)``), UNDEFINED when not found; a number path is its
+    string, any other non-string path gives the target itself."""
+    if not isinstance(path, str):
+        if not isinstance(path, int | float) or isinstance(path, bool):
+            return target
+        path = to_string(path)
+    return js_get(target, path, UNDEFINED)
+
+
+def _getter(path: str) -> Callable[[Any], Any]:
+    """``get_value`` compiled for a fixed path: plain dict walks answered here (this runs some
+    40 times per event), anything else by get_value."""
+    segs = tuple(path.split("."))
+    count = len(segs)
+
+    def walk(doc: Any) -> Any:
+        if type(doc) is not dict or path in doc:
+            return get_value(doc, path)
+        node: Any = doc
+        i = 0
+        while i < count:
+            if type(node) is not dict:
+                return get_value(doc, path) if type(node) is list else UNDEFINED
+            key = segs[i]
+            if key in node:
+                node = node[key]
+                i += 1
+                continue
+            for j in range(i + 1, count):  # get-value's retry: "a.b" as one key
+                key = f"{key}.{segs[j]}"
+                if key in node:
+                    return get_value(doc, path)
+            return UNDEFINED
+        return node
+
+    if count == 1:
+        def get1(doc: Any) -> Any:
+            if type(doc) is dict:
+                return doc.get(path, UNDEFINED)
+            return get_value(doc, path)
+
+        return get1
+    first, second = segs[0], segs[1]
+    if count == 2:
+        def get2(doc: Any) -> Any:
+            if type(doc) is dict:
+                node = doc.get(first, _MISSING)
+                if type(node) is dict:
+                    if path in doc:
+                        return doc[path]
+                    return node.get(second, UNDEFINED)
+                if type(node) is not list:  # missing (the joined key is the path) or a leaf
+                    return doc.get(path, UNDEFINED)
+            return walk(doc)
+
+        return get2
+    if count == 3:
+        third = segs[2]
+        first_two, last_two = f"{first}.{second}", f"{second}.{third}"
+
+        def get3(doc: Any) -> Any:
+            if type(doc) is dict:
+                node = doc.get(first, _MISSING)
+                if type(node) is dict:
+                    parent = node.get(second, _MISSING)
+                    if type(parent) is dict:
+                        if path in doc:
+                            return doc[path]
+                        return parent.get(third, UNDEFINED)
+                    if parent is _MISSING:
+                        if last_two not in node and path not in doc:
+                            return UNDEFINED
+                    elif type(parent) is not list:
+                        return doc.get(path, UNDEFINED)
+                elif node is _MISSING:
+                    if first_two not in doc and path not in doc:
+                        return UNDEFINED
+                elif type(node) is not list:
+                    return doc.get(path, UNDEFINED)
+            return walk(doc)
+
+        return get3
+    return walk
+
+
+_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
+
+
+@lru_cache(maxsize=1024)
+def _split_set_path(path: str) -> tuple[str | int, ...]:
+    """set-value 4's path: "." separates (a backslash escapes), integral parts are numbers, and a
+    path with a "/" is one key."""
+    if "/" in path:
+        return (path,)
+    parts: list[str | int] = []
+    part = ""
+    chars = iter(path)
+    for char in chars:
+        if char == "\\":
+            part += next(chars, "")
+        elif char == ".":
+            parts.append(_set_part(part))
+            part = ""
+        else:
+            part += char
+    if part:
+        parts.append(_set_part(part))
+    return tuple(parts)
+
+
+def _set_part(part: str) -> str | int:
+    if js_trim(part):
+        number = to_number(part)
+        if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
+            return int(number)
+    return part
+
+
+def _assign(obj: Any, key: str | int, value: Any) -> None:
+    if isinstance(key, str) and key in _UNSAFE_KEYS:
+        raise InstrumentationError(f'"{key}" cannot be a trait or property name')
+    if type(obj) is list:
+        if isinstance(key, int) and key >= 0:
+            if value is UNDEFINED:
+                if key < len(obj):
+                    obj[key] = UNDEFINED
+                return
+            obj.extend([UNDEFINED] * (key + 1 - len(obj)))
+            obj[key] = value
+        return
+    name = key if isinstance(key, str) else to_string(key)
+    if value is UNDEFINED:
+        obj.pop(name, None)
+    else:
+        obj[name] = value
+
+
+def _child(obj: Any, key: str | int) -> Any:
+    if type(obj) is list:
+        return obj[key] if isinstance(key, int) and 0 <= key < len(obj) else UNDEFINED
+    return obj.get(key if isinstance(key, str) else to_string(key), UNDEFINED)
+
+
+def set_value(target: Any, path: str, value: Any) -> None:
+    """set-value 4 (``set(target, path, value)``): dotted paths make nested objects (arrays before
+    an integral part), and an undefined value deletes the key."""
+    if not path or not isinstance(target, dict | list):
+        return
+    keys = _split_set_path(path)
+    if len(keys) == 1:
+        key = keys[0]
+        if type(target) is dict and type(key) is str and key not in _UNSAFE_KEYS:
+            if value is UNDEFINED:
+                target.pop(key, None)
+            else:
+                target[key] = value
+            return
+    obj = target
+    for i, key in enumerate(keys):
+        if i == len(keys) - 1:
+            _assign(obj, key, value)
+            break
+        following = keys[i + 1]
+        current = _child(obj, key)
+        if isinstance(following, int) and type(current) is not list:
+            current = []
+            _assign(obj, key, current)
+        elif not isinstance(current, dict | list):
+            current = {}
+            _assign(obj, key, current)
+        obj = current
+
+
+def _is_plain_key(key: str) -> bool:
+    """Whether set-value and get-value take ``key`` as one key, as a dict does."""
+    return "." not in key and "/" not in key and "\\" not in key and key not in _UNSAFE_KEYS
+
+
+def _delete_path(obj: Any, path: str) -> None:
+    """The reference's deleteObjectProperty."""
+    keys = path.split(".")
+    for key in keys[:-1]:
+        if obj is None:
+            raise InstrumentationError(f"traits.{path} cannot be moved: {key} is null")
+        obj = obj.get(key, UNDEFINED) if type(obj) is dict else UNDEFINED
+        if obj is UNDEFINED:
+            return
+    if obj is None:
+        raise InstrumentationError(f"traits.{path} cannot be moved: its parent is null")
+    if type(obj) is dict:
+        obj.pop(keys[-1], None)
+
+
+def _spread(value: Any) -> dict[str, Any]:
+    """``{...value}``."""
+    if type(value) is dict:
+        return dict(value)
+    if isinstance(value, list | str):
+        return {str(i): item for i, item in enumerate(value)}
+    return {}
+
+
+def _clone(value: Any) -> Any:
+    """lodash ``cloneDeep`` of a JSON document."""
+    if type(value) is dict:
+        return {k: _clone(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_clone(v) for v in value]
+    return value
+
+
+def _clone_message(message: dict[str, Any]) -> dict[str, Any]:
+    """``cloneDeep(message)`` as far as processing changes it: the top level, the traits, the
+    properties and the context's campaign and traits (the rest is only read)."""
+    clone = dict(message)
+    for key in ("traits", "properties"):
+        if key in clone:
+            clone[key] = _clone(clone[key])
+    context = clone.get("context")
+    if type(context) is dict:
+        context = clone["context"] = dict(context)
+        for key in ("campaign", "traits"):
+            if key in context:
+                context[key] = _clone(context[key])
+    return clone
+
+
+def _first_present(message: dict[str, Any], *getters: Callable[[Any], Any]) -> Any:
+    """getFieldValueFromMessage over a list of keys: the first truthy, 0 or false value, else
+    null."""
+    for get in getters:
+        value = get(message)
+        if is_present(value):
+            return value
+    return None
+
+
+# --- user agent (the reference's @amplitude/ua-parser-js 0.7) ---------------------------------
+
+
+#: Names the Amplitude fork of ua-parser-js 0.7 gives where ua-parser-js 1.x's differ: "Mac",
+#: "iPhone"/"iPad" (below) for iOS, "Linux" for every distribution and BSD.
+_AM_OS_NAMES = {"Mac OS": "Mac", **{name: "Linux" for name in (
+    "Ubuntu", "Kubuntu", "Xubuntu", "Lubuntu", "Debian", "Fedora", "Red Hat", "SUSE", "openSUSE",
+    "Gentoo", "Slackware", "Mandriva", "CentOS", "Mint", "Arch", "Mageia", "PCLinuxOS",
+    "Zenwalk", "Linpus", "Joli", "FreeBSD", "NetBSD", "OpenBSD", "DragonFly", "GNU", "Hurd")}}
+_IOS_DEVICE = re.compile(r"(iphone|ipad)(?:.*os\s*\w*\slike\smac|;\sopera)", re.IGNORECASE)
+_AM_BROWSER_NAMES = {"Samsung Internet": "Samsung Browser"}
+_MOBILE_CHROME = re.compile(r"(?:android.+crmo|crios)/|android.+chrome/[\w.]+\s+mobile\s?safari",
+                            re.IGNORECASE)
+#: uap-core device brands that ua-parser-js 0.7 reports as the vendor, in its spelling.
+_VENDORS = {"Apple": "Apple", "Samsung": "Samsung", "Huawei": "Huawei", "XiaoMi": "Xiaomi",
+            "Google": "Google", "LG": "LG", "Motorola": "Motorola", "Sony": "Sony",
+            "OnePlus": "OnePlus", "Nokia": "Nokia", "HTC": "HTC", "Amazon": "Amazon",
+            "BlackBerry": "BlackBerry", "Asus": "Asus", "Lenovo": "Lenovo", "ZTE": "ZTE",
+            "Microsoft": "Microsoft", "Meizu": "Meizu", "Oppo": "OPPO", "Vivo": "Vivo",
+            "Acer": "Acer", "Dell": "Dell", "Nexian": "Nexian", "Panasonic": "Panasonic"}
+
+
+@lru_cache(maxsize=4096)
+def _user_agent(ua: str) -> dict[str, str | None]:
+    """browser.name/version, os.name and device.vendor as Amplitude's ua-parser-js names them."""
+    parsed = parse_user_agent(ua)
+    browser = parsed.browser
+    if browser == "Chrome" and _MOBILE_CHROME.search(ua):
+        browser = "Chrome Mobile"
+    browser = _AM_BROWSER_NAMES.get(browser or "", browser)
+    os_name = _AM_OS_NAMES.get(parsed.os or "", parsed.os)
+    if os_name == "iOS":
+        apple = _IOS_DEVICE.search(ua)
+        if apple is not None:
+            os_name = "iPhone" if apple.group(1).lower() == "iphone" else "iPad"
+    device = ua_parser.parser(ua[:500], Domain.DEVICE).device
+    vendor = None
+    if device is not None and device.brand and device.family not in ("Mac", "Other"):
+        vendor = _VENDORS.get(device.brand)
+    return {"browser.name": browser, "browser.version": parsed.browser_version,
+            "os.name": os_name, "device.vendor": vendor}
+
+
+def _is_web(message: dict[str, Any], memo: dict[str, Any]) -> bool:
+    """``payload.channel && payload.channel.toLowerCase() === 'web'`` (once per message)."""
+    web = memo.get("web")
+    if web is None:
+        channel = message.get("channel")
+        if not is_truthy(channel):
+            web = False
+        elif not isinstance(channel, str):
+            raise InstrumentationError("channel must be a string")
+        else:
+            web = channel.lower() == "web"
+        memo["web"] = web
+    return bool(web)
+
+
+_get_user_agent = _getter("context.userAgent")
+
+
+def _from_user_agent(message: dict[str, Any], field: str, memo: dict[str, Any]) -> Any:
+    """getInfoFromUA: the user agent's answer, or None."""
+    info = memo.get("ua", _MISSING)
+    if info is _MISSING:
+        ua = _get_user_agent(message)
+        info = memo["ua"] = (_user_agent(ua if isinstance(ua, str) else to_string(ua))
+                             if is_truthy(ua) else None)
+    return info.get(field) if info is not None else None
+
+
+#: The computed fields of the tables (utils.js): (message, source getter, config, per-message
+#: memo) -> value.
+Computed = Callable[[dict[str, Any], Callable[[Any], Any], dict[str, Any], dict[str, Any]], Any]
+
+
+def _web_or_source(field: str) -> Computed:
+    def compute(message: dict[str, Any], source: Callable[[Any], Any], config: dict[str, Any],
+                memo: dict[str, Any]) -> Any:
+        if _is_web(message, memo):  # the user agent's answer, else the event's own value
+            return _from_user_agent(message, field, memo) or source(message)
+        return source(message)
+
+    return compute
+
+
+def _platform(message: dict[str, Any], source: Callable[[Any], Any], config: dict[str, Any],
+              memo: dict[str, Any]) -> Any:
+    value = source(message)
+    return "Web" if _is_web(message, memo) else value
+
+
+def _brand(message: dict[str, Any], source: Callable[[Any], Any], config: dict[str, Any],
+           memo: dict[str, Any]) -> Any:
+    return source(message) if is_truthy(config.get("mapDeviceBrand")) else UNDEFINED
+
+
+def _event_id(message: dict[str, Any], source: Callable[[Any], Any], config: dict[str, Any],
+              memo: dict[str, Any]) -> Any:
+    value = source(message)
+    return value if _defined(value) and not isinstance(value, str) else UNDEFINED
+
+
+# --- the reference's data/*.json tables ---------------------------------------------------------
+
+#: (source getter, output key, computed field or None, whether the key is a plain key)
+Row = tuple[Callable[[Any], Any], str, Computed | None, bool]
+
+
+def _table(*rows: tuple[str, str] | tuple[str, str, Computed]) -> tuple[Row, ...]:
+    return tuple((_getter(row[0]), row[1], row[2] if len(row) == 3 else None,
+                  _split_set_path(row[1]) == (row[1],)) for row in rows)
+
+
+_OS_NAME = ("context.os.name", "os_name", _web_or_source("browser.name"))
+_OS_VERSION = ("context.os.version", "os_version", _web_or_source("browser.version"))
+_DEVICE_MODEL = ("context.device.model", "device_model", _web_or_source("os.name"))
+_MANUFACTURER = ("context.device.manufacturer", "device_manufacturer",
+                 _web_or_source("device.vendor"))
+_PLATFORM = ("context.device.type", "platform", _platform)
+_BRAND = ("context.device.brand", "device_brand", _brand)
+_EVENT_ID = ("integrations.Amplitude.event_id", "event_id", _event_id)
+_DEVICE = (_OS_NAME, _OS_VERSION, _DEVICE_MODEL, _MANUFACTURER, _PLATFORM, _BRAND)
+_APP = (("context.network.carrier", "carrier"), ("context.app.name", "app_name"),
+        ("context.app.version", "app_version"), ("context.locale", "language"))
+
+TABLES: dict[str, tuple[Row, ...]] = {
+    "default": _table(*_DEVICE, _EVENT_ID, ("anonymousId", "device_id"), *_APP,
+                      ("properties.category", "event_type"), ("request_ip", "ip"),
+                      ("messageId", "insert_id")),
+    "identify": _table(*_DEVICE, _EVENT_ID, ("anonymousId", "device_id"), *_APP,
+                       ("messageId", "insert_id"), ("request_ip", "ip")),
+    "group": _table(*_DEVICE, _EVENT_ID, ("anonymousId", "device_id"), *_APP,
+                    ("request_ip", "ip")),
+    "page": _table(*_DEVICE, ("anonymousId", "device_id"), *_APP,
+                   ("properties.category", "event_type"),
+                   ("properties.title", "event_properties.title"),
+                   ("properties.path", "event_properties.path"),
+                   ("properties.referrer", "event_properties.referrer"),
+                   ("properties.search", "event_properties.search"),
+                   ("properties.keywords", "event_properties.keywords"),
+                   ("messageId", "insert_id"), ("request_ip", "ip"),
+                   ("name", "event_properties.name"), _EVENT_ID),
+    "screen": _table(("context.os.name", "os_name"), ("context.os.version", "os_version"),
+                     ("context.device.model", "device_model"),
+                     ("context.device.manufacturer", "device_manufacturer"), _BRAND, _EVENT_ID,
+                     ("anonymousId", "device_id"), *_APP[:3], ("context.device.type", "platform"),
+                     _APP[3], ("properties.name", "event_properties.screen_name"),
+                     ("messageId", "insert_id"), ("request_ip", "ip")),
+    "revenue": _table(*_DEVICE, ("anonymousId", "device_id"), *_APP,
+                      ("properties.product_id", "productId"), ("properties.price", "price"),
+                      ("properties.quantity", "quantity"), ("properties.revenue", "revenue"),
+                      ("properties.revenue_type", "revenueType"),
+                      ("properties.category", "event_type"), ("messageId", "insert_id"),
+                      ("request_ip", "ip")),
+    "alias": _table(("userId", "global_user_id"), ("previousId", "user_id"), _EVENT_ID),
+}
+#: AmplitudeCommonConfig, as (parent: context.location | traits.address |
+#: context.traits.address, key in it, output key); in order.
+COMMON = ((0, "region", "region"), (0, "latitude", "location_lat"),
+          (0, "longitude", "location_lng"), (0, "dma", "dma"), (0, "country", "country"),
+          (1, "country", "country"), (2, "country", "country"), (0, "city", "city"),
+          (1, "city", "city"), (2, "city", "city"))
+
+
+def _override(traits: Any, key: str) -> Any:
+    """``get(message.traits, key)``: what the traits hold under an output key."""
+    if traits is UNDEFINED or traits is None:
+        return traits
+    if type(traits) is dict and "." not in key:
+        return traits.get(key, UNDEFINED)
+    return get_value(traits, key)
+
+
+def _apply_table(message: dict[str, Any], payload: dict[str, Any], table: tuple[Row, ...],
+                 config: dict[str, Any]) -> None:
+    """updateConfigProperty: a value under the output key in ``message.traits`` wins (and a
+    computed field's is then deleted from the traits), else the row's source."""
+    traits = message.get("traits", UNDEFINED)
+    overrides = traits is not UNDEFINED and traits is not None
+    memo: dict[str, Any] = {}
+    for source, key, compute, plain in table:
+        if overrides:
+            data = _override(traits, key)
+            if data is not None and data is not UNDEFINED:
+                set_value(payload, key, data)
+                if compute is not None and type(traits) is dict:
+                    traits.pop(key, None)
+                continue
+        value = source(message) if compute is None else compute(message, source, config, memo)
+        if not plain:
+            set_value(payload, key, value)
+        elif value is not UNDEFINED:  # each key once per table: nothing to delete
+            payload[key] = value
+
+
+_get_location = _getter("context.location")
+_get_address = _getter("traits.address")
+_get_context_address = _getter("context.traits.address")
+
+
+def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
+    """updateConfigProperty with validatePayload (AmplitudeCommonConfig): the traits win, else the
+    first present source fills a key the payload lacks. The sources are read below their three
+    parent objects, looked up once."""
+    traits = message.get("traits", UNDEFINED)
+    overrides = traits is not UNDEFINED and traits is not None
+    holders = (_get_location(message), _get_address(message), _get_context_address(message))
+    if not overrides and not any(type(h) is dict or type(h) is list for h in holders):
+        return
+    for holder, leaf, key in COMMON:
+        if overrides:
+            data = _override(traits, key)
+            if data is not None and data is not UNDEFINED:
+                payload[key] = data
+                continue
+        if payload.get(key) is None:  # absent: undefined is never stored here
+            parent = holders[holder]
+            value = get_value(parent, leaf) if type(parent) is dict or type(parent) is list \
+                else UNDEFINED
+            if is_present(value):
+                payload[key] = value
+
+
+# --- message fields ---------------------------------------------------------------------------
+
+_get_traits = _getter("traits")
+_get_context_traits = _getter("context.traits")
+_get_timestamp = _getter("timestamp")
+_get_original_timestamp = _getter("originalTimestamp")
+_get_groups = _getter("integrations.Amplitude.groups")
+_get_category = _getter("properties.category")
+_get_campaign = _getter("context.campaign")
+_get_initial_referrer = _getter("context.page.initial_referrer")
+_get_initial_domain = _getter("context.page.initial_referring_domain")
+_get_skip_sync = _getter("integrations.Amplitude.skipUserPropertiesSync")
+_get_fields_to_unset = _getter("integrations.Amplitude.fieldsToUnset")
+_get_unmap = _getter("integrations.Amplitude.unmap")
+_get_mapped = _getter("context.mappedToDestination")
+_get_external_type = _getter("context.externalId.0.identifierType")
+_get_external_id = _getter("context.externalId.0.id")
+_get_session_id = _getter("session_id")
+_get_context_session_id = _getter("context.sessionId")
+_get_manufacturer = _getter("context.device.manufacturer")
+_get_device_type = _getter("context.device.type")
+_get_device_id = _getter("context.device.id")
+_get_advertising_id = _getter("context.device.advertisingId")
+_get_context_ip = _getter("context.ip")
+
+
+def _traits(message: dict[str, Any]) -> Any:
+    return _first_present(message, _get_traits, _get_context_traits)
+
+
+def _is_valid_integer(value: Any) -> bool:
+    if isinstance(value, bool) or not _defined(value):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value) and value.is_integer()
+    return isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None
+
+
+def _session_id(message: dict[str, Any]) -> Any:
+    """getSessionId: the root session_id (a string's last ":"-part), else context.sessionId, as
+    integers; -1 when there is none."""
+    session: Any = -1
+    root = _get_session_id(message)
+    if is_truthy(root):
+        if isinstance(root, str):
+            last = root.split(":")[-1]
+            session = to_number(last) if _is_valid_integer(last) else -1
+        else:
+            session = to_number(root)
+        if session != -1:
+            return session
+    in_context = _get_context_session_id(message)
+    if is_truthy(in_context):
+        session = to_number(in_context) if _is_valid_integer(in_context) else -1
+    return session
+
+
+def _time(message: dict[str, Any]) -> Any:
+    """``new Date(timestamp).getTime()``: 0 without a timestamp, NaN (null) when unparseable."""
+    value = _first_present(message, _get_timestamp, _get_original_timestamp)
+    if value is None or value is False:
+        return 0
+    if value is True:
+        return 1
+    moment = parse_date(value)
+    return to_epoch_ms(moment) if moment is not None else math.nan
+
+
+def _is_not_empty(value: Any) -> bool:
+    """``!lodash.isEmpty(value)``: only non-empty strings, arrays and objects."""
+    return isinstance(value, str | list | dict) and len(value) > 0
+
+
+# --- user properties ----------------------------------------------------------------------------
+
+
+def _handle_traits(traits: Any, config: dict[str, Any]) -> Any:
+    """handleTraits: a copy of the traits with the configured ones moved under $add, $setOnce,
+    $append and $prepend."""
+    result = _clone(traits)
+    for setting, action in TRAIT_OPERATIONS:
+        rows = config.get(setting)
+        if not is_truthy(rows):
+            continue
+        if not isinstance(result, dict):
+            continue
+        if not isinstance(rows, list):
+            raise ConfigurationError(f"{setting} must be a list")
+        result[action] = {}
+        for row in rows:
+            prop = row.get("traits", UNDEFINED) if type(row) is dict else UNDEFINED
+            if prop is None or isinstance(prop, list | dict):
+                continue  # a lookup the reference makes and then ignores
+            if not isinstance(prop, str):
+                raise SourceKeyError("Wrong sourceKey type or blank sourceKey array")
+            value = get_value(result, prop)
+            target = result.get(action)
+            if is_truthy(target) and prop and type(target) is dict:
+                target[prop] = value
+                _delete_path(result, prop)
+        if type(result.get(action)) is dict and not result[action]:
+            del result[action]
+    return result
+
+
+def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
+                             payload: dict[str, Any]) -> None:
+    """userPropertiesHandler: the traits (address ones by name), userProperties and $unset."""
+    traits = _traits(message)
+    if is_truthy(traits):
+        traits = _handle_traits(traits, config)
+    properties = dict(payload["user_properties"])
+    properties.update(_spread(message.get("userProperties")))
+    payload["user_properties"] = properties
+    if is_truthy(traits):
+        plain = type(traits) is dict
+        for trait in object_keys(traits):
+            if trait == "address":
+                for key in ADDRESS_TRAITS:
+                    if not _defined(get_value(payload["user_properties"], key)):
+                        set_value(payload, f"user_properties.{key}",
+                                  get_value(traits, f"address.{key}"))
+            elif plain and _is_plain_key(trait):  # the same as set-value's, but quicker
+                payload["user_properties"][trait] = traits[trait]
+            else:
+                set_value(payload, f"user_properties.{trait}", get_value(traits, trait))
+    fields = _get_fields_to_unset(message)
+    if isinstance(fields, list):
+        set_value(payload, "user_properties.$unset", {to_string(f): "-" for f in fields})
+
+
+def _post_process(payload: dict[str, Any]) -> None:
+    """userPropertiesPostProcess: keys an operation also names are dropped, the rest move under
+    $set."""
+    properties = payload["user_properties"]
+    operations = [properties[op] for op in OPERATIONS if type(properties.get(op)) is dict]
+    for key in [k for k in properties if k not in OPERATIONS]:
+        if any(is_truthy(op.get(key)) for op in operations):
+            del properties[key]
+    plain = {k: v for k, v in properties.items() if k not in OPERATIONS}
+    for key in plain:
+        del properties[key]
+    if plain:
+        properties["$set"] = plain
+
+
+def _clean_user_properties(payload: dict[str, Any]) -> None:
+    """Undefined members dropped, as JSON.stringify drops them (the reference keeps them in the
+    object: they still count as keys above)."""
+    properties = payload.get("user_properties")
+    if type(properties) is not dict:
+        return
+    for key in [k for k, v in properties.items() if v is UNDEFINED]:
+        del properties[key]
+    for value in properties.values():
+        if type(value) is dict:
+            for key in [k for k, v in value.items() if v is UNDEFINED]:
+                del value[key]
+
+
+# --- one message ------------------------------------------------------------------------------
+
+_EVENT_TEMPLATE = re.compile(r"{{([^{}]+)}}")
+_SUBSTITUTION = re.compile(r"\$([$&`']|\d\d?)")
+
+
+def _substring(text: str, start: int, end: int) -> str:
+    start = min(max(start, 0), len(text))
+    end = min(max(end, 0), len(text))
+    return text[min(start, end):max(start, end)]
+
+
+def _replace_all(text: str, value: str) -> str:
+    """``text.replaceAll(/{{([^{}]+)}}/g, value)``, with the replacement's $-patterns."""
+
+    def substitute(match: re.Match[str]) -> str:
+        def pattern(p: re.Match[str]) -> str:
+            code = p.group(1)
+            if code == "$":
+                return "$"
+            if code == "&":
+                return match.group(0)
+            if code == "`":
+                return text[:match.start()]
+            if code == "'":
+                return text[match.end():]
+            if code in ("1", "01"):
+                return match.group(1)
+            if code.startswith("1") and len(code) == 2:
+                return match.group(1) + code[1]
+            return p.group(0)
+
+        return _SUBSTITUTION.sub(pattern, value)
+
+    return _EVENT_TEMPLATE.sub(substitute, text)
+
+
+def _user_event_name(message: dict[str, Any], template: Any, name: Any, what: str) -> Any:
+    """The page/screen event name from the user's "{{ path }}" template."""
+    if template is None or template is UNDEFINED:
+        if what == "screen":  # the reference crashes; the page one has no name then
+            raise ConfigurationError("userProvidedScreenEventString is required when "
+                                     "useUserDefinedScreenEventName is set")
+        return UNDEFINED
+    if not isinstance(template, str):
+        raise ConfigurationError(f"userProvided{what.title()}EventString must be a string")
+    path = js_trim(_substring(template, template.find("{") + 2, template.find("}")))
+    trimmed = js_trim(template)
+    if trimmed == "":
+        return name
+    return _replace_all(trimmed, to_string(get_value(message, path)))
+
+
+def _or(*values: Any) -> Any:
+    """JavaScript ``a || b || c``."""
+    for value in values[:-1]:
+        if is_truthy(value):
+            return value
+    return values[-1]
+
+
+def _group_info(config: dict[str, Any], info: Any, traits: Any) -> Any:
+    type_trait, value_trait = config.get("groupTypeTrait"), config.get("groupValueTrait")
+    if not (is_truthy(type_trait) and is_truthy(value_trait)):
+        return info
+    group_type = get_value(traits, type_trait)
+    group_value = get_value(traits, value_trait)
+    if (isinstance(group_type, str) and group_type and is_truthy(group_value)
+            and (isinstance(group_value, str) or (isinstance(group_value, int | float)
+                                                  and not isinstance(group_value, bool)))):
+        return {"group_type": group_type, "group_value": group_value, "group_properties": traits}
+    raise InstrumentationError("Group call parameters are not valid")
+
+
+def _request(endpoint: str, path: str, message: dict[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "version": "1", "type": "REST", "method": "POST", "endpoint": endpoint, "headers": {},
+        "params": {}, "body": {"JSON": {}, "JSON_ARRAY": {}, "XML": {}, "FORM": {}}, "files": {},
+        "endpointPath": path,
+    }
+    user_id = message.get("anonymousId", UNDEFINED)
+    if user_id is not UNDEFINED:
+        request["userId"] = user_id
+    return request
+
+
+def _base_url(config: dict[str, Any]) -> str:
+    return BASE_URL_EU if config.get("residencyServer") == "EU" else BASE_URL
+
+
+def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
+    """processSingleMessage: the requests of one (possibly derived) message."""
+    kind = message.get("type", UNDEFINED)
+    if not isinstance(kind, str):  # the reference crashes on these
+        if kind is None or kind is UNDEFINED:
+            raise InstrumentationError("Event type is required")
+        raise InstrumentationError("message type not supported")
+    kind = kind.lower()
+    root = "events"
+    group_info = _or(_get_groups(message), UNDEFINED)
+    name = message.get("name", UNDEFINED)
+    properties = message.get("properties", UNDEFINED)
+    if kind == "identify":
+        ev_type: Any = "identify"
+        table = "identify"
+    elif kind == "page":
+        if is_truthy(config.get("useUserDefinedPageEventName")):
+            template = config.get("userProvidedPageEventString", UNDEFINED)
+            ev_type = _user_event_name(message, template, name, "page")
+        else:
+            ev_type = f"Viewed {to_string(_or(name, _get_category(message), ''))} Page"
+        page_properties = _spread(properties)
+        page_name = _or(name, _get_category(message))
+        if page_name is not UNDEFINED:
+            page_properties["name"] = page_name
+        message["properties"] = page_properties
+        table = "page"
+    elif kind == "screen":
+        screen_name = _or(name, message.get("event", UNDEFINED), _get_category(message))
+        ev_type = f"Viewed {to_string(_or(screen_name, ''))} Screen"
+        if is_truthy(config.get("useUserDefinedScreenEventName")):
+            template = config.get("userProvidedScreenEventString", UNDEFINED)
+            ev_type = _user_event_name(message, template, name, "screen")
+        screen_properties = _spread(properties)
+        if screen_name is not UNDEFINED:
+            screen_properties["name"] = screen_name
+        message["properties"] = screen_properties
+        table = "screen"
+    elif kind == "group":
+        ev_type = "group"
+        table = "group"
+        group_info = _group_info(config, group_info, _traits(message))
+    elif kind == "alias":
+        ev_type = "alias"
+        root = "mapping"
+        table = "alias"
+    elif kind == "track":
+        ev_type = message.get("event", UNDEFINED)
+        if not _is_not_empty(ev_type):
+            raise InstrumentationError("Event not present. Please send event field")
+        table = "default"
+        if (type(properties) is dict and _defined(properties.get("revenue"))
+                and _defined(properties.get("revenue_type"))):
+            table = "revenue"
+    else:
+        raise InstrumentationError("message type not supported")
+    if not _defined(ev_type) or ev_type == "":
+        raise InstrumentationError(
+            "Event type is missing. Please send it under `event.type`. For page/screen events, "
+            "send it under `event.name`")
+    return _build(message, config, ev_type, TABLES[table], group_info, root)
+
+
+def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table: tuple[Row, ...],
+           group_info: Any, root: str) -> list[dict[str, Any]]:
+    """responseBuilderSimple and nonAliasResponsebuilder."""
+    if is_truthy(_get_mapped(message)):
+        identifier = _get_external_type(message)
+        if isinstance(identifier, str):
+            set_value(_traits(message), identifier, _get_external_id(message))
+        if identifier == "user_id":
+            external = _get_external_id(message)
+            if is_truthy(external):
+                message["userId"] = external
+    payload: dict[str, Any] = {}
+    _apply_table(message, payload, table, config)
+
+    campaign = _or(_get_campaign(message), {})
+    if type(campaign) is dict:
+        for key in js_keys(campaign):
+            campaign[f"utm_{key}"] = campaign.get(key, UNDEFINED)
+            campaign.pop(key, None)
+    payload["user_properties"] = {
+        "initial_referrer": _get_initial_referrer(message),
+        "initial_referring_domain": _get_initial_domain(message),
+        **_spread(campaign),
+    }
+    if is_truthy(_get_skip_sync(message)):
+        payload["$skip_user_properties_sync"] = True
+
+    groups: Any = UNDEFINED
+    enhanced = is_truthy(config.get("enableEnhancedUserOperations"))
+    if ev_type == "identify":
+        payload["event_type"] = IDENTIFY_EVENT
+        _user_properties_handler(message, config, payload)
+    elif ev_type == "group":
+        payload["event_type"] = IDENTIFY_EVENT
+        if type(group_info) is dict and is_truthy(group_info.get("group_type")) \
+                and is_truthy(group_info.get("group_value")):
+            group_type = to_string(group_info["group_type"])
+            groups = {group_type: group_info["group_value"]}
+            set_value(payload, f"user_properties.{group_type}", group_info["group_value"])
+    elif ev_type != "alias":
+        if enhanced:
+            _user_properties_handler(message, config, payload)
+        set_value(payload, "event_properties", message.get("properties", UNDEFINED))
+        traits = _traits(message)
+        if is_truthy(traits):
+            payload["user_properties"] = {**payload["user_properties"], **_spread(traits)}
+        payload["event_type"] = ev_type
+        payload["user_id"] = message.get("userId", UNDEFINED)
+        if is_truthy(message.get("isRevenue")):
+            _revenue_fields(message, payload)
+        groups = group_info
+    if enhanced:
+        _post_process(payload)
+    if groups is not UNDEFINED:
+        payload["groups"] = groups
+
+    api_key = config.get("apiKey")
+    base = _base_url(config)
+    if ev_type == "alias":
+        payload = {k: v for k, v in payload.items() if v is not UNDEFINED}
+        unmap = _get_unmap(message)
+        if is_truthy(unmap):
+            payload["user_id"] = unmap
+            payload.pop("global_user_id", None)
+            payload["unmap"] = True
+        alias = _request(f"{base}/usermap", "usermap", message)
+        alias["body"]["FORM"] = {"api_key": api_key, root: [stringify(payload)]}
+        return [alias]
+
+    if message.get("channel") == "mobile":
+        _mobile_fields(message, config, payload)
+    payload["time"] = _time(message)
+    user_id = message.get("userId")
+    if is_truthy(user_id):
+        payload["user_id"] = user_id
+    payload["session_id"] = _session_id(message)
+    _apply_common(message, payload)
+    properties = payload.get("user_properties")
+    if is_truthy(properties) and type(properties) is dict:
+        properties.pop("city", None)
+        properties.pop("country", None)
+        address = properties.get("address")
+        if type(address) is dict:
+            address.pop("city", None)
+            address.pop("country", None)
+    if not is_truthy(payload.get("user_id")) and not is_truthy(payload.get("device_id")):
+        raise InstrumentationError("Either of user ID or device ID fields must be specified")
+    ip = _get_context_ip(message)
+    payload["ip"] = ip if is_truthy(ip) else message.get("request_ip", UNDEFINED)
+    payload["library"] = "rudderstack"
+    payload = {k: v for k, v in payload.items() if v is not None and v is not UNDEFINED}
+    _clean_user_properties(payload)
+
+    request = _request(f"{base}/2/httpapi", "2/httpapi", message)
+    request["headers"] = {"Content-Type": "application/json"}
+    request["body"]["JSON"] = {"api_key": api_key, root: [payload],
+                               "options": {"min_id_length": 1}}
+    requests = [request]
+    if ev_type == "group" and is_truthy(group_info):
+        identification = group_info
+        if type(identification) is dict:
+            identification = {k: v for k, v in identification.items() if v is not UNDEFINED}
+        group = _request(f"{base}/groupidentify", "groupidentify", message)
+        group["body"]["FORM"] = {"api_key": api_key, "identification": [stringify(identification)]}
+        requests.append(group)
+    return requests
+
+
+def _revenue_fields(message: dict[str, Any], payload: dict[str, Any]) -> None:
+    """createRevenuePayload, and the revenue fields taken out of event_properties."""
+    properties = message.get("properties")
+
+    def prop(key: str) -> Any:
+        return properties.get(key, UNDEFINED) if type(properties) is dict else UNDEFINED
+
+    payload["productId"] = prop("product_id")
+    payload["revenueType"] = _or(prop("revenueType"), prop("revenue_type"), "Purchased")
+    price = prop("price")
+    if _defined(price):
+        quantity = _or(prop("quantity"), 1)
+    else:
+        price, quantity = prop("revenue"), 1
+    payload["price"] = price
+    payload["quantity"] = quantity
+    payload["revenue"] = prop("revenue")
+    event_properties = payload.get("event_properties")
+    if type(event_properties) is dict:
+        for key in ("price", "product_id", "quantity", "revenue"):
+            event_properties.pop(key, None)
+
+
+def _mobile_fields(message: dict[str, Any], config: dict[str, Any],
+                   payload: dict[str, Any]) -> None:
+    """buildPayloadForMobileChannel: device brand and advertising ids."""
+    if not is_truthy(config.get("mapDeviceBrand")):
+        set_value(payload, "device_brand", _get_manufacturer(message))
+    platform = _get_device_type(message)
+    if not is_truthy(platform):
+        return
+    if isinstance(platform, str) and platform.lower() in _APPLE_PLATFORMS:
+        set_value(payload, "idfa", _get_advertising_id(message))
+        set_value(payload, "idfv", _get_device_id(message))
+    elif not isinstance(platform, str):
+        raise InstrumentationError("context.device.type must be a string")
+    elif platform.lower() == "android":
+        set_value(payload, "adid", _get_advertising_id(message))
+
+
+def _revenue_events(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
+    """trackRevenueEvent: the event itself (with its revenue, or without its products), then a
+    "Product Purchased" event per product when products are tracked one by one."""
+    products = message["properties"].get("products")
+    has_products = isinstance(products, list) and len(products) > 0
+    once, per_product = config.get("trackProductsOnce"), config.get("trackRevenuePerProduct")
+    original = _clone_message(message)
+    if once is False:
+        if has_products:
+            original["properties"].pop("products", None)
+        else:
+            original["isRevenue"] = True
+    elif not has_products:
+        original["isRevenue"] = True
+    if per_product is False:
+        original["isRevenue"] = True
+    events = [original]
+    if (per_product is True or once is False) and has_products:
+        message_id = to_string(message.get("messageId", UNDEFINED))
+        for counter, product in enumerate(products, 1):
+            event = _clone_message(message)
+            event["event"] = "Product Purchased"
+            event["properties"] = product
+            if per_product is True:
+                event["isRevenue"] = True
+            event["messageId"] = f"{message_id}-{counter}"
+            events.append(event)
+    return events
+
+
+# --- hooks ----------------------------------------------------------------------------------------
+
+
+def process(ctx: Context) -> list[dict[str, Any]]:
+    """The requests for one message: revenue tracks split into their events first."""
+    message = ctx.message
+    config = ctx.config
+    kind = message.get("type")
+    if kind is not None and not isinstance(kind, str):  # the reference crashes on it
+        raise InstrumentationError("message type not supported")
+    # A top-level copy: the reference's own changes (userId, properties ...) stay off the job's
+    # message, whose userId/anonymousId the router groups by.
+    if kind is not None and kind.lower() == "track":
+        properties = message.get("properties")
+        if type(properties) is dict and _defined(properties.get("revenue")):
+            events = _revenue_events(message, config)
+        else:
+            events = [dict(message)]
+    else:
+        events = [dict(message)]
+    if len(events) == 1:
+        return _process_single(events[0], config)
+    requests: list[dict[str, Any]] = []
+    for event in events:
+        requests.extend(_process_single(event, config))
+    return requests
+
+
+# --- router ---------------------------------------------------------------------------------------
+
+
+def _user_key(job: Job) -> str:
+    """``message.userId || message.anonymousId`` as an object key."""
+    message = job.message
+    user_id = message.get("userId", UNDEFINED)
+    return to_string(user_id if is_truthy(user_id) else message.get("anonymousId", UNDEFINED))
+
+
+def _batchable(job: Job, requests: Any) -> bool:
+    meta = job.metadata_doc
+    if isinstance(meta, dict) and is_truthy(meta.get("dontBatch")):
+        return False
+    return all(r["body"]["JSON"] for r in requests)  # a non-empty JSON body each
+
+
+def _merged(chunk: list[tuple[Job, Any]]) -> Batch:
+    """One /batch request for the chunk: the first request's body with every event."""
+    requests = [request for _, outputs in chunk for request in outputs]
+    first = requests[0]
+    body = dict(first["body"]["JSON"])
+    body["events"] = [event for r in requests for event in r["body"]["JSON"].get("events") or []]
+    job = chunk[0][0]
+    config = job.destination.get("Config")
+    base = _base_url(config if isinstance(config, dict) else {})
+    request: dict[str, Any] = {
+        "version": "1", "type": "REST", "method": "POST", "endpoint": f"{base}/batch",
+        "headers": {"Content-Type": "application/json"}, "params": {},
+        "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}}, "files": {},
+        "endpointPath": "batch",
+    }
+    if "userId" in first:
+        request["userId"] = first["userId"]
+    return Batch(request=request, jobs=[j for j, _ in chunk], batched=True)
+
+
+def _min_job_id(batch: Batch) -> float:
+    ids = []
+    for job in batch.jobs:
+        meta = job.metadata_doc
+        job_id = meta.get("jobId") if isinstance(meta, dict) else None
+        if not isinstance(job_id, int | float) or isinstance(job_id, bool):
+            raise ValueError
+        ids.append(job_id)
+    return min(ids)
+
+
+def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
+    """processRouterDest: per user, two or more batchable jobs share /batch requests of at most
+    1000 events (a job's events stay together); other jobs (alias, group, ``dontBatch``, a lone
+    batchable one) go as their own requests; sorted by smallest jobId."""
+    users: dict[str, list[tuple[Job, Any]]] = {}
+    for job, output in done:
+        users.setdefault(_user_key(job), []).append((job, output))
+    batches: list[Batch] = []
+    for key in js_keys(users):  # lodash groupBy's object: integer-like keys first
+        entries = users[key]
+        batchable: list[tuple[Job, Any]] = []
+        alone: list[tuple[Job, Any]] = []
+        for entry in entries:
+            (batchable if _batchable(*entry) else alone).append(entry)
+        if len(batchable) > 1:
+            for chunk in group_and_chunk(batchable, max_bytes=MAX_BATCH_EVENTS, size=len):
+                batches.append(_merged(chunk))
+        else:
+            alone.extend(batchable)
+        batches.extend(Batch(request=output, jobs=[job], batched=False) for job, output in alone)
+    try:
+        order = {id(b): _min_job_id(b) for b in batches}
+    except ValueError:  # the reference's sort compares NaN then: order kept
+        return batches
+    batches.sort(key=lambda b: order[id(b)])
+    return batches
