@@ -201,6 +201,7 @@ class Pipeline:
                       dests: _Destinations, clock: Clock) -> tuple[list[pb.RouterResult], int]:
         done: list[tuple[Job, Any]] = []
         raw_dest_of: dict[int, bytes] = {}
+        shared: dict[str, Any] = {}
         # Without batching, results keep input order; with it, batches come first, then errors.
         ordered: list[pb.RouterResult | Job] = []
         failures: list[pb.RouterResult] = []
@@ -212,6 +213,7 @@ class Pipeline:
                 ctx, raw_dest = self._prepare(job, dests)
                 ctx.clock = clock
                 ctx.mode = "router"
+                ctx.shared = shared
                 output = self._run(dest, ctx)
                 decoded = Job(message=ctx.message, destination=ctx.destination,
                               metadata=job.metadata, metadata_doc=ctx.metadata)

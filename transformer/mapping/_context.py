@@ -21,6 +21,9 @@ class Context:
     #: "processor" (Transform) or "router" (RouterTransform): some destinations check more in
     #: router mode, as the reference does.
     mode: str = "processor"
+    #: State shared by the jobs of one router group (a fresh dict per job in processor mode),
+    #: for destinations whose reference keeps per-request state, e.g. de-duplication.
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config(self) -> dict[str, Any]:
