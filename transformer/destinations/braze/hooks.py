@@ -1,0 +1,945 @@
+"""Braze: the reference's native destination (src/v0/destinations/braze), step by step.
+
+Every request is built by ``process`` (a Braze request is assembled from user attributes,
+events and purchases whose presence depends on the event and the config, which no field table
+says), and ``batch`` groups router jobs as the reference's ``processBatch`` does.
+
+What the reference does over the network, and this service (no network at run time) does not:
+
+* identify with an alias (anonymousId or ``integrations.Braze.alias``) and an external id first
+  calls Braze's ``/users/identify`` to merge the alias into the user. In processor mode a
+  failure of that call fails the event; here the call is not made and the event goes on as if it
+  had succeeded (what the reference's recorded cases expect). In router mode the reference
+  batches those calls after the transformation and ignores their outcome; here they are not
+  made.
+* with ``Config.supportDedup`` the reference's router first exports the batch's users from
+  Braze (``/users/export/ids``) and drops attributes equal to the stored ones. Without that
+  lookup (its failure is ignored there too) only attributes repeated inside one router request
+  are dropped, against what earlier jobs of the same request sent: see ``_dedup_store``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cmp_to_key
+from typing import Any
+
+from transformer.hooks import (
+    UNDEFINED,
+    Batch,
+    ConfigurationError,
+    Context,
+    InstrumentationError,
+    Job,
+    chunks,
+    empty_request,
+    external_id,
+    is_array_index,
+    is_present,
+    is_truthy,
+    js_get,
+    js_own,
+    js_trim,
+    object_keys,
+    parse_float,
+    parse_int,
+    to_number,
+    to_string,
+)
+
+_PARTNER = "RudderStack"
+_ALIAS_LABEL = "rudder_id"
+_BRAZE_NAMES = ("BRAZE", "Braze", "braze")
+#: BrazeUserAttributesConfig.json: Braze attribute <- path in the traits.
+_ATTRIBUTES = (
+    ("country", "address.country"), ("dob", "birthday"), ("email", "email"),
+    ("first_name", "firstName"), ("gender", "gender"), ("home_city", "address.city"),
+    ("image_url", "avatar"), ("last_name", "lastName"), ("phone", "phone"),
+)
+#: Traits sent only through _ATTRIBUTES (and the Braze attributes kept when null).
+_RESERVED = frozenset({"address", "birthday", "email", "firstName", "gender", "avatar", "lastName",
+                       "phone"})
+_GENDERS = {"woman": "F", "female": "F", "w": "F", "f": "F", "man": "M", "male": "M", "m": "M",
+            "other": "O", "o": "O"}
+_PURCHASE_KEYS = frozenset({"product_id", "sku", "price", "quantity", "currency"})
+_RESERVED_PROPERTIES = frozenset({"time", "event_name"})
+
+#: Router limits (Braze's API): track items and users per request, subscription groups, merges.
+TRACK_MAX_ITEMS = 75
+TRACK_MAX_USERS = 75
+SUBSCRIPTION_MAX = 25
+MERGE_MAX = 50
+
+
+#: The reference's generic aliases read here (GenericFieldMapping.json).
+_USER_ID = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
+_TRAITS = ("traits", "context.traits")
+_TIMESTAMP = ("timestamp", "originalTimestamp")
+_GROUP_ID = ("groupId", "traits.groupId")
+_PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
+_EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
+
+
+# --- processor ------------------------------------------------------------------------------
+
+
+def process(ctx: Context) -> dict[str, Any]:
+    message = ctx.message
+    kind = message.get("type")
+    # A type that is not a string crashes the reference (500); here it is a 400.
+    if kind is None:
+        raise InstrumentationError("Event type is required")
+    if not isinstance(kind, str):
+        raise InstrumentationError("Message type is not supported")
+    kind = kind.lower()
+    if kind == "track":
+        return _track(ctx, kind)
+    if kind in ("page", "screen"):
+        name = message.get("name")
+        if not is_truthy(name):
+            name = _get(message, "properties.name")
+        message["event"] = name if is_truthy(name) else f"{kind.capitalize()} Viewed"
+        return _track(ctx, kind)
+    if kind == "identify":
+        return _identify(ctx)
+    if kind == "group":
+        return _group(ctx)
+    if kind == "alias":
+        return _alias(ctx)
+    raise InstrumentationError("Message type is not supported")
+
+
+def _identify(ctx: Context) -> dict[str, Any]:
+    message = ctx.message
+    if is_truthy(_get(message, "context.mappedToDestination")):
+        external_id = _get(message, "context.externalId.0.id")
+        if is_truthy(external_id):
+            message["userId"] = external_id
+    # The reference calls /users/identify here when the event has an alias and an external id
+    # (see the module docstring); only the call's own check of the data center is kept.
+    alias = _prop_of(_integrations(message), "alias")
+    external_id = _braze_external_id(message)
+    if not is_truthy(external_id):
+        external_id = message.get("userId")
+    if ctx.mode == "processor" and is_truthy(external_id) and (
+            is_truthy(message.get("anonymousId")) or not _nullish(alias)):
+        base_endpoint(ctx.config)
+    payload = _user_attributes(ctx)
+    if not _has_keys(payload):
+        raise InstrumentationError("No attributes found to update the user profile")
+    payload = _with_identity(payload, message)
+    if is_truthy(ctx.config.get("supportDedup")):
+        deduped = _deduplicate(ctx, payload)
+        if deduped is None:
+            raise InstrumentationError(
+                "[Braze Deduplication]: Duplicate user detected, the user is dropped")
+        payload = deduped
+    return _response(ctx, {"attributes": [payload]}, "users/track")
+
+
+def _track(ctx: Context, kind: str) -> dict[str, Any]:
+    message = ctx.message
+    config = ctx.config
+    event_name = message.get("event", UNDEFINED)
+    if not is_truthy(message.get("properties")):
+        message["properties"] = {}
+    body: dict[str, Any] = {"partner": _PARTNER}
+    attributes = _user_attributes(ctx)
+    if _has_keys(attributes):
+        attributes = _with_identity(attributes, message)
+        body["attributes"] = [attributes]
+        if is_truthy(config.get("supportDedup")):
+            deduped = _deduplicate(ctx, attributes)
+            if deduped is None:
+                del body["attributes"]
+            else:
+                body["attributes"] = [deduped]
+    if kind == "track" and is_truthy(config.get("useEcommerceRecommendedEvents")):
+        ecommerce = _ECOMMERCE_EVENTS.get(js_trim(event_name).lower()) \
+            if isinstance(event_name, str) else None
+        if ecommerce is not None:
+            event: dict[str, Any] = _defined({
+                "name": ecommerce.braze_event, "time": message.get("timestamp", UNDEFINED),
+                "properties": _ecommerce_properties(message, ecommerce)})
+            body["events"] = [_with_app_id(_with_identity(event, message), message)]
+            return _response(ctx, body, "users/track")
+    if kind == "track" and isinstance(event_name, str) and event_name.lower() == "order completed":
+        body["purchases"] = _purchases(message, config)
+        return _response(ctx, body, "users/track")
+    properties = message["properties"]
+    if not isinstance(properties, dict | list):
+        raise InstrumentationError("Invalid event properties")
+    event = _defined({"name": event_name, "time": message.get("timestamp", UNDEFINED),
+                      "properties": _omit(properties, _RESERVED_PROPERTIES)})
+    body["events"] = [_with_app_id(_with_identity(event, message), message)]
+    return _response(ctx, body, "users/track")
+
+
+def _group(ctx: Context) -> dict[str, Any]:
+    message = ctx.message
+    group_id = _field(message, _GROUP_ID)
+    if not is_truthy(group_id):
+        raise InstrumentationError("Invalid groupId")
+    if not is_truthy(ctx.config.get("enableSubscriptionGroupInGroupCall")):
+        attribute = _with_external_id({f"ab_rudder_group_{to_string(group_id)}": True}, message)
+        return _response(ctx, {"attributes": [attribute], "partner": _PARTNER}, "users/track")
+    traits = message.get("traits")
+    if not (is_truthy(traits) and (is_truthy(_prop_of(traits, "phone"))
+                                   or is_truthy(_prop_of(traits, "email")))):
+        raise InstrumentationError("Message should have traits with subscriptionState, email or phone")
+    state = _prop_of(traits, "subscriptionState")
+    if state not in ("subscribed", "unsubscribed"):
+        raise InstrumentationError("you must provide a subscription state in traits and possible "
+                                   "values are subscribed and unsubscribed.")
+    group: dict[str, Any] = {"subscription_group_id": group_id, "subscription_state": state}
+    if is_truthy(message.get("userId")):
+        group["external_ids"] = [message["userId"]]
+    phone, email = _field(message, _PHONE), _field(message, _EMAIL)
+    if is_truthy(phone):
+        group["phones"] = [phone]
+    elif is_truthy(email):
+        group["emails"] = [email]
+    output = _response(ctx, {"subscription_groups": [group]}, "v2/subscription/status/set")
+    del output["userId"]  # the reference's subscription request names no user
+    return output
+
+
+def _alias(ctx: Context) -> dict[str, Any]:
+    message = ctx.message
+    user_id, previous_id = message.get("userId"), message.get("previousId")
+    if not is_truthy(user_id):
+        raise InstrumentationError("[BRAZE]: userId is required for alias call")
+    if not is_truthy(previous_id):
+        raise InstrumentationError("[BRAZE]: previousId is required for alias call")
+    merge = {"identifier_to_merge": {"external_id": previous_id},
+             "identifier_to_keep": {"external_id": user_id}}
+    return _response(ctx, {"merge_updates": [merge]}, "users/merge")
+
+
+def _response(ctx: Context, body: dict[str, Any], path: str) -> dict[str, Any]:
+    """buildResponse: the request for ``path`` on the data center's REST host."""
+    message = ctx.message
+    output = empty_request()
+    output["endpoint"] = f"{base_endpoint(ctx.config)}/{path}"
+    output["endpointPath"] = path
+    output["headers"] = _headers(ctx.config)
+    output["body"]["JSON"] = _defined(body)
+    user_id = message.get("userId")
+    output["userId"] = user_id if is_truthy(user_id) else message.get("anonymousId")
+    return output
+
+
+def _headers(config: dict[str, Any]) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Accept": "application/json",
+            "Authorization": f"Bearer {_js_template(config.get('restApiKey', UNDEFINED))}"}
+
+
+def base_endpoint(config: dict[str, Any]) -> str:
+    """The REST host of ``Config.dataCenter`` ("US-03" -> https://rest.iad-03.braze.com)."""
+    center = config.get("dataCenter")
+    if not is_truthy(center) or not isinstance(center, str):
+        raise InstrumentationError("Invalid Data Center: valid values are EU, US, AU")
+    region, *rest = js_trim(center).lower().split("-")
+    number = rest[0] if rest else "undefined"
+    hosts = {"eu": f"https://rest.fra-{number}.braze.eu", "us": f"https://rest.iad-{number}.braze.com",
+             "au": f"https://rest.au-{number}.braze.com"}
+    if region not in hosts:
+        raise InstrumentationError(f"Invalid Data Center: {center}, valid values are EU, US, AU")
+    return hosts[region]
+
+
+# --- user attributes ------------------------------------------------------------------------
+
+
+def _user_attributes(ctx: Context) -> Any:
+    """getUserAttributesObject: the mapped Braze attributes, then the other traits as they are,
+    then the nested array operations (``Config.enableNestedArrayOperations``)."""
+    message = ctx.message
+    traits = _field(message, _TRAITS)
+    if is_truthy(_get(message, "context.mappedToDestination")):
+        return traits
+    if not is_truthy(traits):
+        return {}
+    data: dict[str, Any] = {}
+    for key, path in _ATTRIBUTES:
+        value = _get(traits, path)
+        if is_truthy(value) or (value is None and key in _RESERVED):
+            if key == "gender":
+                value = _GENDERS.get(value.lower()) if isinstance(value, str) else None
+            elif key == "email":
+                if isinstance(value, str):
+                    value = value.lower()
+                elif value is not None:
+                    raise InstrumentationError("Invalid email, email must be a valid string")
+            data[key] = value
+    for key in object_keys(traits):
+        value = _get(traits, key)
+        if key not in _RESERVED and value is not UNDEFINED:
+            data[key] = value
+    if is_truthy(ctx.config.get("enableNestedArrayOperations")) and isinstance(traits, dict):
+        properties = message.get("properties")
+        merge = properties.get("mergeObjectsUpdateOperation") if isinstance(properties, dict) \
+            else None
+        _nested_operations(traits, data, merge)
+    return data
+
+
+def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any) -> None:
+    """Braze's nested array operations ($update, $remove, $add) of object traits. As in the
+    reference, the first malformed operation stops them all, keeping what was done."""
+    try:
+        for key, trait in traits.items():
+            if not isinstance(trait, dict):
+                continue
+            if is_truthy(trait.get("update")):
+                data[key] = {}
+                updates = []
+                for item in _iterate(trait["update"]):
+                    identifier = _prop(item, "identifier")
+                    entry = {"$identifier_key": identifier,
+                             "$identifier_value": _prop(item, _js_template(identifier))}
+                    if isinstance(item, dict):
+                        item.pop(_js_template(identifier), None)
+                        item.pop("identifier", None)
+                    entry["$new_object"] = dict(_entries(item))
+                    updates.append(_defined(entry))
+                data["_merge_objects"] = merge if merge is not None else False
+                data[key]["$update"] = updates
+            if is_truthy(trait.get("remove")):
+                removals = []
+                for item in _iterate(trait["remove"]):
+                    identifier = _prop(item, "identifier")
+                    removals.append(_defined({"$identifier_key": identifier,
+                                              "$identifier_value": _prop(item, _js_template(identifier))}))
+                _target(data, key)["$remove"] = removals
+            if is_truthy(trait.get("add")):
+                _target(data, key)["$add"] = trait["add"]
+    except _Stop:
+        pass
+
+
+class _Stop(Exception):
+    """A JavaScript TypeError inside the nested operations, which the reference swallows."""
+
+
+def _iterate(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return list(value)
+    raise _Stop
+
+
+def _prop(item: Any, key: str) -> Any:
+    """``item[key]`` (UNDEFINED when absent); reading from null fails."""
+    if item is None:
+        raise _Stop
+    if isinstance(item, dict):
+        return item.get(key, UNDEFINED)
+    if isinstance(item, list | str) and key.isdigit() and int(key) < len(item):
+        return item[int(key)]
+    return UNDEFINED
+
+
+def _target(data: dict[str, Any], key: str) -> dict[str, Any]:
+    target = data.get(key)
+    if not isinstance(target, dict):
+        raise _Stop
+    return target
+
+
+def _with_identity(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """setExternalIdOrAliasObject: the external id when the user is known, else
+    ``_update_existing_only: false`` and the alias."""
+    if isinstance(payload, list):  # a property of an array, which JSON leaves out
+        return payload
+    if not isinstance(payload, dict):  # warehouse traits that are not an object (a 500 there)
+        raise InstrumentationError("traits must be an object")
+    if is_truthy(_field(message, _USER_ID)) or is_truthy(_braze_external_id(message)):
+        return _with_external_id(payload, message)
+    payload["_update_existing_only"] = False
+    return _with_alias(payload, message)
+
+
+def _with_external_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    external_id = _braze_external_id(message)
+    if not is_truthy(external_id):
+        external_id = message.get("userId")
+    if is_truthy(external_id):
+        payload["external_id"] = external_id
+    return payload
+
+
+def _with_alias(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    alias = _prop_of(_integrations(message), "alias")
+    name, label = _prop_of(alias, "alias_name"), _prop_of(alias, "alias_label")
+    if not _nullish(name) and not _nullish(label):
+        payload["user_alias"] = {"alias_name": name, "alias_label": label}
+    elif is_truthy(message.get("anonymousId")):
+        payload["user_alias"] = {"alias_name": message["anonymousId"], "alias_label": _ALIAS_LABEL}
+    return payload
+
+
+def _with_app_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    app_id = _prop_of(_integrations(message), "appId")
+    if is_truthy(app_id):
+        payload["app_id"] = to_string(app_id)
+    return payload
+
+
+def _integrations(message: dict[str, Any]) -> Any:
+    """``integrations.Braze`` (under any of its canonical names), else None."""
+    for name in _BRAZE_NAMES:
+        value = _get(message, f"integrations.{name}")
+        if is_truthy(value):
+            return value
+    return None
+
+
+def _braze_external_id(message: dict[str, Any]) -> Any:
+    return external_id(message, "brazeExternalId")
+
+
+# --- purchases (Order Completed) ------------------------------------------------------------
+
+
+def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
+    prefix = "Invalid Order Completed event:"
+    properties = message.get("properties")
+    timestamp = _field(message, _TIMESTAMP)
+    currency = _prop_of(properties, "currency")
+    products = _prop_of(properties, "products")
+    if not is_truthy(products):
+        raise InstrumentationError(f"{prefix} Products array is missing in the message")
+    if not isinstance(products, list):
+        raise InstrumentationError(f"{prefix} Products is not an array")
+    products = [p for p in products if p is not None]
+    if not products:
+        raise InstrumentationError(f"{prefix} Products array is empty")
+    if not is_truthy(timestamp):
+        raise InstrumentationError(f"{prefix} Timestamp is missing in the message")
+    for index, product in enumerate(products):
+        product_id = _prop_of(product, "product_id")
+        if not is_truthy(product_id):
+            product_id = _prop_of(product, "sku")
+        where = f"for product at index: {index}"
+        if _nullish(product_id):
+            raise InstrumentationError(f"{prefix} Product Id is missing {where}")
+        if _nullish(_prop_of(product, "price")):
+            raise InstrumentationError(f"{prefix} Price is missing {where}")
+        if _nullish(_prop_of(product, "quantity")):
+            raise InstrumentationError(f"{prefix} Quantity is missing {where}")
+        if _nullish(currency) and _nullish(_prop_of(product, "currency")):
+            raise InstrumentationError(f"{prefix} Message properties and product at index: "
+                                       f"{index} is missing currency")
+    purchases = []
+    # The reference validated the products without nulls but builds from the original list.
+    for index, product in enumerate(_prop_of(properties, "products")):
+        if product is None:  # the reference crashes here (500)
+            raise InstrumentationError(f"{prefix} Product at index: {index} is null")
+        product_id = _prop_of(product, "product_id")
+        if not is_truthy(product_id):
+            product_id = _prop_of(product, "sku")
+        code = currency if is_truthy(currency) else _prop_of(product, "currency")
+        purchase: dict[str, Any] = {
+            "product_id": to_string(product_id),
+            "price": parse_float(to_string(_prop_of(product, "price"))),
+            "currency": _js_template(code),
+            "quantity": parse_int(to_string(_prop_of(product, "quantity"))),
+            "time": timestamp,
+        }
+        extra = _omit(product, _PURCHASE_KEYS) if isinstance(product, dict | list) else {}
+        if extra and is_truthy(config.get("sendPurchaseEventWithExtraProperties")):
+            purchase["properties"] = extra
+        purchases.append(_with_identity(purchase, message))
+    return purchases
+
+
+# --- recommended ecommerce events (Config.useEcommerceRecommendedEvents) ---------------------
+
+
+class _Ecommerce:
+    """One routed event: its Braze name, cart action, field table (Braze key, source paths,
+    type) and whether it carries products."""
+
+    def __init__(self, braze_event: str, action: str | None,
+                 fields: tuple[tuple[str, tuple[str, ...], str], ...], products: bool) -> None:
+        self.braze_event = braze_event
+        self.action = action
+        self.fields = fields
+        self.products = products
+
+
+_TOTAL = ("total_value", ("properties.total", "properties.revenue", "properties.value"), "Float")
+_CURRENCY = ("currency", ("properties.currency",), "String")
+_TAX = ("tax", ("properties.tax",), "Float")
+_SHIPPING = ("shipping", ("properties.shipping",), "Float")
+_SUBTOTAL = ("subtotal_value", ("properties.subtotal_value",), "Float")
+_CART_ID = ("cart_id", ("properties.cart_id",), "String")
+_ORDER_ID = ("order_id", ("properties.order_id",), "String")
+_DISCOUNTS = ("total_discounts", ("properties.discount", "properties.total_discounts"), "Float")
+_DISCOUNT_LIST = ("discounts", ("properties.discounts",), "Array")
+_CART_UPDATED = (_CART_ID, _TOTAL, _SUBTOTAL, _TAX, _SHIPPING, _CURRENCY)
+#: data/ecommerce/*.json, by lower-case RudderStack event name.
+_ECOMMERCE_EVENTS = {
+    "product viewed": _Ecommerce("ecommerce.product_viewed", None, (
+        ("product_id", ("properties.product_id", "properties.sku"), "String"),
+        ("product_name", ("properties.name",), "String"),
+        ("variant_id", ("properties.variant", "properties.sku", "properties.product_id"), "String"),
+        ("price", ("properties.price",), "Float"),
+        _CURRENCY,
+        ("image_url", ("properties.image_url",), "String"),
+        ("product_url", ("properties.url",), "String"),
+        ("type", ("properties.type",), "Array"),
+    ), products=False),
+    "product added": _Ecommerce("ecommerce.cart_updated", "add", _CART_UPDATED, products=True),
+    "product removed": _Ecommerce("ecommerce.cart_updated", "remove", _CART_UPDATED, products=True),
+    "checkout started": _Ecommerce("ecommerce.checkout_started", None, (
+        ("checkout_id", ("properties.checkout_id", "properties.order_id"), "String"),
+        _CART_ID, _TOTAL, _SUBTOTAL, _TAX, _SHIPPING, _CURRENCY,
+    ), products=True),
+    "order completed": _Ecommerce("ecommerce.order_placed", None, (
+        _ORDER_ID, _TOTAL, _CURRENCY, _CART_ID, _TAX, _SHIPPING, _DISCOUNTS, _SUBTOTAL,
+        _DISCOUNT_LIST,
+    ), products=True),
+    "order refunded": _Ecommerce("ecommerce.order_refunded", None, (
+        _ORDER_ID, _TOTAL, _CURRENCY, _DISCOUNTS, _DISCOUNT_LIST,
+    ), products=True),
+    "order cancelled": _Ecommerce("ecommerce.order_cancelled", None, (
+        _ORDER_ID, _TOTAL, _CURRENCY,
+        ("cancel_reason", ("properties.cancel_reason", "properties.reason"), "String"),
+        _TAX, _SHIPPING, _DISCOUNTS, _SUBTOTAL, _DISCOUNT_LIST,
+    ), products=True),
+}
+#: data/ecommerce/Product.json: one item of products[].
+_PRODUCT_FIELDS = (
+    ("product_id", ("product_id", "sku"), "String"),
+    ("product_name", ("name",), "String"),
+    ("variant_id", ("variant", "sku", "product_id"), "String"),
+    ("quantity", ("quantity",), "Integer"),
+    ("price", ("price",), "Float"),
+    ("image_url", ("image_url",), "String"),
+    ("product_url", ("url",), "String"),
+)
+_PRODUCT_KEYS = frozenset(path for _, paths, _ in _PRODUCT_FIELDS for path in paths)
+_SOURCES = ("web", "ios", "android")
+_INTEGER = re.compile(r"^-?\d+$")
+
+
+def _ecommerce_properties(message: dict[str, Any], event: _Ecommerce) -> dict[str, Any]:
+    """buildEcommerceEventProperties: the mapped fields (coerced to Braze's types), products,
+    source, action, and the other properties under ``metadata``; empty values dropped."""
+    properties = message.get("properties")
+    explicit_products = isinstance(_prop_of(properties, "products"), list)
+    payload = _construct(message, event.fields)
+    if event.products:
+        payload["products"] = _ecommerce_products(properties, event)
+    payload["source"] = _source(message)
+    if event.action:
+        payload["action"] = event.action
+    consumed = {"source"}
+    consumed.update(path.removeprefix("properties.") for _, paths, _ in event.fields
+                    for path in paths if path.startswith("properties."))
+    if event.products:
+        consumed.add("products")
+        if event.action is not None and not explicit_products:  # cart_updated's single product
+            consumed.update(_PRODUCT_KEYS)
+    if event.action:
+        consumed.add("action")
+    metadata = _omit(_unmapped(properties, consumed), _RESERVED_PROPERTIES)
+    if metadata:
+        payload["metadata"] = metadata
+    return _non_empty(payload)
+
+
+def _ecommerce_products(properties: Any, event: _Ecommerce) -> list[dict[str, Any]]:
+    products = _prop_of(properties, "products")
+    if event.action is not None and not isinstance(products, list):
+        product = _non_empty(_construct(properties, _PRODUCT_FIELDS))
+        return [product] if product else []
+    items = []
+    for raw in products if isinstance(products, list) else []:
+        item = raw if isinstance(raw, dict | list) else {}
+        product = _non_empty(_construct(item, _PRODUCT_FIELDS))
+        metadata = _unmapped(item, _PRODUCT_KEYS)
+        if metadata:
+            product["metadata"] = metadata
+        if product:
+            items.append(product)
+    return items
+
+
+def _construct(doc: Any, fields: tuple[tuple[str, tuple[str, ...], str], ...]) -> dict[str, Any]:
+    """constructPayload (no metadata) followed by the ecommerce coercions."""
+    out: dict[str, Any] = {}
+    for key, paths, kind in fields:
+        value = _field(doc, paths) if len(paths) > 1 else _get(doc, paths[0])
+        if is_present(value):
+            out[key] = _coerce(value, kind)
+    return out
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    """A string to the number Braze declares (when it is one), a number to a string."""
+    if kind == "Float" and isinstance(value, str) and js_trim(value):
+        number = to_number(js_trim(value))
+        return number if math.isfinite(number) else value
+    if kind == "Integer" and isinstance(value, str) and _INTEGER.match(js_trim(value)):
+        return parse_int(value)
+    if kind == "String" and isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value):
+        return to_string(value)
+    return value
+
+
+def _source(message: dict[str, Any]) -> str:
+    """deriveSource: properties.source when web/ios/android, else from the channel and OS."""
+    explicit = _prop_of(message.get("properties"), "source")
+    if _nullish(explicit):
+        explicit = ""
+    explicit = js_trim(to_string(explicit)).lower()
+    if explicit in _SOURCES:
+        return explicit
+    context = message.get("context")
+    channel = _prop_of(context, "channel")
+    if not is_truthy(channel):
+        channel = message.get("channel")
+    channel = to_string(channel).lower() if is_truthy(channel) else ""
+    if channel == "mobile":
+        os_name = _prop_of(_prop_of(context, "os"), "name")
+        os_name = to_string(os_name).lower() if is_truthy(os_name) else ""
+        if "ios" in os_name:
+            return "ios"
+        if "android" in os_name:
+            return "android"
+    return "web"
+
+
+def _unmapped(source: Any, consumed: set[str] | frozenset[str]) -> dict[str, Any]:
+    return _non_empty({k: v for k, v in _entries(source) if k not in consumed})
+
+
+def _non_empty(value: dict[str, Any]) -> dict[str, Any]:
+    """removeUndefinedNullEmptyExclBoolInt: without null, NaN, blank strings, {} and []."""
+    return {k: v for k, v in value.items() if not _is_empty(v)}
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None or value is UNDEFINED:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, dict | list):
+        return not value
+    return isinstance(value, str) and not js_trim(value)
+
+
+# --- deduplication (Config.supportDedup, router) ---------------------------------------------
+
+#: Attributes Braze does not bill, always sent.
+_NON_BILLABLE = ("country", "language", "email_subscribe", "push_subscribe", "subscription_groups")
+_NOT_COMPARED = frozenset({"external_id", "user_alias", "appboy_id", "braze_id", "custom_events"})
+def _dedup_store(ctx: Context) -> dict[Any, dict[str, Any]]:
+    """The users a router group has sent so far (users by external id or alias name). In
+    processor mode the reference has no store at all and crashes ("Cannot read properties of
+    undefined (reading 'get')", a 500); here that is a configuration error."""
+    if ctx.mode != "router":
+        raise ConfigurationError("supportDedup is supported by the router transformation only")
+    store: dict[Any, dict[str, Any]] = ctx.shared.setdefault("braze_users", {})
+    return store
+
+
+def _deduplicate(ctx: Context, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """processDeduplication: ``payload`` less what the user's stored attributes already say;
+    None when nothing but identifiers would be left."""
+    store = _dedup_store(ctx)
+    deduped = _dedup(payload, store)
+    if deduped and any(k not in ("external_id", "user_alias") for k in deduped):
+        return deduped
+    return None
+
+
+def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[str, Any] | None:
+    external_id = payload.get("external_id", UNDEFINED)
+    alias = payload.get("user_alias", UNDEFINED)
+    alias_name = _prop_of(alias, "alias_name")
+    stored = _lookup(store, external_id) or _lookup(store, alias_name)
+    if stored is None:
+        identifier = external_id if is_truthy(external_id) else alias
+        store[_store_key(identifier)] = payload
+        return payload
+    stored = {**stored, **(stored.get("custom_attributes") or {})}
+    stored.pop("custom_attributes", None)
+    deduped: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key in _NOT_COMPARED or key in _NON_BILLABLE:
+            continue
+        if isinstance(value, dict) and any(op in value for op in ("$add", "$update", "$remove")):
+            continue
+        if value is None:
+            if stored.get(key) is not None:
+                deduped[key] = value
+        elif not _js_equal(value, stored.get(key, UNDEFINED)):
+            deduped[key] = value
+    for key in _NON_BILLABLE:
+        if key in payload:
+            deduped[key] = payload[key]
+    if not deduped:
+        return None
+    deduped["external_id"] = external_id
+    deduped["user_alias"] = alias
+    identifier = external_id if is_truthy(external_id) else alias_name
+    store[_store_key(identifier)] = {**stored, **deduped}
+    return _defined(deduped)
+
+
+def _lookup(store: dict[Any, dict[str, Any]], identifier: Any) -> dict[str, Any] | None:
+    return store.get(_store_key(identifier))
+
+
+def _store_key(identifier: Any) -> Any:
+    """A JavaScript Map key: primitives by value, objects by identity."""
+    if isinstance(identifier, dict | list):
+        return ("object", id(identifier))
+    if isinstance(identifier, bool) or identifier is None or identifier is UNDEFINED:
+        return ("literal", repr(identifier))
+    return identifier
+
+
+def _js_equal(a: Any, b: Any) -> bool:
+    """lodash isEqual for JSON values (1 and 1.0 equal, true and 1 not)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_js_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_js_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+# --- router -----------------------------------------------------------------------------------
+
+
+def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
+    """processBatch: one result for all jobs of a destination group, whose request is a list of
+    requests: /users/track requests (attributes, events and purchases of at most 75 users and 75
+    items of each kind, ordered by external id), then subscription groups 25 at a time (those of
+    a chunk with the same group and state merged), then merges 50 at a time. Jobs are ordered as
+    the reference transforms them: grouped by userId (else anonymousId), groups in JavaScript
+    object key order."""
+    ordered = _user_order(done)
+    attributes: list[Any] = []
+    events: list[Any] = []
+    purchases: list[Any] = []
+    subscriptions: list[Any] = []
+    merges: list[Any] = []
+    for _, output in ordered:
+        body = output["body"]["JSON"]
+        for name, items in (("attributes", attributes), ("events", events),
+                            ("purchases", purchases), ("subscription_groups", subscriptions),
+                            ("merge_updates", merges)):
+            value = body.get(name)
+            if isinstance(value, list):
+                items.extend(value)
+    first = ordered[0][0]
+    config = first.destination.get("Config")
+    config = config if isinstance(config, dict) else {}
+    base = base_endpoint(config)
+    headers = _headers(config)
+    # The reference's MAU-plan variant (batchForTrackAPIV2) is chosen per workspace by an
+    # environment switch that defaults to off; this service always batches the original way.
+    track_chunks = _track_chunks(attributes, events, purchases)
+    requests = [_request(base, "users/track", headers, {"partner": _PARTNER, **chunk})
+                for chunk in track_chunks]
+    requests += [_request(base, "v2/subscription/status/set", headers,
+                          {"subscription_groups": _combine_subscriptions(list(chunk))})
+                 for chunk in chunks(subscriptions, SUBSCRIPTION_MAX) if chunk]
+    requests += [_request(base, "users/merge", headers, {"merge_updates": list(chunk)})
+                 for chunk in chunks(merges, MERGE_MAX) if chunk]
+    return [Batch(request=requests, jobs=[job for job, _ in ordered], batched=True)]
+
+
+def _user_order(done: list[tuple[Job, Any]]) -> list[tuple[Job, Any]]:
+    """lodash groupBy on ``userId || anonymousId``, groups in JavaScript key order (array-index
+    keys ascending first, then first-seen order)."""
+    groups: dict[str, list[tuple[Job, Any]]] = {}
+    for item in done:
+        message = item[0].message
+        user = message.get("userId", UNDEFINED)
+        if not is_truthy(user):
+            user = message.get("anonymousId", UNDEFINED)
+        groups.setdefault(_js_template(user), []).append(item)
+    indexes = sorted((k for k in groups if is_array_index(k)), key=int)
+    keys = indexes + [k for k in groups if not is_array_index(k)]
+    return [item for key in keys for item in groups[key]]
+
+
+def _request(base: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    request = empty_request()
+    request.update(endpoint=f"{base}/{path}", endpointPath=path, headers=dict(headers))
+    request["body"]["JSON"] = _no_nulls(body)
+    return request
+
+
+def _track_chunks(attributes: list[Any], events: list[Any],
+                  purchases: list[Any]) -> list[dict[str, list[Any]]]:
+    """batchForTrackAPI: the items interleaved (attribute i, event i, purchase i, ...), stably
+    sorted by external id (lodash sortBy), then cut when a kind reaches 75 items or a 76th
+    user would join."""
+    items: list[tuple[str, Any]] = []
+    for index in range(max(len(attributes), len(events), len(purchases))):
+        for kind, values in (("attributes", attributes), ("events", events),
+                             ("purchases", purchases)):
+            if index < len(values) and is_truthy(values[index]):
+                items.append((kind, values[index]))
+    items.sort(key=_BY_EXTERNAL_ID)
+    result: list[dict[str, list[Any]]] = []
+    chunk: dict[str, list[Any]] = {}
+    users: set[Any] = set()
+    for kind, item in items:
+        user = _store_key(_get(item, "external_id"))
+        fits = ((is_truthy(_get(item, "external_id")) and user in users)
+                or len(users) < TRACK_MAX_USERS) and len(chunk.get(kind, [])) < TRACK_MAX_ITEMS
+        if not fits:
+            result.append(chunk)
+            chunk, users = {}, set()
+        chunk.setdefault(kind, []).append(item)
+        users.add(user)
+    if users:
+        result.append(chunk)
+    return result
+
+
+def _compare_external_ids(a: tuple[str, Any], b: tuple[str, Any]) -> int:
+    return _compare(_get(a[1], "external_id"), _get(b[1], "external_id"))
+
+
+_BY_EXTERNAL_ID = cmp_to_key(_compare_external_ids)
+
+
+def _compare(value: Any, other: Any) -> int:
+    """lodash's compareAscending: JavaScript's < and >, with null after every other value and
+    undefined last."""
+    if value is other or (type(value) is type(other) and value == other):
+        return 0
+    if _nullish(value) or _nullish(other):
+        rank = {id(None): 1, id(UNDEFINED): 2}
+        return rank.get(id(value), 0) - rank.get(id(other), 0)
+    if _js_greater(value, other):
+        return 1
+    if _js_greater(other, value):
+        return -1
+    return 0
+
+
+def _js_greater(a: Any, b: Any) -> bool:
+    """JavaScript's ``a > b`` for JSON values (strings compared as strings, else as numbers)."""
+    if isinstance(a, dict | list):
+        a = to_string(a)
+    if isinstance(b, dict | list):
+        b = to_string(b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a > b
+    x, y = to_number(a), to_number(b)
+    return not (math.isnan(x) or math.isnan(y)) and x > y
+
+
+def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
+    """combineSubscriptionGroups: one entry per (group id, state) with the ids, emails and
+    phones of all, each list without duplicates."""
+    combined: dict[str, tuple[Any, Any, dict[str, list[Any]]]] = {}
+    for group in groups:
+        group_id, state = _get(group, "subscription_group_id"), _get(group, "subscription_state")
+        key = f"{_js_template(group_id)}-{_js_template(state)}"
+        if key not in combined:
+            combined[key] = (group_id, state, {"external_ids": [], "emails": [], "phones": []})
+        lists = combined[key][2]
+        for name, items in lists.items():
+            values = _get(group, name)
+            if isinstance(values, list):
+                items.extend(values)
+    result = []
+    for group_id, state, lists in combined.values():
+        out = {"subscription_group_id": group_id, "subscription_state": state}
+        for name in ("emails", "phones", "external_ids"):
+            if lists[name]:
+                out[name] = _unique(lists[name])
+        result.append(_defined(out))
+    return result
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    """``[...new Set(values)]``."""
+    seen: set[Any] = set()
+    out = []
+    for value in values:
+        key = _store_key(value)
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
+# --- JavaScript helpers -------------------------------------------------------------------------
+
+
+def _get(target: Any, path: str) -> Any:
+    """get-value's ``get(target, path)``, UNDEFINED when absent."""
+    return js_get(target, path, UNDEFINED)
+
+
+def _prop_of(target: Any, key: str) -> Any:
+    """``target?.[key]``: a plain property read (UNDEFINED when absent or not an object)."""
+    if not isinstance(target, dict | list):
+        return UNDEFINED
+    found, value = js_own(target, key)
+    return value if found else UNDEFINED
+
+
+def _field(message: Any, paths: tuple[str, ...]) -> Any:
+    """getValueFromMessage: the first value that is truthy, 0 or false (None when none is)."""
+    for path in paths:
+        value = _get(message, path)
+        if is_present(value):
+            return value
+    return None
+
+
+def _nullish(value: Any) -> bool:
+    return value is None or value is UNDEFINED
+
+
+def _has_keys(value: Any) -> bool:
+    """``value && Object.keys(value).length > 0``."""
+    return is_truthy(value) and bool(object_keys(value))
+
+
+def _entries(value: Any) -> list[tuple[str, Any]]:
+    """``Object.entries(value)`` (a string's characters by index)."""
+    if isinstance(value, dict):
+        return [(key, value[key]) for key in object_keys(value)]
+    if isinstance(value, list | str):
+        return [(str(i), item) for i, item in enumerate(value)]
+    return []
+
+
+def _omit(value: Any, keys: frozenset[str] | set[str]) -> dict[str, Any]:
+    """lodash ``omit``: a plain object of the other own keys."""
+    return {k: v for k, v in _entries(value) if k not in keys}
+
+
+def _defined(value: dict[str, Any]) -> dict[str, Any]:
+    """removeUndefinedValues."""
+    return {k: v for k, v in value.items() if v is not UNDEFINED}
+
+
+def _no_nulls(value: dict[str, Any]) -> dict[str, Any]:
+    """removeUndefinedAndNullValues."""
+    return {k: v for k, v in value.items() if v is not UNDEFINED and v is not None}
+
+
+def _js_template(value: Any) -> str:
+    return "undefined" if value is UNDEFINED else to_string(value)
