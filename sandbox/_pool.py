@@ -125,10 +125,11 @@ class WorkerPool:
 
         ``code`` is the version's source (a ``CompiledCode`` from ``compile_function``, or the
         source text, compiled in the worker). Arguments must be JSON values (``orjson.Fragment``
-        passes JSON that is already encoded). Returns one result per call, in order. Raises
-        ``CompileError``/``MissingEntryPoint`` when the code cannot run at all, ``InvalidCall`` for
-        arguments that are not JSON, ``LimitsError`` for limits above the policy's maximum,
-        ``PoolError`` when no worker can serve.
+        passes JSON that is already encoded, unchecked). Returns one result per call, in order.
+        Raises ``CompileError``/``MissingEntryPoint`` when the code cannot run at all,
+        ``InvalidCall`` for arguments that are not JSON (also when a fragment holds invalid JSON,
+        which the worker finds before running any call of that round trip), ``LimitsError`` for
+        limits above the policy's maximum, ``PoolError`` when no worker can serve.
         """
         limits = self._policy.defaults if limits is None else self._policy.check(limits)
         if isinstance(code, CompiledCode):

@@ -26,6 +26,7 @@ from sandbox._errors import (
     USER_ERROR_TYPES,
     CallError,
     CompileError,
+    InvalidCall,
     InvalidOutput,
     LimitExceeded,
     MissingEntryPoint,
@@ -44,6 +45,8 @@ class Status(IntEnum):
     OK = 0
     COMPILE_ERROR = 1
     MISSING_ENTRY = 2
+    # the request is not JSON: an ``orjson.Fragment`` argument held invalid JSON
+    BAD_REQUEST = 3
 
 
 class Outcome(IntEnum):
@@ -91,11 +94,14 @@ def max_reply_size(limits: Limits, calls: int) -> int:
 def decode_reply(frame: bytearray, limits: Limits, calls: int) -> Reply:
     """Results of a batch of ``calls`` calls.
 
-    Raises ``CompileError``/``MissingEntryPoint`` if nothing could run, ``WorkerCrashed`` if the
-    reply cannot be read (a worker bug: it is never parsed past what the header announces).
+    Raises ``CompileError``/``MissingEntryPoint`` if nothing could run, ``InvalidCall`` if the
+    worker could not decode the request, ``WorkerCrashed`` if the reply cannot be read (a worker
+    bug: it is never parsed past what the header announces).
     """
     try:
         reply = _decode_reply(frame, limits)
+    except InvalidCall:
+        raise
     except (ValueError, TypeError, IndexError, KeyError) as exc:  # orjson.JSONDecodeError is a ValueError
         raise WorkerCrashed(f"unreadable reply from the worker: {type(exc).__name__}: {exc}") from None
     if len(reply.results) != calls:
@@ -114,6 +120,8 @@ def _decode_reply(frame: bytearray, limits: Limits) -> Reply:
         raise CompileError(first.message, first.line, first.column, issues)
     if status == Status.MISSING_ENTRY:
         raise MissingEntryPoint(payload)
+    if status == Status.BAD_REQUEST:
+        raise InvalidCall(f"call arguments are not valid JSON: {payload}")
     # hot path: one copy of the frame, then plain bytes slices; enum members bound to locals
     data = bytes(frame)
     ok = Outcome.OK.value

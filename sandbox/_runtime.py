@@ -58,7 +58,11 @@ class WorkerRuntime:
     def handle(self, frame: bytearray, progress: ProgressWord) -> tuple[list[bytes], bool]:
         """Run one request; returns the reply's parts and whether this worker should retire."""
         now = progress.enter(PHASE_LOADING)
-        version_id, source, filename, entry_name, limits, calls = orjson.loads(frame)
+        try:
+            version_id, source, filename, entry_name, limits, calls = orjson.loads(frame)
+        except orjson.JSONDecodeError as exc:
+            # only arguments passed as orjson.Fragment can make the request invalid JSON
+            return encode_reply(Status.BAD_REQUEST, False, str(exc)[:MAX_MESSAGE], []), False
         _, cpu_seconds, memory_bytes, max_output, max_log = limits
         self._apply_limits(cpu_seconds, memory_bytes, now)
         try:

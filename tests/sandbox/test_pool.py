@@ -116,6 +116,18 @@ def test_arguments_that_are_not_json_are_refused(pool: WorkerPool) -> None:
         pool.run("args-v1", TRANSFORM, "transformEvent", [{"not": "a tuple"}])  # type: ignore[list-item]
 
 
+def test_fragments_holding_invalid_json_are_refused_without_harm(pool: WorkerPool) -> None:
+    """Pre-encoded arguments are not checked by the parent; the worker refuses the request whole."""
+    event = orjson.Fragment(b'{"userId": "u", "properties": {}}')
+    calls = [(event, {"jobId": 1}), (orjson.Fragment(b'{"broken'), {"jobId": 2})]
+    stats = pool.stats()
+    with pytest.raises(InvalidCall, match="not valid JSON"):
+        pool.run("args-v2", TRANSFORM, "transformEvent", calls)
+    assert pool.stats().spawns == stats.spawns  # the worker answered; nothing was replaced
+    [result] = pool.run("args-v2", TRANSFORM, "transformEvent", [(event, {"jobId": 1})])
+    assert result.ok
+
+
 def test_limits_above_the_policy_maximum_are_refused(pool: WorkerPool) -> None:
     """Per-call limits are checked against the pool's policy."""
     with pytest.raises(LimitsError):
