@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
 from transformer.v1 import transformer_pb2 as pb
 
-PIPELINE = Pipeline(load_catalog())
+from ._support import job, output, route
+from ._support import run as run_job
+
 META = {"jobId": 1, "destinationId": "d1", "workspaceId": "w1"}
 NO_STREAM = "No delivery stream set for this event"
 
@@ -25,31 +22,20 @@ def track(**fields: Any) -> dict[str, Any]:
 
 
 def _job(msg: Any, map_events: Any, metadata: Any = META) -> pb.Job:
+    return job(msg, metadata, _destination(map_events))
+
+
+def _destination(map_events: Any) -> dict[str, Any]:
     config = {"region": "us-east-1"} if map_events is None else {"mapEvents": map_events}
-    return pb.Job(message=orjson.dumps(msg), metadata=b"" if metadata is None else orjson.dumps(metadata),
-                  destination=orjson.dumps({"ID": "d1", "Config": config}))
+    return {"ID": "d1", "Config": config}
 
 
 def run(msg: Any, map_events: Any, metadata: Any = META) -> dict[str, Any]:
-    """The single processor result, decoded."""
-    request = pb.TransformRequest(destination_type="firehose", jobs=[_job(msg, map_events, metadata)])
-    response, _ = PIPELINE.transform(request, FixedClock(0))
-    [result] = response.results
-    out: dict[str, Any] = {"statusCode": result.status_code}
-    if result.output:
-        out["output"] = orjson.loads(result.output)
-    if result.metadata:
-        out["metadata"] = orjson.loads(result.metadata)
-    if result.status_code != 200:
-        out["error"] = result.error
-        out["statTags"] = dict(result.stat_tags)
-    return out
+    return run_job("firehose", msg, _destination(map_events), metadata)
 
 
 def stream(msg: Any, map_events: Any) -> Any:
-    result = run(msg, map_events)
-    assert result["statusCode"] == 200, result
-    return result["output"]["deliveryStreamMapTo"]
+    return output(run(msg, map_events))["deliveryStreamMapTo"]
 
 
 def test_event_name_mapping_ref_1() -> None:
@@ -145,18 +131,15 @@ def test_router_sends_each_event_on_its_own_in_order() -> None:
     jobs = [_job(track(), rows, {"jobId": 1, "destinationId": "d1", "workspaceId": "w1"}),
             _job(track(type="identify"), rows, {"jobId": 2, "destinationId": "d1", "workspaceId": "w1"}),
             _job(track(anonymousId=7), rows, {"jobId": 3})]
-    response, _ = PIPELINE.router_transform(
-        pb.TransformRequest(destination_type="firehose", jobs=jobs), FixedClock(0))
-    first, second, third = response.results
-    assert [orjson.loads(m) for m in first.metadata] == [{"jobId": 1, "destinationId": "d1",
-                                                           "workspaceId": "w1"}]
-    assert not first.batched and first.status_code == 200
-    assert orjson.loads(first.batched_request) == {
-        "message": track(), "userId": "00000000000000000000000000", "deliveryStreamMapTo": "T"}
-    assert orjson.loads(first.destination) == {"ID": "d1", "Config": {"mapEvents": rows}}
-    assert second.status_code == 400 and second.error == NO_STREAM and not second.batched
-    assert dict(second.stat_tags) == {
+    first, second, third = route("firehose", jobs)
+    assert first == {
+        "metadata": [{"jobId": 1, "destinationId": "d1", "workspaceId": "w1"}], "batched": False,
+        "statusCode": 200, "destination": {"ID": "d1", "Config": {"mapEvents": rows}},
+        "batchedRequest": {"message": track(), "userId": "00000000000000000000000000",
+                           "deliveryStreamMapTo": "T"}}
+    assert (second["statusCode"], second["error"], second["batched"]) == (400, NO_STREAM, False)
+    assert second["statTags"] == {
         "destType": "FIREHOSE", "errorCategory": "dataValidation", "errorType": "configuration",
         "feature": "router", "implementation": "native", "module": "destination",
         "destinationId": "d1", "workspaceId": "w1"}
-    assert orjson.loads(third.batched_request)["userId"] == "7"
+    assert third["batchedRequest"]["userId"] == "7"

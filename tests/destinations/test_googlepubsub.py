@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pytest
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
 from transformer.v1 import transformer_pb2 as pb
 
-PIPELINE = Pipeline(load_catalog())
+from ._support import job, output, route
+from ._support import run as run_job
+
 META = {"jobId": 1, "destinationId": "d1", "workspaceId": "w1"}
 NO_TOPIC = "No topic set for this event"
 ALL = [{"from": "*", "to": "T"}]
@@ -27,34 +25,25 @@ def track(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in msg.items() if v is not None}
 
 
-def _job(msg: Any, topics: Any, attributes: Any = None, metadata: Any = META) -> pb.Job:
+def _destination(topics: Any, attributes: Any = None) -> dict[str, Any]:
     config: dict[str, Any] = {"credentials": "abc"}
     if topics is not None:
         config["eventToTopicMap"] = topics
     if attributes is not None:
         config["eventToAttributesMap"] = attributes
-    return pb.Job(message=orjson.dumps(msg), metadata=b"" if metadata is None else orjson.dumps(metadata),
-                  destination=orjson.dumps({"ID": "d1", "Config": config}))
+    return {"ID": "d1", "Config": config}
+
+
+def _job(msg: Any, topics: Any, attributes: Any = None, metadata: Any = META) -> pb.Job:
+    return job(msg, metadata, _destination(topics, attributes))
 
 
 def run(msg: Any, topics: Any, attributes: Any = None) -> dict[str, Any]:
-    """The single processor result, decoded."""
-    request = pb.TransformRequest(destination_type="googlepubsub", jobs=[_job(msg, topics, attributes)])
-    response, _ = PIPELINE.transform(request, FixedClock(0))
-    [result] = response.results
-    out: dict[str, Any] = {"statusCode": result.status_code, "metadata": orjson.loads(result.metadata)}
-    if result.output:
-        out["output"] = orjson.loads(result.output)
-    if result.status_code != 200:
-        out["error"] = result.error
-        out["statTags"] = dict(result.stat_tags)
-    return out
+    return run_job("googlepubsub", msg, _destination(topics, attributes), META)
 
 
 def attrs(msg: Any, rows: list[dict[str, Any]]) -> Any:
-    result = run(msg, ALL, rows)
-    assert result["statusCode"] == 200, result
-    return result["output"]["attributes"]
+    return output(run(msg, ALL, rows))["attributes"]
 
 
 def test_type_mapping_without_attributes_ref_0() -> None:
@@ -170,17 +159,14 @@ def test_router_sends_each_event_on_its_own_in_order() -> None:
     jobs = [_job(track(type=None), topics, metadata={"jobId": 1, "destinationId": "d1"}),
             _job(track(userId=None, anonymousId=9), topics, [{"from": "*", "to": "url"}],
                  metadata={"jobId": 2})]
-    response, _ = PIPELINE.router_transform(
-        pb.TransformRequest(destination_type="googlepubsub", jobs=jobs), FixedClock(0))
-    first, second = response.results
-    assert first.status_code == 400 and first.error == "type is required for event"
-    assert dict(first.stat_tags) == {
+    first, second = route("googlepubsub", jobs)
+    assert (first["statusCode"], first["error"]) == (400, "type is required for event")
+    assert first["statTags"] == {
         "destType": "GOOGLEPUBSUB", "errorCategory": "dataValidation", "errorType": "configuration",
         "meta": "accessTokenExpired", "feature": "router", "implementation": "native",
         "module": "destination", "destinationId": "d1"}
-    assert second.status_code == 200 and not second.batched
-    assert [orjson.loads(m) for m in second.metadata] == [{"jobId": 2}]
-    assert orjson.loads(second.batched_request) == {
+    assert (second["statusCode"], second["batched"], second["metadata"]) == (200, False, [{"jobId": 2}])
+    assert second["batchedRequest"] == {
         "userId": "9", "message": track(userId=None, anonymousId=9), "topicId": "T",
         "attributes": {"url": "https://dominos.com"}}
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from ._support import ABSENT as _ABSENT
+from ._support import output, present, workflow_error
+from ._support import run as run_job
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
-from transformer.v1 import transformer_pb2 as pb
-
-PIPELINE = Pipeline(load_catalog())
 METADATA = {"destinationId": "destId", "workspaceId": "wspId"}
 CONFIG = {"appId": "<app id>"}
 US = "https://heapanalytics.com"
 EU = "https://c.eu.heap-api.com"
-_ABSENT = object()
 
 
 def message(kind: Any = "track", **fields: Any) -> dict[str, Any]:
@@ -32,40 +27,23 @@ def message(kind: Any = "track", **fields: Any) -> dict[str, Any]:
         base.pop("properties")
         base["traits"] = {"anonymousId": "sampath", "email": "sampath@gmail.com"}
     base.update(fields)
-    return {k: v for k, v in base.items() if v is not _ABSENT}
+    return present(base)
 
 
 def run(msg: dict[str, Any], config: Any = None) -> dict[str, Any]:
     """The one result of transforming ``msg``, in the reference's JSON shape."""
     destination = {"ID": "1WTcDSEOE437e4ePH10BJNELXmE", "Config": CONFIG if config is None else config,
                    "DestinationDefinition": {"Name": "HEAP"}}
-    job = pb.Job(message=orjson.dumps(msg), destination=orjson.dumps(destination),
-                 metadata=orjson.dumps(METADATA))
-    response, _ = PIPELINE.transform(pb.TransformRequest(destination_type="heap", jobs=[job]),
-                                     FixedClock(0))
-    (result,) = response.results
-    item: dict[str, Any] = {"statusCode": result.status_code, "metadata": orjson.loads(result.metadata)}
-    if result.output:
-        item["output"] = orjson.loads(result.output)
-    if result.status_code != 200:
-        item["error"] = result.error
-        item["statTags"] = dict(result.stat_tags)
-    return item
+    return run_job("heap", msg, destination, METADATA)
 
 
 def payload(msg: dict[str, Any], config: Any = None) -> Any:
-    result = run(msg, config)
-    assert result["statusCode"] == 200, result
-    return result["output"]["body"]["JSON"]
-
-
-def error(step: str, text: str) -> str:
-    return f"{text}: Workflow: procWorkflow, Step: {step}, ChildStep: undefined, OriginalError: {text}"
+    return output(run(msg, config))["body"]["JSON"]
 
 
 def assert_error(result: dict[str, Any], step: str, text: str) -> None:
     assert result == {
-        "statusCode": 400, "metadata": METADATA, "error": error(step, text),
+        "statusCode": 400, "metadata": METADATA, "error": workflow_error(step, text),
         "statTags": {"destType": "HEAP", "errorCategory": "dataValidation",
                      "errorType": "instrumentation", "feature": "processor",
                      "implementation": "cdkV2", "module": "destination",

@@ -7,19 +7,15 @@ import base64
 import copy
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._conformance import processor_body, router_body
-from transformer._pipeline import Pipeline
 from transformer.destinations.http import _template
 from transformer.v1 import transformer_pb2 as pb
 
-PIPELINE = Pipeline(load_catalog())
+from . import _support
+
 SECRET1, SECRET2 = "http1", "http2"  # the reference's masked secrets
 BASIC = "Basic " + base64.b64encode(b"http1:").decode()
 BEARER = "Bearer http2"
@@ -89,21 +85,17 @@ def destination(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def job(message: Any, config: dict[str, Any], meta: Any = None) -> pb.Job:
-    return pb.Job(message=orjson.dumps(message), destination=orjson.dumps(destination(config)),
-                  metadata=b"" if meta is False else orjson.dumps(meta or metadata()))
+    return _support.job(message, None if meta is False else meta or metadata(), destination(config))
 
 
 def run(message: Any, config: dict[str, Any], meta: Any = None) -> dict[str, Any]:
     """The one processor result for ``message``, in the reference's JSON shape."""
-    request = pb.TransformRequest(destination_type="http", jobs=[job(message, config, meta)])
-    (result,) = processor_body(PIPELINE.transform(request, FixedClock(0))[0])
+    [result] = _support.transform("http", [job(message, config, meta)])
     return result
 
 
 def output(message: Any, config: dict[str, Any]) -> dict[str, Any]:
-    result = run(message, config)
-    assert result["statusCode"] == 200, result
-    out: dict[str, Any] = result["output"]
+    out: dict[str, Any] = _support.output(run(message, config))
     return out
 
 
@@ -121,16 +113,11 @@ def error(message: Any, config: dict[str, Any], meta: Any = None) -> tuple[int, 
     return result["statusCode"], result["error"], result["statTags"]
 
 
-def wrapped(step: str, message: str) -> str:
-    return f"{message}: Workflow: procWorkflow, Step: {step}, ChildStep: undefined, OriginalError: {message}"
+wrapped = _support.workflow_error
 
 
 def route(jobs: list[pb.Job]) -> list[dict[str, Any]]:
-    """The router results for jobs, in the reference's JSON shape."""
-    response, _ = PIPELINE.router_transform(pb.TransformRequest(destination_type="http", jobs=jobs),
-                                            FixedClock(0))
-    out: list[dict[str, Any]] = router_body(response)["output"]
-    return out
+    return _support.route("http", jobs)
 
 
 def body_of(config: dict[str, Any], message: Any = TRACK) -> Any:

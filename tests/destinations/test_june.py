@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from ._support import ABSENT as _ABSENT
+from ._support import job, output, present, route
+from ._support import run as run_job
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
-from transformer.v1 import transformer_pb2 as pb
-
-PIPELINE = Pipeline(load_catalog())
 DESTINATION = {"Config": {"apiKey": "june1"}, "ID": "june123"}
 API = "https://api.june.so/api"
 HEADERS = {"Content-Type": "application/json", "Authorization": "Basic june1"}
@@ -23,7 +19,6 @@ FULL_CONTEXT = {"app": {"name": "app"}, "ip": "0.0.0.0", "locale": None, "os": {
                 "page": {"path": "/"}, "traits": {"email": "e"}, "sessionId": 1, "sessionStart": True,
                 "consentManagement": {"x": 1}}
 SENT_CONTEXT = {"app": {"name": "app"}, "ip": "0.0.0.0", "locale": None, "os": {"name": ""}}
-_ABSENT = object()
 
 
 def message(kind: Any = "track", **fields: Any) -> dict[str, Any]:
@@ -33,28 +28,16 @@ def message(kind: Any = "track", **fields: Any) -> dict[str, Any]:
     if kind == "track":
         base.update(event="Product Reviewed", properties=dict(REVIEW))
     base.update(fields)
-    return {k: v for k, v in base.items() if v is not _ABSENT}
+    return present(base)
 
 
 def run(msg: dict[str, Any], destination: Any = None) -> dict[str, Any]:
     """The one result of transforming ``msg`` (no metadata, as in the reference tests)."""
-    job = pb.Job(message=orjson.dumps(msg), destination=orjson.dumps(destination or DESTINATION))
-    response, _ = PIPELINE.transform(pb.TransformRequest(destination_type="june", jobs=[job]),
-                                     FixedClock(0))
-    (result,) = response.results
-    item: dict[str, Any] = {"statusCode": result.status_code}
-    if result.output:
-        item["output"] = orjson.loads(result.output)
-    if result.status_code != 200:
-        item["error"] = result.error
-        item["statTags"] = dict(result.stat_tags)
-    return item
+    return run_job("june", msg, destination or DESTINATION)
 
 
 def payload(msg: dict[str, Any]) -> Any:
-    result = run(msg)
-    assert result["statusCode"] == 200, result
-    return result["output"]["body"]["JSON"]
+    return output(run(msg))["body"]["JSON"]
 
 
 def request(kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -94,22 +77,15 @@ def test_router_sends_each_job_alone_in_input_order() -> None:  # reference rout
     identify = message("identify", sentAt=TS, channel="web",
                        context={"traits": {"name": "John Doe", "email": "johndoe@gmail.com", "age": 25}})
     track = message(userId=_ABSENT, properties={**REVIEW, "groupId": "91Yb32830"})
-    jobs = [pb.Job(message=orjson.dumps(m), destination=orjson.dumps(DESTINATION),
-                   metadata=orjson.dumps({"jobId": i, "userId": "u1"}))
-            for i, m in ((1, identify), (2, track))]
-    response, _ = PIPELINE.router_transform(pb.TransformRequest(destination_type="june", jobs=jobs),
-                                            FixedClock(0))
-    ok, failed = response.results
-    assert orjson.loads(ok.batched_request) == request("identify", {
-        "anonymousId": ANON, "timestamp": TS, "userId": "5136633649",
-        "traits": {"age": 25, "email": "johndoe@gmail.com", "name": "John Doe"}})
-    assert [orjson.loads(m) for m in ok.metadata] == [{"jobId": 1, "userId": "u1"}]
-    assert (ok.batched, ok.status_code, orjson.loads(ok.destination)) == (False, 200, DESTINATION)
-    assert [orjson.loads(m) for m in failed.metadata] == [{"jobId": 2, "userId": "u1"}]
-    assert (failed.batched, failed.status_code, failed.error) == (
-        False, 400, 'Missing required value from "userIdOnly"')
-    assert dict(failed.stat_tags) == error("", "router")["statTags"]
-    assert orjson.loads(failed.destination) == DESTINATION
+    jobs = [job(m, {"jobId": i, "userId": "u1"}, DESTINATION) for i, m in ((1, identify), (2, track))]
+    ok, failed = route("june", jobs)
+    assert ok == {"metadata": [{"jobId": 1, "userId": "u1"}], "batched": False, "statusCode": 200,
+                  "destination": DESTINATION, "batchedRequest": request("identify", {
+                      "anonymousId": ANON, "timestamp": TS, "userId": "5136633649",
+                      "traits": {"age": 25, "email": "johndoe@gmail.com", "name": "John Doe"}})}
+    assert failed == {"metadata": [{"jobId": 2, "userId": "u1"}], "batched": False,
+                      "statusCode": 400, "destination": DESTINATION,
+                      **error('Missing required value from "userIdOnly"', "router")}
 
 
 def test_unsupported_types_are_quoted_and_lower_cased() -> None:

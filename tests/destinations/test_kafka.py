@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from ._support import ABSENT as _ABSENT
+from ._support import present
+from ._support import run as run_job
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
-from transformer.v1 import transformer_pb2 as pb
-
-PIPELINE = Pipeline(load_catalog())
 METADATA = {"jobId": 1, "rudderId": "randomRudderId"}
 MULTI_TOPIC = {
     "topic": "default-topic",
@@ -20,7 +16,6 @@ MULTI_TOPIC = {
                             {"from": "page", "to": ""}],
     "eventToTopicMap": [{"from": "Product Added", "to": "product-added"}],
 }
-_ABSENT = object()
 
 
 def message(**fields: Any) -> dict[str, Any]:
@@ -28,26 +23,13 @@ def message(**fields: Any) -> dict[str, Any]:
             "properties": {"key": "value"}, "messageId": "messageId",
             "timestamp": "2019-07-18T15:00:00Z", "originalTimestamp": "2019-07-18T15:00:00Z"}
     base.update(fields)
-    return {k: v for k, v in base.items() if v is not _ABSENT}
+    return present(base)
 
 
 def run(msg: dict[str, Any], config: Any = None, metadata: Any = METADATA) -> dict[str, Any]:
     """The one result of transforming ``msg``, in the reference's JSON shape."""
     destination = {"ID": "kafkadestinationid", "Config": {} if config is None else config}
-    job = pb.Job(message=orjson.dumps(msg), destination=orjson.dumps(destination),
-                 metadata=b"" if metadata is None else orjson.dumps(metadata))
-    response, _ = PIPELINE.transform(pb.TransformRequest(destination_type="kafka", jobs=[job]),
-                                     FixedClock(0))
-    (result,) = response.results
-    item: dict[str, Any] = {"statusCode": result.status_code}
-    if result.output:
-        item["output"] = orjson.loads(result.output)
-    if result.metadata:
-        item["metadata"] = orjson.loads(result.metadata)
-    if result.status_code != 200:
-        item["error"] = result.error
-        item["statTags"] = dict(result.stat_tags)
-    return item
+    return run_job("kafka", msg, destination, metadata)
 
 
 def test_no_topic_anywhere_echoes_the_message_without_topic() -> None:  # reference case 0

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from ._support import ABSENT as _ABSENT
+from ._support import output, present, workflow_error
+from ._support import run as run_job
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
-from transformer.v1 import transformer_pb2 as pb
-
-PIPELINE = Pipeline(load_catalog())
 METADATA = {"jobId": 1, "attemptNum": 1, "userId": "default-userId", "sourceId": "default-sourceId",
             "destinationId": "default-destinationId", "workspaceId": "default-workspaceId",
             "secret": {"accessToken": "commonAccessToken"}, "dontBatch": False}
@@ -20,7 +16,6 @@ CONTACTS = "https://app.loops.so/api/v1/contacts/update"
 EVENTS = "https://app.loops.so/api/v1/events/send"
 TRAITS = {"email": "dummyuser@domain.com", "firstName": "Bob", "lastName": "Brown",
           "phone": "099-999-9999"}
-_ABSENT = object()
 
 
 def message(kind: Any = "track", **fields: Any) -> dict[str, Any]:
@@ -30,38 +25,24 @@ def message(kind: Any = "track", **fields: Any) -> dict[str, Any]:
     if kind == "track":
         base.update(event="signup", properties={"subscriptionStatus": "trial", "plan": None})
     base.update(fields)
-    return {k: v for k, v in base.items() if v is not _ABSENT}
+    return present(base)
 
 
 def run(msg: dict[str, Any], config: Any = None) -> dict[str, Any]:
     """The one result of transforming ``msg``, in the reference's JSON shape."""
     destination = {"ID": "loops-destination-id", "Config": CONFIG if config is None else config,
                    "DestinationDefinition": {"Name": "LOOPS"}}
-    job = pb.Job(message=orjson.dumps(msg), destination=orjson.dumps(destination),
-                 metadata=orjson.dumps(METADATA))
-    response, _ = PIPELINE.transform(pb.TransformRequest(destination_type="loops", jobs=[job]),
-                                     FixedClock(0))
-    (result,) = response.results
-    item: dict[str, Any] = {"statusCode": result.status_code, "metadata": orjson.loads(result.metadata)}
-    if result.output:
-        item["output"] = orjson.loads(result.output)
-    if result.status_code != 200:
-        item["error"] = result.error
-        item["statTags"] = dict(result.stat_tags)
-    return item
+    return run_job("loops", msg, destination, METADATA)
 
 
 def payload(msg: dict[str, Any], config: Any = None) -> Any:
-    result = run(msg, config)
-    assert result["statusCode"] == 200, result
-    return result["output"]["body"]["JSON"]
+    return output(run(msg, config))["body"]["JSON"]
 
 
 def assert_error(result: dict[str, Any], step: str, text: str, error_type: str = "instrumentation") -> None:
     assert result == {
         "statusCode": 400, "metadata": METADATA,
-        "error": f"{text}: Workflow: procWorkflow, Step: {step}, ChildStep: undefined, "
-                 f"OriginalError: {text}",
+        "error": workflow_error(step, text),
         "statTags": {"destType": "LOOPS", "errorCategory": "dataValidation", "errorType": error_type,
                      "feature": "processor", "implementation": "cdkV2", "module": "destination",
                      "destinationId": "default-destinationId", "workspaceId": "default-workspaceId"},

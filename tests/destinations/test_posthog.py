@@ -8,12 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from transformer._catalog import Catalog
-from transformer._clock import FixedClock
-from transformer._conformance import processor_body, router_body
-from transformer._pipeline import Pipeline
 from transformer.destinations.posthog import hooks
 from transformer.v1 import transformer_pb2 as pb
+
+from . import _support
 
 KEY = "dummyApiKey"
 TS = "2020-11-04T13:21:09.712Z"
@@ -221,49 +219,39 @@ VIEWPORT_TRACK_BODY = {
 # --- helpers ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pipeline(catalog: Catalog) -> Pipeline:
-    return Pipeline(catalog)
-
-
 def _job(message: Any, config: dict[str, Any] | None = None, metadata: Any = META,
          dest_id: str | None = None) -> pb.Job:
     destination: dict[str, Any] = {"Config": {"teamApiKey": KEY} if config is None else config}
     if dest_id is not None:
         destination["ID"] = dest_id
-    return pb.Job(message=orjson.dumps(message), destination=orjson.dumps(destination),
-                  metadata=b"" if metadata is None else orjson.dumps(metadata))
+    return _support.job(message, metadata, destination)
 
 
-def process(pipeline: Pipeline, message: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+def process(message: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one processor result for one event, in the reference's JSON shape."""
-    request = pb.TransformRequest(destination_type="posthog", jobs=[_job(message, config)])
-    [result] = processor_body(pipeline.transform(request, FixedClock(0))[0])
+    [result] = _support.transform("posthog", [_job(message, config)])
     return result
 
 
-def body(pipeline: Pipeline, message: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+def body(message: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON body PostHog receives for one event."""
-    result = process(pipeline, message, config)
+    result = process(message, config)
     assert result["statusCode"] == 200, result.get("error")
     payload: dict[str, Any] = result["output"]["body"]["JSON"]
     return payload
 
 
-def error(pipeline: Pipeline, message: Any, config: dict[str, Any] | None = None) -> str:
+def error(message: Any, config: dict[str, Any] | None = None) -> str:
     """The error message of one rejected event (asserting it is an instrumentation error)."""
-    result = process(pipeline, message, config)
+    result = process(message, config)
     assert result["statusCode"] == 400
     assert result["statTags"]["errorType"] == "instrumentation"
     message_text: str = result["error"]
     return message_text
 
 
-def route(pipeline: Pipeline, jobs: list[pb.Job]) -> list[dict[str, Any]]:
-    """The router results for jobs, in the reference's JSON shape."""
-    request = pb.TransformRequest(destination_type="posthog", jobs=jobs)
-    output: list[dict[str, Any]] = router_body(pipeline.router_transform(request, FixedClock(0))[0])["output"]
-    return output
+def route(jobs: list[pb.Job]) -> list[dict[str, Any]]:
+    return _support.route("posthog", jobs)
 
 
 def track(n: int, **extra: Any) -> dict[str, Any]:
@@ -274,9 +262,9 @@ def track(n: int, **extra: Any) -> dict[str, Any]:
 # --- the reference's processor cases missing from the conformance sample -------------------------
 
 
-def test_reference_alias_call(pipeline: Pipeline) -> None:
+def test_reference_alias_call() -> None:
     """Alias: no top-level distinct_id; properties get distinct_id and alias after the generated ones."""
-    result = process(pipeline, ALIAS, {"teamApiKey": KEY, "yourInstance": "https://app.posthog.com/"})
+    result = process(ALIAS, {"teamApiKey": KEY, "yourInstance": "https://app.posthog.com/"})
     assert result == {
         "statusCode": 200,
         "output": {
@@ -289,14 +277,14 @@ def test_reference_alias_call(pipeline: Pipeline) -> None:
     }
 
 
-def test_reference_mobile_track_call(pipeline: Pipeline) -> None:
+def test_reference_mobile_track_call() -> None:
     """Track without yourInstance: the default host, device properties, then the event's properties."""
     properties = {"additional_bet_index": 0, "battle_id": "N/A", "coin_balance": 9466052,
                   "fb_profile": "0", "isLowEndDevice": "False", "start_date": "2019-08-01"}
     message = {"anonymousId": "c82cbdff-e5be-4009-ac78-cdeea09ab4b1", "event": "Product Brought",
                "context": MOBILE_CONTEXT, "type": "track", "properties": properties, "timestamp": TS,
                "userId": "uid-2", "messageId": "e4408cb8-16dd-41e9-a313-a7a9cdc4bac5"}
-    result = process(pipeline, message)
+    result = process(message)
     assert result["output"]["endpoint"] == "https://app.posthog.com/batch"
     assert result["output"]["body"]["JSON"] == {
         "distinct_id": "uid-2",
@@ -313,28 +301,28 @@ def test_reference_mobile_track_call(pipeline: Pipeline) -> None:
     }
 
 
-def test_reference_identify_call(pipeline: Pipeline) -> None:
+def test_reference_identify_call() -> None:
     """Identify: traits go to a top-level $set, properties have no $set, mobile agents are not parsed."""
-    assert body(pipeline, IDENTIFY) == {**IDENTIFY_BODY, "api_key": KEY}
+    assert body(IDENTIFY) == {**IDENTIFY_BODY, "api_key": KEY}
 
 
-def test_reference_track_with_numeric_user_id(pipeline: Pipeline) -> None:
+def test_reference_track_with_numeric_user_id() -> None:
     """A numeric userId is sent as a string, at the top level and in properties."""
     message = {**VIEWPORT_TRACK, "userId": 123}
-    payload = body(pipeline, message)
+    payload = body(message)
     assert payload["distinct_id"] == "123"
     assert payload["properties"]["distinct_id"] == "123"
 
 
-def test_reference_group_call_without_v2_groups(pipeline: Pipeline) -> None:
+def test_reference_group_call_without_v2_groups() -> None:
     """useV2Group false: groupId and traits (with groupType) at the top level, no $group_ properties."""
     config = {"teamApiKey": KEY, "yourInstance": "https://app.posthog.com/", "useV2Group": False}
-    assert body(pipeline, GROUP, config) == {**GROUP_OLD_BODY, "api_key": KEY}
+    assert body(GROUP, config) == {**GROUP_OLD_BODY, "api_key": KEY}
 
 
-def test_reference_track_with_viewport_and_page_load(pipeline: Pipeline) -> None:
+def test_reference_track_with_viewport_and_page_load() -> None:
     """properties.viewport_* and context.page.loaded become $viewport_* and $performance_page_loaded."""
-    assert body(pipeline, VIEWPORT_TRACK) == {**VIEWPORT_TRACK_BODY, "api_key": KEY}
+    assert body(VIEWPORT_TRACK) == {**VIEWPORT_TRACK_BODY, "api_key": KEY}
 
 
 # --- processor rules ----------------------------------------------------------------------------
@@ -348,13 +336,13 @@ def test_reference_track_with_viewport_and_page_load(pipeline: Pipeline) -> None
     ("/", "https://app.posthog.com/batch"),
     (None, "https://app.posthog.com/batch"),
 ])
-def test_endpoint_strips_one_trailing_slash(pipeline: Pipeline, instance: str | None,
+def test_endpoint_strips_one_trailing_slash(instance: str | None,
                                             endpoint: str) -> None:
     """yourInstance loses one trailing slash; empty (or "/") means app.posthog.com."""
     config: dict[str, Any] = {"teamApiKey": KEY}
     if instance is not None:
         config["yourInstance"] = instance
-    assert process(pipeline, ALIAS, config)["output"]["endpoint"] == endpoint
+    assert process(ALIAS, config)["output"]["endpoint"] == endpoint
 
 
 @pytest.mark.parametrize(("message", "text"), [
@@ -372,14 +360,14 @@ def test_endpoint_strips_one_trailing_slash(pipeline: Pipeline, instance: str | 
     ({"type": "page", "context": {"traits": {"name": "n"}}}, 'Missing required value from "userId"'),
     ({"type": "group", "groupId": "g"}, 'Missing required value from "userId"'),
 ])
-def test_processor_errors(pipeline: Pipeline, message: dict[str, Any], text: str) -> None:
+def test_processor_errors(message: dict[str, Any], text: str) -> None:
     """Bad events are 400 instrumentation errors worded as the reference words them."""
-    assert error(pipeline, message) == text
+    assert error(message) == text
 
 
-def test_error_stat_tags(pipeline: Pipeline) -> None:
+def test_error_stat_tags() -> None:
     """An error carries the reference's statTags, with the job's destination and workspace ids."""
-    result = process(pipeline, {"type": "track"})
+    result = process({"type": "track"})
     assert result["statTags"] == {
         "errorCategory": "dataValidation", "errorType": "instrumentation", "destType": "POSTHOG",
         "module": "destination", "implementation": "native", "feature": "processor",
@@ -387,23 +375,23 @@ def test_error_stat_tags(pipeline: Pipeline) -> None:
     }
 
 
-def test_type_case_is_ignored_but_screen_name_needs_lower_case(pipeline: Pipeline) -> None:
+def test_type_case_is_ignored_but_screen_name_needs_lower_case() -> None:
     """"SCREEN" maps as a screen, but only type "screen" adds $screen_name."""
     message = {"type": "screen", "userId": "u", "event": "Home", "properties": {"name": "Home"}}
-    assert body(pipeline, message)["properties"] == {
+    assert body(message)["properties"] == {
         "distinct_id": "u", "$screen_name": "Home", "name": "Home"}
-    upper = body(pipeline, {**message, "type": "SCREEN"})
+    upper = body({**message, "type": "SCREEN"})
     assert upper["event"] == "$screen"
     assert upper["type"] == "screen"
     assert "$screen_name" not in upper["properties"]
 
 
-def test_page_call(pipeline: Pipeline) -> None:
+def test_page_call() -> None:
     """Page: name and category at the top level, $pageview, properties.timestamp as the fallback."""
     message = {"type": "page", "anonymousId": "a", "name": "Home", "category": "Docs",
                "messageId": "m", "properties": {"timestamp": "2021-01-01", "path": "/x"},
                "context": {"page": {"url": "https://Example.COM:443/x?y=1"}}}
-    assert body(pipeline, message) == {
+    assert body(message) == {
         "properties": {"$current_url": "https://Example.COM:443/x?y=1", "$anon_distinct_id": "a",
                        "distinct_id": "a", "$host": "example.com", "timestamp": "2021-01-01",
                        "path": "/x"},
@@ -412,29 +400,29 @@ def test_page_call(pipeline: Pipeline) -> None:
     }
 
 
-def test_timestamp_prefers_the_event_then_falls_back_to_properties(pipeline: Pipeline) -> None:
+def test_timestamp_prefers_the_event_then_falls_back_to_properties() -> None:
     """timestamp, else originalTimestamp, else properties.timestamp (even 0); null is no value."""
     base = {"type": "track", "userId": "u", "event": "e", "messageId": "m"}
-    assert body(pipeline, {**base, "originalTimestamp": "OT", "properties": {"timestamp": "P"}})[
+    assert body({**base, "originalTimestamp": "OT", "properties": {"timestamp": "P"}})[
         "timestamp"] == "OT"
-    assert body(pipeline, {**base, "properties": {"timestamp": 0}})["timestamp"] == 0
-    assert "timestamp" not in body(pipeline, {**base, "properties": {"timestamp": None}})
+    assert body({**base, "properties": {"timestamp": 0}})["timestamp"] == 0
+    assert "timestamp" not in body({**base, "properties": {"timestamp": None}})
 
 
-def test_web_events_take_browser_and_os_from_the_user_agent(pipeline: Pipeline) -> None:
+def test_web_events_take_browser_and_os_from_the_user_agent() -> None:
     """On channel "web" the user agent's OS replaces context.os.name; "Web" is not web."""
     context = {"userAgent": CHROME_86, "os": {"name": "Linux"}}
-    web = body(pipeline, {**track(1), "channel": "web", "context": context})["properties"]
+    web = body({**track(1), "channel": "web", "context": context})["properties"]
     assert (web["$os"], web["$browser"], web["$browser_version"]) == ("Mac OS", "Chrome", "86.0.4240.111")
-    other = body(pipeline, {**track(1), "channel": "Web", "context": context})["properties"]
+    other = body({**track(1), "channel": "Web", "context": context})["properties"]
     assert other["$os"] == "Linux"
     assert "$browser" not in other
 
 
-def test_web_user_agent_without_os_sends_the_event_as_os(pipeline: Pipeline) -> None:
+def test_web_user_agent_without_os_sends_the_event_as_os() -> None:
     """The reference's quirk: an agent with no recognisable OS puts the whole event in $os."""
     message = {**track(1), "channel": "web", "context": {"userAgent": "PostmanRuntime/7.26.8"}}
-    properties = body(pipeline, message)["properties"]
+    properties = body(message)["properties"]
     assert properties["$os"] == message
     assert "$browser" not in properties
 
@@ -450,44 +438,44 @@ def test_web_user_agent_without_os_sends_the_event_as_os(pipeline: Pipeline) -> 
     ("url", None),
     ("http://a b.com/", None),
 ])
-def test_host_is_the_page_urls_host(pipeline: Pipeline, url: str, host: str | None) -> None:
+def test_host_is_the_page_urls_host(url: str, host: str | None) -> None:
     """$host is JavaScript's URL host: "" kept for URLs without one, absent for unparseable ones."""
-    properties = body(pipeline, {**track(1), "context": {"page": {"url": url}}})["properties"]
+    properties = body({**track(1), "context": {"page": {"url": url}}})["properties"]
     assert properties.get("$host", None) == host
 
 
-def test_message_properties_override_generated_ones(pipeline: Pipeline) -> None:
+def test_message_properties_override_generated_ones() -> None:
     """The event's own properties win, and a numeric properties.distinct_id becomes a string."""
     message = {**track(1), "context": {"ip": "1.1.1.1", "traits": {"a": 1}},
                "properties": {"distinct_id": 5, "$set": {"b": 2}, "$ip": "2.2.2.2"}}
-    assert body(pipeline, message)["properties"] == {"$set": {"b": 2}, "$ip": "2.2.2.2",
+    assert body(message)["properties"] == {"$set": {"b": 2}, "$ip": "2.2.2.2",
                                                      "$time": TS, "$timestamp": TS, "distinct_id": "5"}
 
 
-def test_present_values_include_zero_and_false(pipeline: Pipeline) -> None:
+def test_present_values_include_zero_and_false() -> None:
     """0 and false are sent, "" and null are not; request_ip stands in for context.ip."""
     message = {**track(1), "userId": False, "anonymousId": "a", "request_ip": "9.9.9.9",
                "context": {"ip": "", "screen": {"width": 0, "height": ""}, "device": {"id": False},
                            "os": {"name": None}}}
-    payload = body(pipeline, message)
+    payload = body(message)
     assert payload["distinct_id"] == "false"
     assert payload["properties"] == {"$screen_width": 0, "$time": TS, "$device_id": False,
                                      "$ip": "9.9.9.9", "$timestamp": TS, "$anon_distinct_id": "a",
                                      "distinct_id": "false"}
 
 
-def test_identify_with_nothing_to_generate_still_has_properties(pipeline: Pipeline) -> None:
+def test_identify_with_nothing_to_generate_still_has_properties() -> None:
     """properties is always sent, empty when nothing generates one."""
     message = {"type": "identify", "traits": {"id": 7}, "messageId": "m"}
-    assert body(pipeline, message) == {"distinct_id": "7", "messageId": "m", "$set": {"id": 7},
+    assert body(message) == {"distinct_id": "7", "messageId": "m", "$set": {"id": 7},
                                        "event": "$identify", "api_key": KEY, "type": "identify",
                                        "properties": {}}
 
 
-def test_v2_group_maps_group_analytics_properties(pipeline: Pipeline) -> None:
+def test_v2_group_maps_group_analytics_properties() -> None:
     """useV2Group: $group_key, $group_set without groupType, $group_type, and $groups."""
     config = {"teamApiKey": KEY, "useV2Group": True}
-    payload = body(pipeline, GROUP, config)
+    payload = body(GROUP, config)
     assert set(payload) == {"distinct_id", "messageId", "properties", "event", "api_key", "type"}
     without_type = {k: v for k, v in GROUP_TRAITS.items() if k != "groupType"}
     assert payload["properties"] == {**GROUP_PROPERTIES, "$group_key": "Sample_groupId27",
@@ -495,56 +483,56 @@ def test_v2_group_maps_group_analytics_properties(pipeline: Pipeline) -> None:
                                      "$groups": {"company": "Sample_groupId27"}}
 
 
-def test_v2_group_is_on_for_any_truthy_setting(pipeline: Pipeline) -> None:
+def test_v2_group_is_on_for_any_truthy_setting() -> None:
     """useV2Group "false" (a non-empty string) switches V2 groups on, as in JavaScript."""
     message = {"type": "group", "userId": "u", "traits": {"groupType": 5, "groupId": "g"}}
-    payload = body(pipeline, message, {"teamApiKey": KEY, "useV2Group": "false"})
+    payload = body(message, {"teamApiKey": KEY, "useV2Group": "false"})
     assert payload["properties"]["$groups"] == {"5": "g"}  # traits.groupId is a groupId too
     assert payload["properties"]["$group_set"] == {"groupId": "g"}
 
 
-def test_v2_group_without_message_traits(pipeline: Pipeline) -> None:
+def test_v2_group_without_message_traits() -> None:
     """context.traits are not group traits: no $group_set, $group_type or $groups."""
     message = {"type": "group", "userId": "u", "groupId": "g", "context": {"traits": {"groupType": "c"}}}
-    properties = body(pipeline, message, {"teamApiKey": KEY, "useV2Group": True})["properties"]
+    properties = body(message, {"teamApiKey": KEY, "useV2Group": True})["properties"]
     assert properties == {"$set": {"groupType": "c"}, "distinct_id": "u", "$group_key": "g"}
 
 
-def test_api_key_is_sent_as_configured(pipeline: Pipeline) -> None:
+def test_api_key_is_sent_as_configured() -> None:
     """No teamApiKey sends no api_key; an empty one is sent empty, as the reference does."""
-    assert "api_key" not in body(pipeline, ALIAS, {})
-    assert body(pipeline, ALIAS, {"teamApiKey": ""})["api_key"] == ""
+    assert "api_key" not in body(ALIAS, {})
+    assert body(ALIAS, {"teamApiKey": ""})["api_key"] == ""
 
 
-def test_groupv2_type_maps_as_a_v2_group(pipeline: Pipeline) -> None:
+def test_groupv2_type_maps_as_a_v2_group() -> None:
     """Type "groupv2" (any case) maps as a V2 group whatever useV2Group says; groupType leaves
     $group_set only when useV2Group is on. The router's schema rejects it."""
     message = {"type": "groupv2", "userId": "u", "groupId": "g", "traits": {"groupType": "org"}}
-    properties = body(pipeline, message)["properties"]
+    properties = body(message)["properties"]
     assert properties["$groups"] == {"org": "g"}
     assert properties["$group_set"] == {"groupType": "org"}
-    assert body(pipeline, message, {"teamApiKey": KEY, "useV2Group": True})["properties"][
+    assert body(message, {"teamApiKey": KEY, "useV2Group": True})["properties"][
         "$group_set"] == {}
-    assert body(pipeline, {**message, "type": "GroupV2"})["type"] == "group"
-    [routed] = route(pipeline, [_job(message)])
+    assert body({**message, "type": "GroupV2"})["type"] == "group"
+    [routed] = route([_job(message)])
     assert routed["error"].startswith("message.type: Invalid enum value.")
 
 
-def test_the_message_is_not_changed(pipeline: Pipeline) -> None:
+def test_the_message_is_not_changed() -> None:
     """Mapping a V2 group leaves the event's own traits alone."""
     message = copy.deepcopy(GROUP)
-    body(pipeline, message, {"teamApiKey": KEY, "useV2Group": True})
+    body(message, {"teamApiKey": KEY, "useV2Group": True})
     assert message == GROUP
 
 
 # --- router ---------------------------------------------------------------------------------------
 
 
-def test_reference_router_alias_call(pipeline: Pipeline) -> None:
+def test_reference_router_alias_call() -> None:
     """A single alias becomes a batched request with endpointPath and the key in the wrapper."""
     metadata = {"jobId": 2, "userId": "u1"}
     config = {"teamApiKey": KEY, "yourInstance": "https://app.posthog.com/"}
-    assert route(pipeline, [_job(ALIAS, config, metadata)]) == [{
+    assert route([_job(ALIAS, config, metadata)]) == [{
         "batchedRequest": {
             "version": "1", "type": "REST", "method": "POST", "endpoint": "https://app.posthog.com/batch",
             "endpointPath": "/batch", "headers": {"Content-Type": "application/json"}, "params": {},
@@ -559,9 +547,9 @@ def test_reference_router_alias_call(pipeline: Pipeline) -> None:
     }]
 
 
-def test_reference_router_batches_tracks_together(pipeline: Pipeline) -> None:
+def test_reference_router_batches_tracks_together() -> None:
     """Events of one destination share one request, in order, without api_key in the items."""
-    results = route(pipeline, [_job(track(1), metadata={"jobId": 1}),
+    results = route([_job(track(1), metadata={"jobId": 1}),
                                _job(track(2), metadata={"jobId": 2})])
     assert len(results) == 1
     request = results[0]["batchedRequest"]
@@ -576,9 +564,9 @@ NO_IDS = {"event": "Test Event", "context": {"ip": "1.2.3.4"}, "type": "track", 
 NO_IDS_META = {"jobId": 1, "destinationId": "dest-1", "workspaceId": "ws-bf-test"}
 
 
-def test_reference_router_rejects_an_event_without_ids(pipeline: Pipeline) -> None:
+def test_reference_router_rejects_an_event_without_ids() -> None:
     """An event with neither userId nor anonymousId is a 400 instrumentation error for the router."""
-    [result] = route(pipeline, [_job(NO_IDS, metadata=NO_IDS_META)])
+    [result] = route([_job(NO_IDS, metadata=NO_IDS_META)])
     assert result["statusCode"] == 400
     assert result["batched"] is False
     assert result["statTags"] == {
@@ -587,36 +575,36 @@ def test_reference_router_rejects_an_event_without_ids(pipeline: Pipeline) -> No
         "destinationId": "dest-1", "workspaceId": "ws-bf-test"}
 
 
-def test_reference_router_error_is_worded_by_its_input_schema(pipeline: Pipeline) -> None:
+def test_reference_router_error_is_worded_by_its_input_schema() -> None:
     """The reference's router words that error as its input schema does."""
-    [result] = route(pipeline, [_job(NO_IDS, metadata=NO_IDS_META)])
+    [result] = route([_job(NO_IDS, metadata=NO_IDS_META)])
     assert result["error"] == "message: Either userId or anonymousId must be provided"
 
 
-def test_router_rejects_what_only_the_processor_takes(pipeline: Pipeline) -> None:
+def test_router_rejects_what_only_the_processor_takes() -> None:
     """The reference's router rejects a missing key, a type the processor would lower-case, and
     events over 900 000 bytes (the batch item, without api_key)."""
-    [no_key] = route(pipeline, [_job(track(1), {})])
+    [no_key] = route([_job(track(1), {})])
     assert (no_key["statusCode"], no_key["error"], no_key["statTags"]["errorType"]) == (
         400, "destination.Config.teamApiKey: Required", "configuration")
-    [upper] = route(pipeline, [_job({**track(1), "type": "Track"})])
+    [upper] = route([_job({**track(1), "type": "Track"})])
     assert upper["error"].startswith("message.type: Invalid enum value.")
-    assert body(pipeline, {**track(1), "type": "Track"})["event"] == "Event 1"  # the processor's
-    item = body(pipeline, track(1))
+    assert body({**track(1), "type": "Track"})["event"] == "Event 1"  # the processor's
+    item = body(track(1))
     del item["api_key"]
     fits = {**track(1), "properties": {"pad": "x" * (hooks.MAX_EVENT_BYTES - len(orjson.dumps(item))
                                                     - len(',"pad":""'))}}
-    [ok] = route(pipeline, [_job(fits)])
+    [ok] = route([_job(fits)])
     assert ok["statusCode"] == 200
     fits["properties"]["pad"] += "x"
-    [big] = route(pipeline, [_job(fits)])
+    [big] = route([_job(fits)])
     assert (big["statusCode"], big["statTags"]["errorType"]) == (400, "instrumentation")
     assert big["error"].startswith(f"Event size ({hooks.MAX_EVENT_BYTES + 1} bytes) exceeds")
 
 
-def test_router_orders_metadata_and_requests_by_job_id(pipeline: Pipeline) -> None:
+def test_router_orders_metadata_and_requests_by_job_id() -> None:
     """Items keep input order, metadata is sorted by jobId, requests by their smallest jobId."""
-    results = route(pipeline, [
+    results = route([
         _job(track(5), metadata={"jobId": 5}),
         _job(track(4), metadata={"jobId": 4, "dontBatch": True}),
         _job(track(3), metadata={"jobId": 3}),
@@ -628,9 +616,9 @@ def test_router_orders_metadata_and_requests_by_job_id(pipeline: Pipeline) -> No
     assert batches == [["Event 1"], ["Event 5", "Event 3"], ["Event 4"]]
 
 
-def test_router_puts_errors_after_the_batches(pipeline: Pipeline) -> None:
+def test_router_puts_errors_after_the_batches() -> None:
     """Failed events come after every request, each with its own metadata."""
-    results = route(pipeline, [
+    results = route([
         _job({"type": "track", "userId": "u"}, metadata={"jobId": 1}),
         _job(track(2), metadata={"jobId": 2}),
     ])
@@ -639,10 +627,10 @@ def test_router_puts_errors_after_the_batches(pipeline: Pipeline) -> None:
     assert results[1]["error"] == 'Missing required value from "event"'
 
 
-def test_router_keeps_destinations_apart(pipeline: Pipeline) -> None:
+def test_router_keeps_destinations_apart() -> None:
     """Each destination gets its own request with its own key and endpoint."""
     other = {"teamApiKey": "other", "yourInstance": "https://eu.posthog.com"}
-    results = route(pipeline, [_job(track(1), metadata={"jobId": 1}, dest_id="a"),
+    results = route([_job(track(1), metadata={"jobId": 1}, dest_id="a"),
                                _job(track(2), other, metadata={"jobId": 2}, dest_id="b"),
                                _job(track(3), metadata={"jobId": 3}, dest_id="a")])
     assert [(r["batchedRequest"]["endpoint"], r["batchedRequest"]["body"]["JSON"]["api_key"],
@@ -659,21 +647,21 @@ def _body_size(result: dict[str, Any]) -> int:
     return len(orjson.dumps(result["batchedRequest"]["body"]["JSON"]))
 
 
-def _route_padded(pipeline: Pipeline, paddings: list[int]) -> list[dict[str, Any]]:
-    return route(pipeline, [_job(m, metadata={"jobId": i})
+def _route_padded(paddings: list[int]) -> list[dict[str, Any]]:
+    return route([_job(m, metadata={"jobId": i})
                             for i, m in enumerate(_padded_tracks(paddings))])
 
 
-def test_router_splits_at_ten_megabytes(pipeline: Pipeline) -> None:
+def test_router_splits_at_ten_megabytes() -> None:
     """A request body may be exactly 10 MB; one more byte starts a new request. (Every event is
     under the router's 900 000-byte limit, so it takes a dozen of them.)"""
     paddings = [880_000] * 11 + [0]
-    [small] = _route_padded(pipeline, paddings)
+    [small] = _route_padded(paddings)
     paddings[-1] = hooks.MAX_BATCH_BYTES - _body_size(small)
-    [full] = _route_padded(pipeline, paddings)
+    [full] = _route_padded(paddings)
     assert _body_size(full) == hooks.MAX_BATCH_BYTES
     paddings[-1] += 1
-    over = _route_padded(pipeline, paddings)
+    over = _route_padded(paddings)
     assert [[m["jobId"] for m in r["metadata"]] for r in over] == [list(range(11)), [11]]
     assert all(_body_size(r) <= hooks.MAX_BATCH_BYTES for r in over)
 

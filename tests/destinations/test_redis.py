@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
+from ._support import ABSENT as _ABSENT
+from ._support import output, present
+from ._support import run as run_job
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
-from transformer.v1 import transformer_pb2 as pb
-
-PIPELINE = Pipeline(load_catalog())
 DEST_ID = "1WhcOCGgj9asZu850HvugU2C3Aq"
 PROFILES = {"profiles_model": "some-model", "profiles_entity": "some-entity",
             "profiles_id_type": "some-id-type", "job_id": "some-job-id"}
-_ABSENT = object()
 
 
 def identify(traits: Any = _ABSENT, context_traits: Any = _ABSENT, **fields: Any) -> dict[str, Any]:
@@ -28,7 +23,7 @@ def identify(traits: Any = _ABSENT, context_traits: Any = _ABSENT, **fields: Any
     if traits is not _ABSENT:
         base["traits"] = traits
     base.update(fields)
-    return {k: v for k, v in base.items() if v is not _ABSENT}
+    return present(base)
 
 
 def run(msg: dict[str, Any], config: Any = _ABSENT, metadata: Any = _ABSENT,
@@ -39,26 +34,11 @@ def run(msg: dict[str, Any], config: Any = _ABSENT, metadata: Any = _ABSENT,
         destination["Config"] = {"address": "localhost:6379", "prefix": " "} \
             if config is _ABSENT else config
     metadata = {"workspaceId": "wspId"} if metadata is _ABSENT else metadata
-    job = pb.Job(message=orjson.dumps(msg), destination=orjson.dumps(destination),
-                 metadata=b"" if metadata is None else orjson.dumps(metadata))
-    response, _ = PIPELINE.transform(pb.TransformRequest(destination_type="redis", jobs=[job]),
-                                     FixedClock(0))
-    (result,) = response.results
-    item: dict[str, Any] = {"statusCode": result.status_code}
-    if result.output:
-        item["output"] = orjson.loads(result.output)
-    if result.metadata:
-        item["metadata"] = orjson.loads(result.metadata)
-    if result.status_code != 200:
-        item["error"] = result.error
-        item["statTags"] = dict(result.stat_tags)
-    return item
+    return run_job("redis", msg, destination, metadata)
 
 
 def fields(msg: dict[str, Any], config: Any = _ABSENT) -> dict[str, Any]:
-    result = run(msg, config)
-    assert result["statusCode"] == 200, result
-    out: dict[str, Any] = result["output"]["message"]["fields"]
+    out: dict[str, Any] = output(run(msg, config))["message"]["fields"]
     return out
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import orjson
 import pytest
 
-from transformer._catalog import load_catalog
-from transformer._clock import FixedClock
-from transformer._pipeline import Pipeline
-from transformer.v1 import transformer_pb2 as pb
+from ._support import ABSENT as _ABSENT
+from ._support import job, present, route
+from ._support import output as output_of
+from ._support import run as run_job
 
-PIPELINE = Pipeline(load_catalog())
 AUTH = "Basic c2VnbWVudDE6"  # base64("segment1:")
 TRAITS = {"age": 23, "email": "testmp@email.com", "firstname": "Test Transformer"}
-_ABSENT = object()
 _DEFAULT: Any = object()
 
 
@@ -39,7 +36,7 @@ def message(**fields: Any) -> dict[str, Any]:
         "userId": "user12345",
     }
     base.update(fields)
-    return {k: v for k, v in base.items() if v is not _ABSENT}
+    return present(base)
 
 
 def destination(config: Any = _DEFAULT) -> dict[str, Any]:
@@ -52,26 +49,11 @@ def destination(config: Any = _DEFAULT) -> dict[str, Any]:
 
 def run(msg: Any, config: Any = _DEFAULT, metadata: Any = None) -> dict[str, Any]:
     """The single processor result, in the reference's JSON shape."""
-    job = pb.Job(message=orjson.dumps(msg), destination=orjson.dumps(destination(config)),
-                 metadata=b"" if metadata is None else orjson.dumps(metadata))
-    response, _ = PIPELINE.transform(pb.TransformRequest(destination_type="segment", jobs=[job]),
-                                     FixedClock(0))
-    (result,) = response.results
-    item: dict[str, Any] = {"statusCode": result.status_code}
-    if result.output:
-        item["output"] = orjson.loads(result.output)
-    if result.metadata:
-        item["metadata"] = orjson.loads(result.metadata)
-    if result.status_code != 200:
-        item["error"] = result.error
-        item["statTags"] = dict(result.stat_tags)
-    return item
+    return run_job("segment", msg, destination(config), metadata)
 
 
 def output(msg: Any, config: Any = _DEFAULT) -> dict[str, Any]:
-    result = run(msg, config)
-    assert result["statusCode"] == 200, result
-    out: dict[str, Any] = result["output"]
+    out: dict[str, Any] = output_of(run(msg, config))
     return out
 
 
@@ -243,11 +225,8 @@ def test_metadata_is_echoed() -> None:
 
 def test_router_transforms_each_job_on_its_own() -> None:
     """The reference has no router transform; here each job is one unbatched request."""
-    jobs = [pb.Job(message=orjson.dumps(message(userId=f"u{n}")),
-                   destination=orjson.dumps(destination()),
-                   metadata=orjson.dumps({"jobId": n})) for n in (1, 2)]
-    response, _ = PIPELINE.router_transform(
-        pb.TransformRequest(destination_type="segment", jobs=jobs), FixedClock(0))
-    assert [(r.status_code, r.batched, [orjson.loads(m) for m in r.metadata])
-            for r in response.results] == [(200, False, [{"jobId": 1}]), (200, False, [{"jobId": 2}])]
-    assert orjson.loads(response.results[1].batched_request)["userId"] == "u2"
+    results = route("segment", [job(message(userId=f"u{n}"), {"jobId": n}, destination())
+                                for n in (1, 2)])
+    assert [(r["statusCode"], r["batched"], r["metadata"]) for r in results] == [
+        (200, False, [{"jobId": 1}]), (200, False, [{"jobId": 2}])]
+    assert results[1]["batchedRequest"]["userId"] == "u2"
