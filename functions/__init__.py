@@ -1,4 +1,5 @@
-"""User functions: their kinds, the registry that versions them, and the stores it uses.
+"""User functions: their kinds and calling conventions, the registry that versions them, the
+stores it uses, and running versions in the sandbox.
 
 >>> registry = Registry(SqliteStore(":memory:"), validate=lambda kind, language, code: None)
 >>> v = registry.upload("ws", "enrich", FunctionKind.TRANSFORMATION, Language.PYTHON, b"...",
@@ -10,24 +11,52 @@ True
 from ._errors import InvalidFunction, NotFound, RegistryError, StoreUnavailable
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
+from ._python import METADATA_FIELDS, Mode, validate
 from ._registry import Registry, RegistryLimits, Validator
+from ._runner import (
+    Failure,
+    Outcome,
+    Program,
+    Reason,
+    Runner,
+    RunResult,
+    check_limits,
+    failure_of,
+    inline_version,
+    limits_for,
+    make_program,
+)
 from ._store import SqliteStore, Store
 
 __all__ = [
     "KINDS",
+    "METADATA_FIELDS",
+    "Failure",
     "FunctionKind",
     "FunctionVersion",
     "InvalidFunction",
     "KindSpec",
     "Language",
     "LimitOverrides",
+    "Mode",
     "NotFound",
+    "Outcome",
+    "Program",
+    "Reason",
     "Registry",
     "RegistryError",
     "RegistryLimits",
+    "RunResult",
+    "Runner",
     "SqliteStore",
     "Store",
     "StoreUnavailable",
     "Validator",
+    "check_limits",
+    "failure_of",
+    "inline_version",
+    "limits_for",
+    "make_program",
+    "validate",
     "version_id_for",
 ]

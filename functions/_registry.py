@@ -41,6 +41,10 @@ class Registry:
     def store(self) -> Store:
         return self._store
 
+    @property
+    def limits(self) -> RegistryLimits:
+        return self._limits
+
     def upload(self, workspace: str, name: str, kind: FunctionKind, language: Language,
                code: bytes, *, alias: str = "",
                limits: LimitOverrides | None = None) -> FunctionVersion:
