@@ -267,7 +267,7 @@ def is_array_index(key: str) -> bool:
 
 def js_keys(obj: dict[str, Any]) -> list[str]:
     """An object's own keys in JavaScript order: array indexes ascending, then insertion order."""
-    indexes = [key for key in obj if is_array_index(key)]
+    indexes = [key for key in obj if key.isdigit() and is_array_index(key)]
     if not indexes:
         return list(obj)
     indexes.sort(key=int)
@@ -427,15 +427,19 @@ def hash_from_array(rows: Any, *, lower_keys: bool = False, name: str = "rows",
     if not isinstance(rows, list):
         return table
     for index, row in enumerate(rows):
-        if row is None:
-            raise ConfigurationError(f"{name}[{index}] is null", step=step)
-        source = row.get("from", UNDEFINED) if isinstance(row, dict) else UNDEFINED
-        if is_blank(source):
+        if not isinstance(row, dict):
+            if row is None:
+                raise ConfigurationError(f"{name}[{index}] is null", step=step)
+            continue  # row["from"] of a string or number is undefined: blank
+        source = row.get("from", UNDEFINED)
+        if isinstance(source, str):  # the common case, without lodash's detour
+            if not source.strip(JS_WHITESPACE):
+                continue
+            key = source.lower() if lower_keys else source
+        elif is_blank(source):
             continue
-        if lower_keys:
-            if not isinstance(source, str):
-                raise ConfigurationError(f"{name}[{index}].from must be a string", step=step)
-            key = source.lower()
+        elif lower_keys:
+            raise ConfigurationError(f"{name}[{index}].from must be a string", step=step)
         else:
             key = to_string(source)
         if key == "__proto__":  # assigning it sets the object's prototype: no entry
