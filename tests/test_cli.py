@@ -46,7 +46,7 @@ def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.
         [sys.executable, "-m", "transformer", "serve", "--host", "127.0.0.1", "--log-format", "json",
          *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "TRANSFORMER_REGISTRY_PATH": ":memory:", **(env or {})},
     )
     try:
         yield proc

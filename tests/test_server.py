@@ -9,7 +9,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from transformer._catalog import Catalog
-from transformer._conformance import loopback_server
+from transformer._conformance import loopback_server, loopback_settings
 from transformer._server import CLOCK_HEADER
 from transformer.v1 import transformer_pb2 as pb
 from transformer.v1 import transformer_pb2_grpc as pb_grpc
@@ -26,11 +26,11 @@ def test_health_reports_serving(channel: grpc.Channel) -> None:
 
 
 def test_reflection_lists_services(channel: grpc.Channel) -> None:
-    """Server reflection names the Transformer and Health services, so grpcurl works."""
+    """Server reflection names the Transformer, Functions and Health services, so grpcurl works."""
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
     replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
     names = {s.name for reply in replies for s in reply.list_services_response.service}
-    assert {"transformer.v1.Transformer", "grpc.health.v1.Health"} <= names
+    assert {"transformer.v1.Transformer", "transformer.v1.Functions", "grpc.health.v1.Health"} <= names
 
 
 def test_transform_returns_one_result_per_job_with_metadata_bytes(stub: pb_grpc.TransformerStub) -> None:
@@ -157,9 +157,7 @@ def test_clock_header_pins_time_only_in_test_mode(catalog: Catalog) -> None:
 
 def test_oversized_request_is_resource_exhausted(catalog: Catalog) -> None:
     """A request over max_request_bytes fails with RESOURCE_EXHAUSTED naming the limit."""
-    from transformer._settings import Settings
-
-    settings = Settings(host="127.0.0.1", port=0, max_request_bytes=64 * 1024)
+    settings = loopback_settings(test_clock=False, max_request_bytes=64 * 1024, sandbox_workers=1)
     with loopback_server(catalog, settings=settings) as target, grpc.insecure_channel(target) as chan:
         stub = pb_grpc.TransformerStub(chan)
         with pytest.raises(grpc.RpcError) as info:

@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 import orjson
 
+from functions import Registry
 from transformer._catalog import Catalog, load_catalog
 from transformer._server import CLOCK_HEADER, Server
 from transformer._settings import Settings
@@ -192,23 +193,39 @@ def score_case(case: dict[str, Any], actual: Any) -> tuple[bool, bool, str]:
 
 
 @contextmanager
-def loopback_server(catalog: Catalog, *, test_clock: bool = True,
-                    settings: Settings | None = None) -> Iterator[str]:
-    """A real server on a free loopback port, run by a background event loop."""
-    if settings is None:
-        settings = Settings(host="127.0.0.1", port=0, test_clock=test_clock, grace_seconds=1)
+def running_server(catalog: Catalog, settings: Settings, *,
+                   registry: Registry | None = None) -> Iterator[Server]:
+    """A started ``Server`` run by a background event loop (its ``port`` is set)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="loopback-server", daemon=True)
     thread.start()
-    server = Server(settings, catalog)
+    server = Server(settings, catalog, registry=registry)
     started: Future[int] = asyncio.run_coroutine_threadsafe(server.start(), loop)
     try:
-        yield f"127.0.0.1:{started.result(timeout=30)}"
+        started.result(timeout=30)
+        yield server
     finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=30)
+        if started.done() and started.exception() is None:
+            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+def loopback_settings(**changes: Any) -> Settings:
+    """Settings of a loopback test server: a free port, the test clock, the function registry in
+    memory (nothing written under ``./.transformer/``), two sandbox workers."""
+    values: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "test_clock": True, "grace_seconds": 1,
+                              "registry_path": ":memory:", "sandbox_workers": 2}
+    return Settings(**{**values, **changes})
+
+
+@contextmanager
+def loopback_server(catalog: Catalog, *, test_clock: bool = True,
+                    settings: Settings | None = None) -> Iterator[str]:
+    """A real server on a free loopback port (``loopback_settings`` unless ``settings`` are given)."""
+    with running_server(catalog, settings or loopback_settings(test_clock=test_clock)) as server:
+        yield f"127.0.0.1:{server.port}"
 
 
 def run_cases(cases: Iterable[dict[str, Any]], target: str, catalog: Catalog) -> list[CaseResult]:

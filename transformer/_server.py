@@ -1,4 +1,8 @@
-"""The gRPC server: Transformer service, health checking, reflection, graceful drain."""
+"""The gRPC server: Transformer and Functions services, health checking, reflection, graceful drain.
+
+A server process owns its function registry (unless one is given) and its pool of sandbox workers:
+both are opened in ``start()`` and closed in ``stop()`` after in-flight RPCs have drained.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -16,23 +20,31 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
+from functions import Registry, Runner, SqliteStore, validate
+from sandbox import WorkerPool
 from transformer._catalog import Catalog
 from transformer._clock import SYSTEM_CLOCK, Clock, FixedClock
+from transformer._functions_service import FunctionsService
 from transformer._pipeline import Pipeline, Stats
 from transformer._settings import Settings
+from transformer._user_functions import FUNCTION_DESTINATION, Resolver, UserFunctions
+from transformer.v1 import functions_pb2 as fpb
+from transformer.v1 import functions_pb2_grpc as fpb_grpc
 from transformer.v1 import transformer_pb2 as pb
 from transformer.v1 import transformer_pb2_grpc as pb_grpc
 
 #: Request header that pins the clock, honoured only when the server runs with ``test_clock``.
 CLOCK_HEADER = "x-transformer-now-ms"
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Transformer"].full_name
+FUNCTIONS_SERVICE_NAME = fpb.DESCRIPTOR.services_by_name["Functions"].full_name
 
 log = structlog.get_logger("transformer")
 
 
 class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # generated, untyped
-    def __init__(self, pipeline: Pipeline, *, test_clock: bool = False) -> None:
+    def __init__(self, pipeline: Pipeline, functions: UserFunctions, *, test_clock: bool = False) -> None:
         self._pipeline = pipeline
+        self._functions = functions
         self._test_clock = test_clock
 
     def _clock(self, context: grpc.aio.ServicerContext[Any, Any]) -> Clock:
@@ -52,25 +64,53 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
             request.request_id = uuid.uuid4().hex
         started = time.perf_counter()
         response, stats = call(request, clock)
-        # One line per batch, never per event: the router sends thousands of events a second.
-        log.info(
-            "batch", rpc=rpc, destination=request.destination_type, request_id=request.request_id,
-            jobs=stats.jobs, results=stats.results, errors=stats.errors,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        _log_batch(rpc, request.destination_type, request.request_id, stats, started)
         return response
+
+    async def _run_functions(self, rpc: str, request: Any, destination: str,
+                             call: Callable[[], Awaitable[tuple[Any, Any]]]) -> Any:
+        if not request.request_id:
+            request.request_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        response, stats = await call()
+        _log_batch(rpc, destination, request.request_id, stats, started)
+        return response
+
+    async def _transform(self, rpc: str, request: pb.TransformRequest, clock: Clock, router: bool) -> Any:
+        if request.destination_type == FUNCTION_DESTINATION:
+            return await self._run_functions(rpc, request, request.destination_type,
+                                             lambda: self._functions.destination_transform(request, router))
+        call = self._pipeline.router_transform if router else self._pipeline.transform
+        return self._run(rpc, request, clock, call)
 
     async def Transform(self, request: pb.TransformRequest,
                         context: grpc.aio.ServicerContext[Any, Any]) -> pb.TransformResponse:
-        result: pb.TransformResponse = self._run(
-            "Transform", request, self._clock(context), self._pipeline.transform)
+        result: pb.TransformResponse = await self._transform(
+            "Transform", request, self._clock(context), router=False)
         return result
 
     async def RouterTransform(
         self, request: pb.TransformRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RouterTransformResponse:
-        result: pb.RouterTransformResponse = self._run(
-            "RouterTransform", request, self._clock(context), self._pipeline.router_transform)
+        result: pb.RouterTransformResponse = await self._transform(
+            "RouterTransform", request, self._clock(context), router=True)
+        return result
+
+    async def UserTransform(self, request: pb.TransformRequest,
+                            context: grpc.aio.ServicerContext[Any, Any]) -> pb.TransformResponse:
+        result: pb.TransformResponse = await self._run_functions(
+            "UserTransform", request, request.destination_type,
+            lambda: self._functions.user_transform(request))
+        return result
+
+    async def SourceTransform(self, request: pb.SourceTransformRequest,
+                              context: grpc.aio.ServicerContext[Any, Any]) -> pb.SourceTransformResponse:
+        if not request.function and not request.source_type:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "name a source function (function) or a built-in source (source_type)")
+        result: pb.SourceTransformResponse = await self._run_functions(
+            "SourceTransform", request, request.source_type or request.function,
+            lambda: self._functions.source_transform(request))
         return result
 
     async def TransformStream(
@@ -81,26 +121,45 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
         async for item in request_iterator:
             kind = item.WhichOneof("kind")
             if kind == "transform":
-                yield pb.StreamResponse(id=item.id, transform=self._run(
-                    "TransformStream", item.transform, clock, self._pipeline.transform))
+                yield pb.StreamResponse(id=item.id, transform=await self._transform(
+                    "TransformStream", item.transform, clock, router=False))
             elif kind == "router_transform":
-                yield pb.StreamResponse(id=item.id, router_transform=self._run(
-                    "TransformStream", item.router_transform, clock,
-                    self._pipeline.router_transform))
+                yield pb.StreamResponse(id=item.id, router_transform=await self._transform(
+                    "TransformStream", item.router_transform, clock, router=True))
             else:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                     f"stream request {item.id!r} carries no transform")
 
 
-class Server:
-    """One server process: build with ``start()``, stop with ``stop()`` (drains in-flight RPCs)."""
+def _log_batch(rpc: str, destination: str, request_id: str, stats: Any, started: float) -> None:
+    # One line per batch, never per event: the router sends thousands of events a second.
+    log.info(
+        "batch", rpc=rpc, destination=destination, request_id=request_id,
+        jobs=stats.jobs, results=stats.results, errors=stats.errors,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
 
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+
+def open_registry(settings: Settings) -> Registry:
+    """The function registry the settings name (SQLite is the only store so far)."""
+    return Registry(SqliteStore(settings.registry_path), validate)
+
+
+class Server:
+    """One server process: build with ``start()``, stop with ``stop()`` (drains in-flight RPCs).
+
+    ``registry`` replaces the one the settings name (the caller then closes its store).
+    """
+
+    def __init__(self, settings: Settings, catalog: Catalog, *, registry: Registry | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._health = health_aio.HealthServicer()
+        self._given_registry = registry
+        self.registry: Registry | None = None
+        self.pool: WorkerPool | None = None
 
     def _build(self) -> grpc.aio.Server:
         # grpc.aio binds a server to the running event loop, so it is built inside start().
@@ -112,27 +171,50 @@ class Server:
             # with another process that happens to listen there.
             ("grpc.so_reuseport", int(self.settings.workers > 1)),
         ])
+        assert self.registry is not None and self.pool is not None
+        policy = self.settings.limit_policy
+        resolver = Resolver(self.registry, policy, self.settings.function_cache_seconds)
+        runner = Runner(self.pool)
+        functions = UserFunctions(resolver, runner)
         pb_grpc.add_TransformerServicer_to_server(
-            TransformerService(Pipeline(self.catalog), test_clock=self.settings.test_clock), server)
+            TransformerService(Pipeline(self.catalog), functions, test_clock=self.settings.test_clock),
+            server)
+        fpb_grpc.add_FunctionsServicer_to_server(
+            FunctionsService(self.registry, runner, policy, on_change=resolver.forget), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
-            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            (SERVICE_NAME, FUNCTIONS_SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
              reflection.SERVICE_NAME),
             server,
         )
         return server
 
     async def start(self) -> int:
-        self._server = server = self._build()
-        address = f"{self.settings.host}:{self.settings.port}"
-        self.port = server.add_insecure_port(address)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {address}")
-        await server.start()
-        for service in ("", SERVICE_NAME):
+        settings = self.settings
+        self.registry = self._given_registry or await asyncio.to_thread(open_registry, settings)
+        try:
+            self.pool = await asyncio.to_thread(WorkerPool, settings.sandbox_workers,
+                                                policy=settings.limit_policy)
+        except BaseException:
+            self._close_registry()
+            raise
+        try:
+            self._server = server = self._build()
+            address = f"{self.settings.host}:{self.settings.port}"
+            self.port = server.add_insecure_port(address)
+            if self.port == 0:
+                raise OSError(f"cannot listen on {address}")
+            await server.start()
+        except BaseException:
+            await self.pool.aclose()
+            self._close_registry()
+            raise
+        for service in ("", SERVICE_NAME, FUNCTIONS_SERVICE_NAME):
             await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        isolation = self.pool.isolation
         log.info("serving", address=f"{self.settings.host}:{self.port}", pid=os.getpid(),
-                 destinations=len(self.catalog), test_clock=self.settings.test_clock)
+                 destinations=len(self.catalog), test_clock=self.settings.test_clock,
+                 sandbox_workers=self.pool.size, seccomp=isolation.seccomp)
         return self.port
 
     async def stop(self) -> None:
@@ -140,7 +222,15 @@ class Server:
         await self._health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(self.settings.grace_seconds)
+        if self.pool is not None:
+            await self.pool.aclose()
+        self._close_registry()
         log.info("stopped", pid=os.getpid())
+
+    def _close_registry(self) -> None:
+        if self.registry is not None and self._given_registry is None:
+            self.registry.store.close()
+        self.registry = None
 
 
 async def serve_forever(settings: Settings, catalog: Catalog,

@@ -46,8 +46,14 @@ def main() -> None:
               help="Extra destination folders; repeatable [env TRANSFORMER_DESTINATIONS_DIR].")
 @click.option("--log-format", type=click.Choice(["auto", "json", "console"]))
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--registry-path",
+              help="SQLite file of the function registry [env TRANSFORMER_REGISTRY_PATH; "
+                   "default ./.transformer/registry.sqlite3].")
+@click.option("--sandbox-workers", type=int,
+              help="Sandbox worker processes per server process [env TRANSFORMER_SANDBOX_WORKERS; "
+                   "default: one per CPU].")
 def serve(**flags: Any) -> None:
-    """Serve the Transformer gRPC API until SIGTERM, then drain in-flight batches."""
+    """Serve the Transformer and Functions gRPC APIs until SIGTERM, then drain in-flight batches."""
     settings = _settings(**flags)
     configure(settings.log_level, settings.log_format)
     try:

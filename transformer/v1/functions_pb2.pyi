@@ -176,7 +176,13 @@ class TestResult(_message.Message):
     def __init__(self, status_code: _Optional[int] = ..., outputs: _Optional[_Iterable[bytes]] = ..., error: _Optional[str] = ..., logs: _Optional[_Iterable[str]] = ..., elapsed_ms: _Optional[float] = ...) -> None: ...
 
 class TestResponse(_message.Message):
-    __slots__ = ("results",)
+    __slots__ = ("results", "unmatched_outputs", "logs", "elapsed_ms")
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    UNMATCHED_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_MS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[TestResult]
-    def __init__(self, results: _Optional[_Iterable[_Union[TestResult, _Mapping]]] = ...) -> None: ...
+    unmatched_outputs: _containers.RepeatedScalarFieldContainer[bytes]
+    logs: _containers.RepeatedScalarFieldContainer[str]
+    elapsed_ms: float
+    def __init__(self, results: _Optional[_Iterable[_Union[TestResult, _Mapping]]] = ..., unmatched_outputs: _Optional[_Iterable[bytes]] = ..., logs: _Optional[_Iterable[str]] = ..., elapsed_ms: _Optional[float] = ...) -> None: ...
