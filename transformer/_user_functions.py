@@ -192,6 +192,15 @@ class _Documents:
     def __init__(self, default: bytes) -> None:
         self.default = default
         self._cache: dict[bytes, dict[str, Any] | JobError] = {}
+        self._default_doc: dict[str, Any] | None = None
+
+    def document(self, raw: bytes) -> dict[str, Any]:
+        if not raw:  # most jobs leave theirs to the request's
+            default = self._default_doc
+            if default is None:
+                default = self._default_doc = self.get(b"")[1]
+            return default
+        return self.get(raw)[1]
 
     def get(self, raw: bytes) -> tuple[bytes, dict[str, Any]]:
         raw = raw or self.default
@@ -256,37 +265,67 @@ class UserFunctions:
     # UserTransform ------------------------------------------------------------------------------
 
     async def user_transform(self, request: pb.TransformRequest) -> tuple[pb.TransformResponse, Stats]:
+        # The hot path: each job's fields are read once (upb copies bytes on every access), only
+        # metadata is decoded, results are built in place in the response.
         jobs = request.jobs
+        count = len(jobs)
         docs = _Documents(request.destination)
-        results: list[list[pb.JobResult]] = [[] for _ in jobs]
-        metas: list[dict[str, Any] | None] = [None] * len(jobs)
-        dests: list[dict[str, Any] | None] = [None] * len(jobs)
+        # per job: its results, each a (output, metadata) pair for a success or a finished JobResult
+        results: list[list[Any]] = [[] for _ in range(count)]
+        messages: list[bytes] = [b""] * count
+        raw_metas: list[bytes] = [b""] * count
+        metas: list[dict[str, Any] | None] = [None] * count
+        dests: list[dict[str, Any] | None] = [None] * count
         groups: dict[tuple[Any, Any], list[int]] = {}
         dest_type = request.destination_type
+        loads = _loads
         for index, job in enumerate(jobs):
+            raw_meta = raw_metas[index] = job.metadata
+            message = messages[index] = job.message
             try:
-                meta = metas[index] = _decode_object(job.metadata, "metadata") if job.metadata else {}
-                if not job.message:
-                    raise _bad_job("message is missing")
-                if not _is_object(job.message):
-                    raise _bad_job("message must be a JSON object")
-                dests[index] = docs.get(job.destination)[1]
+                if raw_meta:
+                    try:
+                        meta = loads(raw_meta)
+                    except orjson.JSONDecodeError as exc:
+                        raise _bad_job(f"metadata is not valid JSON: {exc}") from None
+                    if type(meta) is not dict:
+                        raise _bad_job("metadata must be a JSON object")
+                else:
+                    meta = {}
+                metas[index] = meta
+                if message[:1] != b"{" and not _is_object(message):
+                    raise _bad_job("message must be a JSON object" if message else "message is missing")
+                dests[index] = docs.document(job.destination)
             except JobError as exc:
-                results[index].append(self._error(exc, job.metadata, metas[index], dest_type))
+                results[index].append(self._error(exc, raw_meta, metas[index], dest_type))
                 continue
-            key = (_hashable(meta.get("destinationId")), _hashable(meta.get("sourceId")))
-            groups.setdefault(key, []).append(index)
-        await asyncio.gather(*(self._user_group(request, indices, metas, dests, results)
+            key = (meta.get("destinationId"), meta.get("sourceId"))
+            try:
+                members = groups.get(key)
+            except TypeError:  # an id that is a list or an object
+                key = (_hashable(key[0]), _hashable(key[1]))
+                members = groups.get(key)
+            if members is None:
+                groups[key] = [index]
+            else:
+                members.append(index)
+        await asyncio.gather(*(self._user_group(request, indices, messages, raw_metas, metas, dests, results)
                                for indices in groups.values()))
-        flat = [result for job_results in results for result in job_results]
-        errors = sum(1 for result in flat if result.status_code != 200)
-        return pb.TransformResponse(results=flat, request_id=request.request_id), \
-            Stats(len(jobs), len(flat), errors)
+        response = pb.TransformResponse(request_id=request.request_id)
+        add, append = response.results.add, response.results.append
+        errors = 0
+        for entries in results:
+            for entry in entries:
+                if type(entry) is tuple:
+                    add(status_code=200, output=entry[0], metadata=entry[1])
+                else:
+                    append(entry)
+                    errors += 1
+        return response, Stats(count, len(response.results), errors)
 
-    async def _user_group(self, request: pb.TransformRequest, indices: list[int],
-                          metas: list[dict[str, Any] | None], dests: list[dict[str, Any] | None],
-                          results: list[list[pb.JobResult]]) -> None:
-        jobs = request.jobs
+    async def _user_group(self, request: pb.TransformRequest, indices: list[int], messages: list[bytes],
+                          raw_metas: list[bytes], metas: list[dict[str, Any] | None],
+                          dests: list[dict[str, Any] | None], results: list[list[Any]]) -> None:
         dest_type = request.destination_type
         first = indices[0]
         first_meta = metas[first] or {}
@@ -294,10 +333,10 @@ class UserFunctions:
             programs = await self._transformations(first_meta, dests[first] or {})
         except JobError as exc:
             for index in indices:
-                results[index].append(self._error(exc, jobs[index].metadata, metas[index], dest_type))
+                results[index].append(self._error(exc, raw_metas[index], metas[index], dest_type))
             return
         # events in flight: (job index, metadata to return with it, event JSON)
-        items = [(index, jobs[index].metadata, jobs[index].message) for index in indices]
+        items = [(index, raw_metas[index], messages[index]) for index in indices]
         dropped: dict[int, str] = {}
         for program in programs:
             if not items:
@@ -305,11 +344,17 @@ class UserFunctions:
             run = await self.runner.run(program, [(event, meta) for _, meta, event in items])
             _log_function_output(program, run.outcomes, run.logs)
             following: list[tuple[int, bytes, bytes]] = []
-            for (index, meta, _), outcome in zip(items, run.outcomes, strict=True):
+            keep = following.append
+            for item, outcome in zip(items, run.outcomes, strict=True):
                 failure = outcome.failure
+                outputs = outcome.outputs
+                if failure is None and len(outputs) == 1:
+                    keep((item[0], item[1], outputs[0]))
+                    continue
+                index, meta, _ = item
                 if failure is None:
-                    if outcome.outputs:
-                        following.extend((index, meta, output) for output in outcome.outputs)
+                    if outputs:
+                        following.extend((index, meta, output) for output in outputs)
                     else:
                         dropped[index] = f"{program.label} returned no event"
                 elif failure.reason is Reason.DROPPED:
@@ -318,14 +363,14 @@ class UserFunctions:
                     results[index].append(self._error(failure_error(program, failure), meta,
                                                       metas[index], dest_type))
             for output in run.unmatched:
-                following.append((first, _new_metadata(first_meta, output), output))
+                keep((first, _new_metadata(first_meta, output), output))
             items = following
         for index, meta, event in items:
-            results[index].append(pb.JobResult(status_code=200, output=event, metadata=meta))
+            results[index].append((event, meta))
         for index in indices:
             if not results[index]:
                 drop = JobError(298, dropped.get(index, "dropped"), "transformation", "filtered")
-                results[index].append(self._error(drop, jobs[index].metadata, metas[index], dest_type))
+                results[index].append(self._error(drop, raw_metas[index], metas[index], dest_type))
 
     async def _transformations(self, meta: dict[str, Any], destination: dict[str, Any]) -> list[Program]:
         refs = []
