@@ -93,6 +93,18 @@ def test_workers_share_one_port() -> None:
     assert stderr.count('"stopped"') == 2, stderr
 
 
+def test_sigterm_while_a_worker_is_still_starting_drains_it() -> None:
+    """SIGTERM as soon as one worker serves: the other finishes starting, then drains; exit 0."""
+    port = free_port()
+    with serve("--port", str(port), "--workers", "2") as proc:
+        wait_serving(f"127.0.0.1:{port}")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, stderr
+    assert stderr.count('"serving"') == 2, stderr
+    assert stderr.count('"stopped"') == 2, stderr
+
+
 def test_invalid_configuration_is_a_clear_error() -> None:
     """A bad TRANSFORMER_* value stops start-up with a message naming it, exit code 2."""
     done = subprocess.run([sys.executable, "-m", "transformer", "serve"], capture_output=True,

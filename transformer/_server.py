@@ -27,6 +27,7 @@ from transformer._clock import SYSTEM_CLOCK, Clock, FixedClock
 from transformer._functions_service import FunctionsService
 from transformer._pipeline import Pipeline, Stats
 from transformer._settings import Settings
+from transformer._signals import early_stop
 from transformer._user_functions import FUNCTION_DESTINATION, Resolver, UserFunctions
 from transformer.v1 import functions_pb2 as fpb
 from transformer.v1 import functions_pb2_grpc as fpb_grpc
@@ -235,15 +236,17 @@ class Server:
 
 async def serve_forever(settings: Settings, catalog: Catalog,
                         on_started: Callable[[int], None] | None = None) -> None:
-    """Serve until SIGTERM or SIGINT, then drain."""
-    server = Server(settings, catalog)
-    port = await server.start()
-    if on_started is not None:
-        on_started(port)
+    """Serve until SIGTERM or SIGINT, then drain (a signal during start-up counts too)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    if early_stop.is_set():
+        stopping.set()
+    server = Server(settings, catalog)
+    port = await server.start()
+    if on_started is not None:
+        on_started(port)
     await stopping.wait()
     log.info("draining", grace_seconds=settings.grace_seconds)
     await server.stop()

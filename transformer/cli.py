@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -74,29 +75,48 @@ async def _serve(settings: Settings, catalog: Any) -> None:
     await serve_forever(settings, catalog)
 
 
-def _worker(settings: Settings) -> None:
+def _worker(settings: Settings, ready: Any) -> None:
+    from transformer._signals import catch_early_stop
+
+    # From here on a SIGTERM is remembered until the server handles it; the parent holds back
+    # the SIGTERM it forwards until this process says so (see _serve_many).
+    catch_early_stop()
+    ready.set()
     configure(settings.log_level, settings.log_format)
     asyncio.run(_serve(settings, load_catalog(settings.destinations_dir)))
 
 
 def _serve_many(settings: Settings) -> None:
-    """N processes, each a full server on the same port (SO_REUSEPORT spreads connections)."""
+    """N processes, each a full server on the same port (SO_REUSEPORT spreads connections).
+
+    SIGTERM/SIGINT are forwarded to each child once it can take them (it is past interpreter
+    start-up): a child still starting then finishes starting and drains, instead of dying half-way.
+    """
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=_worker, args=(settings,), name=f"worker-{i}")
+    ready = [context.Event() for _ in range(settings.workers)]
+    children = [context.Process(target=_worker, args=(settings, ready[i]), name=f"worker-{i}")
                 for i in range(settings.workers)]
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     for child in children:
         child.start()
-
-    def forward(signum: int, _frame: Any) -> None:
+    told: set[int] = set()
+    while any(child.is_alive() for child in children):
+        if stopping.is_set():
+            for i, child in enumerate(children):
+                if i not in told and ready[i].is_set() and child.pid is not None and child.is_alive():
+                    os.kill(child.pid, signal.SIGTERM)
+                    told.add(i)
         for child in children:
-            if child.pid is not None and child.is_alive():
-                os.kill(child.pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for child in children:
-        child.join()
-    sys.exit(max((c.exitcode or 0) for c in children))
+            child.join(timeout=0.05)
+    codes = [child.exitcode or 0 for child in children]
+    # a child killed by a signal has a negative exit code: that is a failure too
+    sys.exit(next((1 for code in codes if code < 0), max(codes)))
 
 
 @main.command()
