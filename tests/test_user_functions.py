@@ -399,6 +399,22 @@ def test_hostile_events_fail_alone_and_the_batch_flows(functions: fpb_grpc.Funct
     assert server.pool is not None and server.pool.stats().workers == 2
 
 
+def test_per_function_limits_apply_and_are_capped_at_upload(functions: fpb_grpc.FunctionsStub,
+                                                            transformer: pb_grpc.TransformerStub) -> None:
+    """Limits given at upload replace the server defaults; more than the server maximum is refused."""
+    version = functions.Upload(fpb.UploadRequest(workspace="ws1", name="quick", kind=TRANSFORMATION,
+                                                 code=HOSTILE, limits=fpb.Limits(wall_ms=150)))
+    assert version.limits.wall_ms == 150
+    [result] = user_transform(transformer, [job(event(0, mode="loop"), meta(0))],
+                              destination(version.version_id))
+    assert result.status_code == 400 and "wall-clock limit of 150 ms" in result.error
+    with pytest.raises(grpc.RpcError) as caught:
+        functions.Upload(fpb.UploadRequest(workspace="ws1", name="greedy", kind=TRANSFORMATION, code=ENRICH,
+                                           limits=fpb.Limits(memory_bytes=1 << 40)))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "memory_bytes" in (caught.value.details() or "")
+
+
 def test_escape_attempts_are_refused_at_upload(functions: fpb_grpc.FunctionsStub) -> None:
     for code, where in (
             (b"def transformEvent(e, m):\n    return ().__class__.__bases__[0].__subclasses__()\n", "line 2"),

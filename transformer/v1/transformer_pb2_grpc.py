@@ -66,6 +66,8 @@ class TransformerServicer:
 
     def Transform(self, request, context):
         """Processor mode: one result per job (rudder-transformer `POST /v0/destinations/:dest`).
+        Destination type `function` runs the user destination function that the destination's
+        `Config.functionRef` names (in metadata `workspaceId`'s workspace), here and in router mode.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
