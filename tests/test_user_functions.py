@@ -440,11 +440,17 @@ def test_a_worker_killed_from_outside_is_a_500(functions: fpb_grpc.FunctionsStub
     pids = set(server.pool.stats().worker_pids)
 
     def kill_the_busy_worker() -> None:
-        time.sleep(0.15)
-        for pid in pids:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            if stat[0] == "R":
-                os.kill(pid, signal.SIGKILL)
+        # the worker running for 50 ms straight is on event 1 (events 0 and 2 take microseconds)
+        running = dict.fromkeys(pids, 0)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for pid in pids:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                running[pid] = running[pid] + 1 if state == "R" else 0
+                if running[pid] >= 5:
+                    os.kill(pid, signal.SIGKILL)
+                    return
+            time.sleep(0.01)
 
     killer = threading.Thread(target=kill_the_busy_worker)
     killer.start()

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -40,6 +39,7 @@ from functions import (
     make_program,
 )
 from sandbox import LimitPolicy
+from transformer._pipeline import Stats
 from transformer.v1 import transformer_pb2 as pb
 
 #: ``destination_type`` of a Transform/RouterTransform whose destination is a user function.
@@ -61,13 +61,6 @@ _TAGS: dict[Reason, tuple[str, str]] = {
     Reason.SANDBOX: ("platform", "retryable"),
 }
 _MAX_LOGGED_LINES = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    jobs: int
-    results: int
-    errors: int
 
 
 class JobError(Exception):
