@@ -51,6 +51,7 @@ from ._js import (
     to_number,
     to_string,
 )
+from ._paths import path_get, path_keys
 from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
 
 __all__ = [
@@ -89,6 +90,8 @@ __all__ = [
     "parse_date",
     "parse_float",
     "parse_int",
+    "path_get",
+    "path_keys",
     "stringify",
     "to_epoch_ms",
     "to_iso",

@@ -26,6 +26,34 @@ def split_path(path: str) -> list[str]:
     return path.split(".") if path else []
 
 
+#: Dotted paths split once: (key, list index or None) per segment.
+_KEYS: dict[str, tuple[tuple[str, int | None], ...]] = {}
+
+
+def path_keys(path: str) -> tuple[tuple[str, int | None], ...]:
+    """``path`` split at its dots, each segment with its list index (None when not a non-negative
+    integer); cached per path, for hooks that walk paths themselves."""
+    keys = _KEYS.get(path)
+    if keys is None:
+        keys = _KEYS[path] = tuple((k, int(k) if k.isdigit() else None) for k in path.split("."))
+    return keys
+
+
+def path_get(doc: Any, path: str) -> Any:
+    """The value at a dotted path (numeric segments index lists), or None: ``compile_path``'s
+    lookup for a path known only at the call."""
+    for key, index in path_keys(path):
+        if isinstance(doc, dict):
+            doc = doc.get(key)
+        elif index is not None and isinstance(doc, list) and index < len(doc):
+            doc = doc[index]
+        else:
+            return None
+        if doc is None:
+            return None
+    return doc
+
+
 def compile_path(path: str, missing: Any = None) -> Getter:
     """A function returning the value at ``path`` inside a document, or ``missing`` when the path
     does not lead anywhere (None by default; UNDEFINED to tell a missing key from a JSON null)."""
@@ -134,4 +162,4 @@ def is_defined(value: Any) -> bool:
 
 
 __all__ = ["compile_first_matching", "compile_first_present", "compile_path", "first_matching",
-           "is_defined", "is_truthy", "set_path", "split_path"]
+           "is_defined", "is_truthy", "path_get", "path_keys", "set_path", "split_path"]

@@ -29,6 +29,7 @@ from transformer.hooks import (
     is_present,
     is_truthy,
     parse_date,
+    path_get,
     stringify,
     to_epoch_ms,
     to_number,
@@ -84,29 +85,7 @@ class _ChildStepError(InstrumentationError):
 # --- JavaScript-flavoured lookups -----------------------------------------------------------------
 
 
-#: Dotted paths split once: (key, list index or None) per segment.
-_KEYS: dict[str, tuple[tuple[str, int | None], ...]] = {}
-
-
-def _keys(path: str) -> tuple[tuple[str, int | None], ...]:
-    keys = _KEYS.get(path)
-    if keys is None:
-        keys = _KEYS[path] = tuple((k, int(k) if k.isdigit() else None) for k in path.split("."))
-    return keys
-
-
-def _get(doc: Any, path: str) -> Any:
-    """The value at a dotted path (numeric segments index lists), or None."""
-    for key, index in _keys(path):
-        if isinstance(doc, dict):
-            doc = doc.get(key)
-        elif index is not None and isinstance(doc, list) and index < len(doc):
-            doc = doc[index]
-        else:
-            return None
-        if doc is None:
-            return None
-    return doc
+_get = path_get
 
 
 def _nullish(doc: Any, paths: tuple[str, ...]) -> Any:

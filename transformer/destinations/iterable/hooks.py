@@ -31,6 +31,7 @@ from transformer.hooks import (
     parse_date,
     parse_float,
     parse_int,
+    path_get,
     stringify,
     to_epoch_ms,
     to_string,
@@ -63,29 +64,7 @@ _PRODUCT = (("id", ("product_id",), True), ("sku", ("sku",), False), ("name", ("
 # --- lookups ------------------------------------------------------------------------------------
 
 
-#: Dotted paths split once: (key, list index or None) per segment.
-_KEYS: dict[str, tuple[tuple[str, int | None], ...]] = {}
-
-
-def _keys(path: str) -> tuple[tuple[str, int | None], ...]:
-    keys = _KEYS.get(path)
-    if keys is None:
-        keys = _KEYS[path] = tuple((k, int(k) if k.isdigit() else None) for k in path.split("."))
-    return keys
-
-
-def _get(doc: Any, path: str) -> Any:
-    """The value at a dotted path (numeric segments index lists), or None."""
-    for key, index in _keys(path):
-        if isinstance(doc, dict):
-            doc = doc.get(key)
-        elif index is not None and isinstance(doc, list) and index < len(doc):
-            doc = doc[index]
-        else:
-            return None
-        if doc is None:
-            return None
-    return doc
+_get = path_get
 
 
 def _first(doc: Any, paths: tuple[str, ...]) -> Any:

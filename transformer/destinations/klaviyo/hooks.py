@@ -31,6 +31,8 @@ from transformer.hooks import (
     js_keys,
     js_trim,
     parse_float,
+    path_get,
+    path_keys,
     stringify,
     to_string,
 )
@@ -154,29 +156,7 @@ _TRACK_V1_EXCLUDES = ("email", "phone", "revenue", "total", "value")
 # --- lookups (constructPayload and friends) -------------------------------------------------------
 
 
-#: Dotted paths split once: (key, list index or None) per segment.
-_KEYS: dict[str, tuple[tuple[str, int | None], ...]] = {}
-
-
-def _keys(path: str) -> tuple[tuple[str, int | None], ...]:
-    keys = _KEYS.get(path)
-    if keys is None:
-        keys = _KEYS[path] = tuple((k, int(k) if k.isdigit() else None) for k in path.split("."))
-    return keys
-
-
-def _get(doc: Any, path: str) -> Any:
-    """The value at a dotted path (numeric segments index lists), or None."""
-    for key, index in _keys(path):
-        if isinstance(doc, dict):
-            doc = doc.get(key)
-        elif index is not None and isinstance(doc, list) and index < len(doc):
-            doc = doc[index]
-        else:
-            return None
-        if doc is None:
-            return None
-    return doc
+_get = path_get
 
 
 def _get_value(doc: Any, path: str) -> Any:
@@ -189,7 +169,7 @@ def _first(doc: Any, paths: tuple[str, ...]) -> Any:
     """The first present value (truthy, 0 or false) of ``paths``, or None."""
     for path in paths:
         value = doc
-        for key, index in _keys(path):  # _get, inlined: the profile tables read ~100 paths
+        for key, index in path_keys(path):  # _get, inlined: the profile tables read ~100 paths
             if isinstance(value, dict):
                 value = value.get(key)
             elif index is not None and isinstance(value, list) and index < len(value):

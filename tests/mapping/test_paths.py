@@ -1,0 +1,40 @@
+"""Dotted-path helpers shared by the mapping compiler and destination hooks (mapping._paths)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from transformer import hooks
+from transformer.mapping import path_get, path_keys
+from transformer.mapping._paths import compile_path
+
+
+def test_path_keys_splits_and_caches() -> None:
+    keys = path_keys("context.externalId.0.id")
+    assert keys == (("context", None), ("externalId", None), ("0", 0), ("id", None))
+    assert path_keys("context.externalId.0.id") is keys
+
+
+@pytest.mark.parametrize(("doc", "path", "expected"), [
+    ({"a": {"b": 1}}, "a.b", 1),
+    ({"a": [{"id": "x"}]}, "a.0.id", "x"),
+    ({"a": {"0": "key"}}, "a.0", "key"),
+    ({"a": [1]}, "a.1", None),
+    ({"a": [1]}, "a.x", None),
+    ({"a": None}, "a.b", None),
+    ({"a": "text"}, "a.length", None),
+    ({"a": False}, "a", False),
+    ({"a": 0}, "a", 0),
+    ("not a dict", "a", None),
+    (None, "a", None),
+])
+def test_path_get(doc: Any, path: str, expected: Any) -> None:
+    assert path_get(doc, path) == expected
+    assert path_get(doc, path) == compile_path(path)(doc)
+
+
+def test_exported_to_hooks() -> None:
+    assert hooks.path_get is path_get
+    assert hooks.path_keys is path_keys
