@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from transformer import hooks
-from transformer.mapping import path_get, path_keys
+from transformer.mapping import path_get, path_keys, set_dotted
 from transformer.mapping._paths import compile_path
 
 
@@ -38,3 +38,12 @@ def test_path_get(doc: Any, path: str, expected: Any) -> None:
 def test_exported_to_hooks() -> None:
     assert hooks.path_get is path_get
     assert hooks.path_keys is path_keys
+
+
+def test_set_dotted_nests_and_replaces_non_objects() -> None:
+    doc: dict[str, Any] = {"a": 1, "b": {"keep": True}}
+    set_dotted(doc, "a.x", 2)
+    set_dotted(doc, "b.c.d", 3)
+    set_dotted(doc, "plain", None)
+    assert doc == {"a": {"x": 2}, "b": {"keep": True, "c": {"d": 3}}, "plain": None}
+    assert hooks.set_dotted is set_dotted

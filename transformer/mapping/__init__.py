@@ -51,7 +51,7 @@ from ._js import (
     to_number,
     to_string,
 )
-from ._paths import path_get, path_keys
+from ._paths import path_get, path_keys, set_dotted
 from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
 
 __all__ = [
@@ -92,6 +92,7 @@ __all__ = [
     "parse_int",
     "path_get",
     "path_keys",
+    "set_dotted",
     "stringify",
     "to_epoch_ms",
     "to_iso",

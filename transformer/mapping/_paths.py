@@ -134,6 +134,18 @@ def set_path(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
     node[path[-1]] = value
 
 
+def set_dotted(doc: dict[str, Any], key: str, value: Any) -> None:
+    """set-value's ``set(doc, key, value)`` for plain keys: a dotted key sets a nested value,
+    creating objects on the way (replacing whatever is not an object); ``doc`` is changed."""
+    *parents, last = key.split(".")
+    for part in parents:
+        child = doc.get(part)
+        if not isinstance(child, dict):
+            child = doc[part] = {}
+        doc = child
+    doc[last] = value
+
+
 def compile_first_matching(paths: Sequence[str], accept: Callable[[Any], bool],
                            missing: Any = None) -> Getter:
     """JavaScript's ``a || b || c`` (accept = truthy) or ``a ?? b ?? c`` (accept = not null):
@@ -162,4 +174,5 @@ def is_defined(value: Any) -> bool:
 
 
 __all__ = ["compile_first_matching", "compile_first_present", "compile_path", "first_matching",
-           "is_defined", "is_truthy", "path_get", "path_keys", "set_path", "split_path"]
+           "is_defined", "is_truthy", "path_get", "path_keys", "set_dotted",
+           "set_path", "split_path"]

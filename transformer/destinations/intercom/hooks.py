@@ -30,6 +30,7 @@ from transformer.hooks import (
     is_truthy,
     parse_date,
     path_get,
+    set_dotted,
     stringify,
     to_epoch_ms,
     to_number,
@@ -269,14 +270,7 @@ def _add_external_id_to_traits(message: dict[str, Any]) -> None:
     key = _get(message, "context.externalId.0.identifierType")
     if not isinstance(traits, dict) or not isinstance(key, str) or not key:
         return
-    *parents, last = key.split(".")
-    node = traits
-    for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[last] = _get(message, "context.externalId.0.id")
+    set_dotted(traits, key, _get(message, "context.externalId.0.id"))
 
 
 def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,

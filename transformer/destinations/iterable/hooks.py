@@ -32,6 +32,7 @@ from transformer.hooks import (
     parse_float,
     parse_int,
     path_get,
+    set_dotted,
     stringify,
     to_epoch_ms,
     to_string,
@@ -148,14 +149,7 @@ def _add_external_id_to_traits(message: dict[str, Any]) -> None:
     key = _get(message, "context.externalId.0.identifierType")
     if not isinstance(traits, dict) or not isinstance(key, str) or not key:
         return
-    *parents, last = key.split(".")
-    node = traits
-    for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[last] = _get(message, "context.externalId.0.id")
+    set_dotted(traits, key, _get(message, "context.externalId.0.id"))
 
 
 def _user(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from transformer.hooks import (
     parse_float,
     path_get,
     path_keys,
+    set_dotted,
     stringify,
     to_string,
 )
@@ -225,19 +226,9 @@ def _custom_fields(message: dict[str, Any], excluded: frozenset[str] | set[str])
         keys.extend(k for k in source if k not in excluded and k not in _RESERVED_KEYS)
         for key in keys:
             if key in source:
-                _set_value(payload, key, source[key])
+                set_dotted(payload, key, source[key])
     return payload
 
-
-def _set_value(target: dict[str, Any], key: str, value: Any) -> None:
-    """set-value's ``set(target, key, value)``: a dotted key nests."""
-    *parents, last = key.split(".")
-    for part in parents:
-        child = target.get(part)
-        if not isinstance(child, dict):
-            child = target[part] = {}
-        target = child
-    target[last] = value
 
 
 def _flatten(data: Any) -> dict[str, Any]:
@@ -289,7 +280,7 @@ def _prepare_retl(message: dict[str, Any], traits: Any) -> Any:
     key = _get(message, "context.externalId.0.identifierType")
     ext_id = _get(message, "context.externalId.0.id")
     if isinstance(traits, dict) and isinstance(key, str) and key:
-        _set_value(traits, key, ext_id)
+        set_dotted(traits, key, ext_id)
     if is_truthy(ext_id):
         message["userId"] = ext_id
     if traits is None:

@@ -34,6 +34,7 @@ from transformer.hooks import (
     js_trim,
     ms_to_iso,
     parse_date,
+    set_dotted,
     stringify,
     to_epoch_ms,
     to_string,
@@ -110,16 +111,6 @@ def _get(doc: Any, path: str) -> Any:
             return None
     return doc
 
-
-def _set(doc: dict[str, Any], key: str, value: Any) -> None:
-    """set-value: a dotted key sets a nested value, creating objects on the way."""
-    *parents, last = key.split(".")
-    for part in parents:
-        child = doc.get(part)
-        if not isinstance(child, dict):
-            child = doc[part] = {}
-        doc = child
-    doc[last] = value
 
 
 def _unset(doc: dict[str, Any], path: str) -> None:
@@ -309,7 +300,7 @@ def _take_traits(message: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
                 break
     for key, value in found.items():
         if key not in _EXCLUDED:
-            _set(out, key, value)
+            set_dotted(out, key, value)
     return out
 
 
@@ -574,7 +565,7 @@ def _finish_identify(ctx: Context, output: dict[str, Any], body: dict[str, Any])
         if isinstance(source, dict):
             for key, value in source.items():
                 if key not in _EXCLUDED:
-                    _set(properties, key, value)
+                    set_dotted(properties, key, value)
     if not is_truthy(ctx.config.get("useNewMapping")):
         for old, new in (("$first_name", "$firstName"), ("$last_name", "$lastName")):
             if is_truthy(properties.get(old)):

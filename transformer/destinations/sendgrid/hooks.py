@@ -29,6 +29,7 @@ from transformer.hooks import (
     is_truthy,
     js_keys,
     js_trim,
+    set_dotted,
     stringify,
     to_number,
     to_string,
@@ -172,23 +173,13 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
         custom: dict[str, Any] = {}
         for key, value in properties.items():
             if key not in _TRACK_EXCLUSIONS:
-                _set(custom, key, value)
+                set_dotted(custom, key, value)
         if custom:
             mail["custom_args"] = custom
     _validate(mail)
     output["body"]["JSON"] = _defined(mail)
     return output
 
-
-def _set(doc: dict[str, Any], key: str, value: Any) -> None:
-    """set-value: a dotted key sets a nested value, creating objects on the way."""
-    *parents, last = key.split(".")
-    for part in parents:
-        child = doc.get(part)
-        if not isinstance(child, dict):
-            child = doc[part] = {}
-        doc = child
-    doc[last] = value
 
 
 def _traits_email(message: dict[str, Any]) -> Any:
