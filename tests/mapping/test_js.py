@@ -181,3 +181,20 @@ def test_js_get_follows_get_value() -> None:
     assert js_get(doc, "x.missing", UNDEFINED) is UNDEFINED
     assert js_get("whole", "any.path") == "whole"
     assert js_get([1, 2], "1") == 2
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ({"integrations": {"dest": {"a": 1}, "Dest": {"b": 2}}}, {"a": 1}),
+    ({"integrations": {"dest": {}, "Dest": {"b": 2}}}, {}),  # {} is truthy in JavaScript
+    ({"integrations": {"dest": None, "Dest": {"b": 2}}}, {"b": 2}),
+    ({"integrations": {"dest": False, "Dest": 0}}, None),
+    ({"integrations": {"dest": "on"}}, "on"),
+    ({"integrations": ["dest"]}, None),
+    ({}, None),
+    ("not an object", None),
+])
+def test_integrations_object(message: Any, expected: Any) -> None:
+    from transformer.hooks import integrations_object as exported
+    from transformer.mapping import integrations_object
+    assert exported is integrations_object
+    assert integrations_object(message, ("dest", "Dest")) == expected

@@ -80,6 +80,18 @@ def is_truthy(value: Any) -> bool:
     return bool(value)
 
 
+def integrations_object(message: Any, names: tuple[str, ...]) -> Any:
+    """The reference's getIntegrationsObj: the first truthy ``integrations.<name>`` of a
+    destination's canonical ``names``, else None."""
+    integrations = message.get("integrations") if isinstance(message, dict) else None
+    if isinstance(integrations, dict):
+        for name in names:
+            value = integrations.get(name)
+            if is_truthy(value):
+                return value
+    return None
+
+
 # --- strings --------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     group_and_chunk,
+    integrations_object,
     is_present,
     is_truthy,
     js_get,
@@ -366,14 +367,7 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any] | list[dict[s
 
 
 def _integration(message: dict[str, Any]) -> Any:
-    """The reference's getIntegrationsObj: the first truthy integrations.<canonical name>."""
-    integrations = message.get("integrations")
-    if isinstance(integrations, dict):
-        for name in INTEGRATION_NAMES:
-            value = integrations.get(name)
-            if is_truthy(value):
-                return value
-    return None
+    return integrations_object(message, INTEGRATION_NAMES)
 
 
 def without_empty(value: Any) -> Any:

@@ -30,6 +30,7 @@ from transformer.hooks import (
     TransformerError,
     UnexpectedError,
     external_id,
+    integrations_object,
     is_array_index,
     is_blank,
     is_present,
@@ -346,15 +347,7 @@ def non_personalized_ads(value: Any, ctx: Context) -> Any:
 
 
 def _integrations(message: dict[str, Any]) -> Any:
-    """The first truthy ``integrations.<name>`` for the destination's canonical names."""
-    integrations = message.get("integrations")
-    if not isinstance(integrations, dict):
-        return None
-    for name in _INTEGRATION_NAMES:
-        value = integrations.get(name)
-        if is_truthy(value):
-            return value
-    return None
+    return integrations_object(message, _INTEGRATION_NAMES)
 
 
 def client_id(ctx: Context) -> Any:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from transformer.hooks import Context, InstrumentationError, hash_from_array, is_truthy, to_string
+from transformer.hooks import (
+    Context,
+    InstrumentationError,
+    hash_from_array,
+    integrations_object,
+    is_truthy,
+    to_string,
+)
 
 #: The names the reference looks up under ``message.integrations``, in order.
 _INTEGRATION_NAMES = ("KAFKA", "kafka", "Kafka")
@@ -36,11 +43,7 @@ def _multi_topic(message: dict[str, Any], config: dict[str, Any]) -> Any:
 
 def prepare(ctx: Context) -> None:
     message = ctx.message
-    integrations = message.get("integrations")
-    options: Any = None
-    if isinstance(integrations, dict):
-        options = next((integrations[name] for name in _INTEGRATION_NAMES
-                        if is_truthy(integrations.get(name))), None)
+    options = integrations_object(message, _INTEGRATION_NAMES)
     options = options if isinstance(options, dict) else {}
     if is_truthy(options.get("schemaId")):
         ctx.vars["schema_id"] = options["schemaId"]

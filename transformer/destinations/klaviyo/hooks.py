@@ -26,6 +26,7 @@ from transformer.hooks import (
     Job,
     UnexpectedError,
     empty_request,
+    integrations_object,
     is_present,
     is_truthy,
     js_keys,
@@ -255,14 +256,7 @@ def _flatten(data: Any) -> dict[str, Any]:
 
 
 def _integrations(message: dict[str, Any]) -> Any:
-    """integrations.(KLAVIYO|Klaviyo|klaviyo), the first truthy one."""
-    integrations = message.get("integrations")
-    if not isinstance(integrations, dict):
-        return None
-    for name in ("KLAVIYO", "Klaviyo", "klaviyo"):
-        if is_truthy(integrations.get(name)):
-            return integrations[name]
-    return None
+    return integrations_object(message, ("KLAVIYO", "Klaviyo", "klaviyo"))
 
 
 def _external_id(message: dict[str, Any], kind: str) -> Any:

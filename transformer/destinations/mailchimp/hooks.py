@@ -30,6 +30,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     group_and_chunk,
+    integrations_object,
     is_present,
     is_truthy,
     js_get,
@@ -71,14 +72,7 @@ def _first_present(message: dict[str, Any], paths: tuple[str, ...]) -> Any:
 
 
 def _integration(message: dict[str, Any]) -> Any:
-    """The reference's getIntegrationsObj: the first truthy integrations.<canonical name>."""
-    integrations = message.get("integrations")
-    if isinstance(integrations, dict):
-        for name in INTEGRATION_NAMES:
-            value = integrations.get(name)
-            if is_truthy(value):
-                return value
-    return None
+    return integrations_object(message, INTEGRATION_NAMES)
 
 
 def _md5(value: Any) -> str:
