@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from transformer import hooks
-from transformer.mapping import path_get, path_keys, set_dotted
+from transformer.mapping import add_external_id_to_traits, path_get, path_keys, set_dotted
 from transformer.mapping._paths import compile_path
 
 
@@ -47,3 +47,24 @@ def test_set_dotted_nests_and_replaces_non_objects() -> None:
     set_dotted(doc, "plain", None)
     assert doc == {"a": {"x": 2}, "b": {"keep": True, "c": {"d": 3}}, "plain": None}
     assert hooks.set_dotted is set_dotted
+
+
+@pytest.mark.parametrize(("message", "expected_traits", "expected_context"), [
+    ({"traits": {"a": 1}, "context": {"externalId": [{"identifierType": "x.y", "id": 7}]}},
+     {"a": 1, "x": {"y": 7}}, None),
+    ({"traits": {}, "context": {"traits": {"b": 2}, "externalId": [{"identifierType": "k"}]}},
+     {"k": None}, {"b": 2}),
+    ({"traits": None, "context": {"traits": {"b": 2}, "externalId": [{"identifierType": "k",
+                                                                        "id": "v"}]}},
+     None, {"b": 2, "k": "v"}),
+    ({"traits": {"a": 1}, "context": {"externalId": [{"identifierType": "", "id": 7}]}},
+     {"a": 1}, None),
+    ({"traits": "text", "context": {"externalId": [{"identifierType": "k", "id": 7}]}},
+     "text", None),
+])
+def test_add_external_id_to_traits(message: dict[str, Any], expected_traits: Any,
+                                   expected_context: Any) -> None:
+    add_external_id_to_traits(message)
+    assert message.get("traits") == expected_traits
+    assert message["context"].get("traits") == expected_context
+    assert hooks.add_external_id_to_traits is add_external_id_to_traits

@@ -52,7 +52,7 @@ from ._js import (
     to_number,
     to_string,
 )
-from ._paths import path_get, path_keys, set_dotted
+from ._paths import add_external_id_to_traits, path_get, path_keys, set_dotted
 from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "Directive",
     "Problems",
     "Source",
+    "add_external_id_to_traits",
     "compile_object",
     "compile_value",
     "external_id",

@@ -25,12 +25,12 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     TransformationError,
+    add_external_id_to_traits,
     empty_request,
     is_present,
     is_truthy,
     parse_date,
     path_get,
-    set_dotted,
     stringify,
     to_epoch_ms,
     to_number,
@@ -264,14 +264,6 @@ def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "metadata": {**reserved, **_flatten_json(rest, ".")}}
 
 
-def _add_external_id_to_traits(message: dict[str, Any]) -> None:
-    """``addExternalIdToTraits``: traits[identifierType] = id of context.externalId[0]."""
-    traits = _first_present(message, ("traits", "context.traits"))
-    key = _get(message, "context.externalId.0.identifierType")
-    if not isinstance(traits, dict) or not isinstance(key, str) or not key:
-        return
-    set_dotted(traits, key, _get(message, "context.externalId.0.id"))
-
 
 def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
               body: dict[str, Any]) -> dict[str, Any]:
@@ -288,7 +280,7 @@ def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
 
 def _retl_payload(message: dict[str, Any], version: Any) -> dict[str, Any]:
     """Step rEtlPayload: the traits, with the external id written in (and external_id)."""
-    _add_external_id_to_traits(message)
+    add_external_id_to_traits(message)
     payload = _first_present(message, ("traits", "context.traits"))
     if not isinstance(payload, dict):
         raise _ScriptError("Cannot set properties of null (setting 'external_id')",

@@ -23,6 +23,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     UnexpectedError,
+    add_external_id_to_traits,
     empty_request,
     group_and_chunk,
     is_present,
@@ -32,7 +33,6 @@ from transformer.hooks import (
     parse_float,
     parse_int,
     path_get,
-    set_dotted,
     stringify,
     to_epoch_ms,
     to_string,
@@ -142,14 +142,6 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 
 # --- payloads -------------------------------------------------------------------------------------
 
-
-def _add_external_id_to_traits(message: dict[str, Any]) -> None:
-    """``addExternalIdToTraits``: traits[identifierType] = id of context.externalId[0]."""
-    traits = _first(message, ("traits", "context.traits"))
-    key = _get(message, "context.externalId.0.identifierType")
-    if not isinstance(traits, dict) or not isinstance(key, str) or not key:
-        return
-    set_dotted(traits, key, _get(message, "context.externalId.0.id"))
 
 
 def _user(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
@@ -300,7 +292,7 @@ def process(ctx: Context) -> dict[str, Any] | list[dict[str, Any]]:
                 body = _clean({"update": traits, "catalogId": catalog_id})
                 endpoint = f"{base}catalogs/{to_string(object_type)}/items"
                 return _request(endpoint, "catalogs", api_key, body)
-            _add_external_id_to_traits(message)
+            add_external_id_to_traits(message)
         user = _user(message, config)
         _validate(user)
         output = _request(base + "users/update", "users/update", api_key, _clean(user))
