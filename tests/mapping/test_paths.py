@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from transformer import hooks
-from transformer.mapping import add_external_id_to_traits, path_get, path_keys, set_dotted
+from transformer.mapping import (
+    add_external_id_to_traits,
+    path_get,
+    path_keys,
+    set_dotted,
+    split_set_value_path,
+)
 from transformer.mapping._paths import compile_path
 
 
@@ -68,3 +74,26 @@ def test_add_external_id_to_traits(message: dict[str, Any], expected_traits: Any
     assert message.get("traits") == expected_traits
     assert message["context"].get("traits") == expected_context
     assert hooks.add_external_id_to_traits is add_external_id_to_traits
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("a.b", ["a", "b"]),
+    ("a.0.b", ["a", 0, "b"]),
+    ("a. 1 .2.0x10.1.5", ["a", 1, 2, 16, 1, 5]),
+    ("a\\.b.c", ["a.b", "c"]),
+    ("a/b.c", ["a/b.c"]),
+    ("a..b", ["a", "", "b"]),
+    ("a.", ["a"]),
+    ("a.\\", ["a", "undefined"]),
+    ("a.-1", ["a", -1]),
+    ("a. ", ["a", " "]),
+    ("a.1e3.1.5e-1", ["a", 1000, 1, "5e-1"]),
+])
+def test_split_set_value_path(path: str, expected: list[Any]) -> None:
+    assert split_set_value_path(path) == expected
+    assert hooks.split_set_value_path is split_set_value_path
+
+
+def test_split_set_value_path_trailing_escape() -> None:
+    assert split_set_value_path("a.\\", trailing_escape="") == ["a"]
+    assert split_set_value_path("a.b\\", trailing_escape="") == ["a", "b"]

@@ -52,7 +52,13 @@ from ._js import (
     to_number,
     to_string,
 )
-from ._paths import add_external_id_to_traits, path_get, path_keys, set_dotted
+from ._paths import (
+    add_external_id_to_traits,
+    path_get,
+    path_keys,
+    set_dotted,
+    split_set_value_path,
+)
 from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
 
 __all__ = [
@@ -96,6 +102,7 @@ __all__ = [
     "path_get",
     "path_keys",
     "set_dotted",
+    "split_set_value_path",
     "stringify",
     "to_epoch_ms",
     "to_iso",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._js import UNDEFINED, is_present, is_truthy
+from ._js import UNDEFINED, is_present, is_truthy, js_trim, to_number
 
 Getter = Callable[[Any], Any]
 
@@ -161,6 +161,36 @@ def add_external_id_to_traits(message: dict[str, Any]) -> None:
     set_dotted(traits, key, path_get(message, "context.externalId.0.id"))
 
 
+def split_set_value_path(path: str, trailing_escape: str = "undefined") -> list[str | int]:
+    """set-value 4's path split: "." separates keys, "\\" escapes the next character (a "\\"
+    at the end adds ``trailing_escape``: JavaScript's ``input[++i]`` past the end), a path holding
+    "/" is one key, and a part that trims to an integral number becomes that int."""
+    if "/" in path:
+        return [path]
+    parts: list[str | int] = []
+    part = ""
+    chars = iter(path)
+    for char in chars:
+        if char == "\\":
+            part += next(chars, trailing_escape)
+        elif char == ".":
+            parts.append(_set_value_part(part))
+            part = ""
+        else:
+            part += char
+    if part:
+        parts.append(_set_value_part(part))
+    return parts
+
+
+def _set_value_part(part: str) -> str | int:
+    if js_trim(part):
+        number = to_number(part)
+        if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
+            return int(number)
+    return part
+
+
 def compile_first_matching(paths: Sequence[str], accept: Callable[[Any], bool],
                            missing: Any = None) -> Getter:
     """JavaScript's ``a || b || c`` (accept = truthy) or ``a ?? b ?? c`` (accept = not null):
@@ -190,4 +220,4 @@ def is_defined(value: Any) -> bool:
 
 __all__ = ["add_external_id_to_traits", "compile_first_matching", "compile_first_present",
            "compile_path", "first_matching", "is_defined", "is_truthy", "path_get", "path_keys",
-           "set_dotted", "set_path", "split_path"]
+           "set_dotted", "set_path", "split_path", "split_set_value_path"]

@@ -42,6 +42,7 @@ from transformer.hooks import (
     js_trim,
     object_keys,
     parse_date,
+    split_set_value_path,
     stringify,
     to_epoch_ms,
     to_number,
@@ -174,30 +175,7 @@ _UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 def _split_set_path(path: str) -> tuple[str | int, ...]:
     """set-value 4's path: "." separates (a backslash escapes), integral parts are numbers, and a
     path with a "/" is one key."""
-    if "/" in path:
-        return (path,)
-    parts: list[str | int] = []
-    part = ""
-    chars = iter(path)
-    for char in chars:
-        if char == "\\":
-            part += next(chars, "")
-        elif char == ".":
-            parts.append(_set_part(part))
-            part = ""
-        else:
-            part += char
-    if part:
-        parts.append(_set_part(part))
-    return tuple(parts)
-
-
-def _set_part(part: str) -> str | int:
-    if js_trim(part):
-        number = to_number(part)
-        if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
-            return int(number)
-    return part
+    return tuple(split_set_value_path(path, trailing_escape=""))
 
 
 def _assign(obj: Any, key: str | int, value: Any) -> None:

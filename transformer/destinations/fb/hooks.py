@@ -30,8 +30,8 @@ from transformer.hooks import (
     parse_date,
     parse_float,
     parse_int,
+    split_set_value_path,
     to_epoch_ms,
-    to_number,
     to_string,
 )
 
@@ -225,7 +225,7 @@ def _set_value(target: dict[str, Any], path: str, value: Any) -> None:
     if "/" in path or _PLAIN_KEY.fullmatch(path):  # one key, not a number: the common case
         _assign(target, path, value)
         return
-    keys = _split(path)
+    keys = split_set_value_path(path)
     node: Any = target
     for index, key in enumerate(keys):
         if isinstance(key, str) and key in _UNSAFE_KEYS:
@@ -243,32 +243,6 @@ def _set_value(target: dict[str, Any], path: str, value: Any) -> None:
             _assign(node, key, child)
         node = child
 
-
-def _split(path: str) -> list[str | int]:
-    if "/" in path:
-        return [path]
-    parts: list[str | int] = []
-    part = ""
-    chars = iter(path)
-    for char in chars:
-        if char == "\\":
-            part += next(chars, "undefined")
-        elif char == ".":
-            parts.append(_part(part))
-            part = ""
-        else:
-            part += char
-    if part:
-        parts.append(_part(part))
-    return parts
-
-
-def _part(text: str) -> str | int:
-    if js_trim(text):
-        number = to_number(text)
-        if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
-            return int(number)
-    return text
 
 
 def _child(node: Any, key: str | int) -> Any:

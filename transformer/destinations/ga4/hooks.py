@@ -42,6 +42,7 @@ from transformer.hooks import (
     normalize_number,
     object_keys,
     parse_date,
+    split_set_value_path,
     to_epoch_ms,
     to_number,
     to_string,
@@ -150,39 +151,6 @@ class _Sparse(dict[int, Any]):
 _MAX_INDEX = 10_000
 
 
-def _split_key(key: str) -> list[Any]:
-    """set-value's path split: "." separates (unless the key has a "/"), "\\" escapes, integer
-    parts are array indexes."""
-    if "/" in key:
-        return [key]
-    parts: list[Any] = []
-    part = ""
-    escaped = False
-    for char in key:
-        if escaped:
-            part += char
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ".":
-            parts.append(_part(part))
-            part = ""
-        else:
-            part += char
-    if escaped:
-        part += "undefined"  # input[++i] past the end
-    if part:
-        parts.append(_part(part))
-    return parts
-
-
-def _part(part: str) -> Any:
-    if js_trim(part):
-        number = to_number(part)
-        if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
-            return int(number)
-    return part
-
 
 def _set(out: dict[str, Any], key: str, value: Any) -> None:
     """set-value with integrations-lib's guard (a key with an unsafe part is set flat)."""
@@ -190,7 +158,7 @@ def _set(out: dict[str, Any], key: str, value: Any) -> None:
         if key:
             out[key] = value
         return
-    parts = _split_key(key)
+    parts: list[Any] = split_set_value_path(key)
     if not parts:
         return
     if any(p in _RESERVED_KEYS for p in parts if isinstance(p, str)):
