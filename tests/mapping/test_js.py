@@ -198,3 +198,19 @@ def test_integrations_object(message: Any, expected: Any) -> None:
     from transformer.mapping import integrations_object
     assert exported is integrations_object
     assert integrations_object(message, ("dest", "Dest")) == expected
+
+
+@pytest.mark.parametrize(("paths", "expected"), [
+    (("traits.email", "context.traits.email"), "a@b.c"),
+    (("traits.zero", "traits.email"), 0),
+    (("traits.flag", "traits.email"), False),
+    (("traits.blank", "traits.null", "traits.email"), "a@b.c"),
+    (("traits.missing",), None),
+])
+def test_first_present(paths: tuple[str, ...], expected: Any) -> None:
+    from transformer.hooks import first_present as exported
+    from transformer.mapping import first_present
+    message = {"traits": {"email": "a@b.c", "zero": 0, "flag": False, "blank": "", "null": None},
+               "context": {"traits": {"email": "x@y.z"}}}
+    assert exported is first_present
+    assert first_present(message, paths) == expected

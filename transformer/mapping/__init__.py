@@ -30,6 +30,7 @@ from ._directives import (
 from ._js import (
     JS_WHITESPACE,
     UNDEFINED,
+    first_present,
     flatten_json,
     hash_from_array,
     integrations_object,
@@ -76,6 +77,7 @@ __all__ = [
     "compile_object",
     "compile_value",
     "external_id",
+    "first_present",
     "flatten",
     "flatten_json",
     "hash_from_array",

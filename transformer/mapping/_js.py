@@ -351,6 +351,16 @@ def js_get(target: Any, path: str, missing: Any = None) -> Any:
     return target if index == count else missing
 
 
+def first_present(target: Any, paths: tuple[str, ...]) -> Any:
+    """The reference's getFieldValueFromMessage over a list of paths: the first ``js_get`` value
+    that is present (truthy, 0 or false), else None."""
+    for path in paths:
+        value = js_get(target, path)
+        if is_present(value):
+            return value
+    return None
+
+
 # --- JSON.stringify -------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
+    first_present,
     group_and_chunk,
     integrations_object,
     is_present,
@@ -69,22 +70,14 @@ _LAST_NAME = ("traits.lastName", "traits.lastname", "traits.last_name",
               "context.traits.lastName", "context.traits.lastname", "context.traits.last_name")
 
 
-def _first_present(message: dict[str, Any], paths: tuple[str, ...]) -> Any:
-    """The reference's getFieldValueFromMessage over a generic alias: the first present value."""
-    for path in paths:
-        value = js_get(message, path)
-        if is_present(value):
-            return value
-    return None
-
 
 def _user_id_only(message: dict[str, Any]) -> Any:
-    return _first_present(message, _USER_ID_ONLY)
+    return first_present(message, _USER_ID_ONLY)
 
 
 def _user_id(message: dict[str, Any]) -> Any:
     value = _user_id_only(message)
-    return value if value is not None else _first_present(message, ("anonymousId",))
+    return value if value is not None else first_present(message, ("anonymousId",))
 
 
 # --- event kind -----------------------------------------------------------------------------------
@@ -108,9 +101,9 @@ def prepare(ctx: Context) -> None:
 def full_name(ctx: Context) -> dict[str, Any] | None:
     """``Name`` as "<firstName> <lastName>" when the traits name nobody but have both."""
     message = ctx.message
-    if is_truthy(_first_present(message, ("traits.name", "context.traits.name"))):
+    if is_truthy(first_present(message, ("traits.name", "context.traits.name"))):
         return None
-    first, last = _first_present(message, _FIRST_NAME), _first_present(message, _LAST_NAME)
+    first, last = first_present(message, _FIRST_NAME), first_present(message, _LAST_NAME)
     if is_truthy(first) and is_truthy(last):
         return {"Name": f"{to_string(first)} {to_string(last)}"}
     return None

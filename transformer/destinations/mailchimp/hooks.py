@@ -29,9 +29,9 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
+    first_present,
     group_and_chunk,
     integrations_object,
-    is_present,
     is_truthy,
     js_get,
     js_keys,
@@ -61,14 +61,6 @@ _TRAITS = ("traits", "context.traits")
 _NOT_TAG = re.compile(f"[^{re.escape(JS_WHITESPACE)}A-Za-z0-9_]")
 _JS_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}]+")
 
-
-def _first_present(message: dict[str, Any], paths: tuple[str, ...]) -> Any:
-    """getFieldValueFromMessage over a generic alias: the first present value, else None."""
-    for path in paths:
-        value = js_get(message, path)
-        if is_present(value):
-            return value
-    return None
 
 
 def _integration(message: dict[str, Any]) -> Any:
@@ -111,7 +103,7 @@ def prepare(ctx: Context) -> None:
         if not is_truthy(list_id):
             list_id = ctx.config.get("audienceId")
     ctx.vars["audience_id"] = list_id
-    email = _first_present(message, _EMAIL)
+    email = first_present(message, _EMAIL)
     if is_truthy(email):
         ctx.vars["member_url"] = f"{base_url(ctx.config, list_id)}/members/{_md5(email)}"
 
@@ -144,7 +136,7 @@ def retl_member(ctx: Context) -> Any:
     message = ctx.message
     if not is_truthy(js_get(message, "context.mappedToDestination")):
         return None
-    traits = _first_present(message, _TRAITS)
+    traits = first_present(message, _TRAITS)
     if not isinstance(traits, dict):
         return None
     member = dict(traits)
@@ -185,7 +177,7 @@ def month_day(value: Any, ctx: Context) -> str:
 def other_traits(ctx: Context) -> dict[str, Any]:
     """The reference's mergeAdditionalTraitsFields: every other trait under its tag (letters,
     digits, _ and whitespace kept, cut to 10 characters, upper-cased)."""
-    traits = _first_present(ctx.message, _TRAITS)
+    traits = first_present(ctx.message, _TRAITS)
     out: dict[str, Any] = {}
     for key in object_keys(traits):
         if key not in TRAITS_EXCLUSION:
