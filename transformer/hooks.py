@@ -75,6 +75,7 @@ from transformer.mapping import (
     to_iso,
     to_number,
     to_string,
+    unique_by,
 )
 
 __all__ = [
@@ -129,4 +130,5 @@ __all__ = [
     "to_iso",
     "to_number",
     "to_string",
+    "unique_by",
 ]

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 import yaml
 
+from ._collections import unique_by
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
 from ._directives import (
@@ -110,6 +111,7 @@ __all__ = [
     "to_iso",
     "to_number",
     "to_string",
+    "unique_by",
 ]
 
 

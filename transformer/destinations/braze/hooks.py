@@ -46,6 +46,7 @@ from transformer.hooks import (
     parse_int,
     to_number,
     to_string,
+    unique_by,
 )
 
 _PARTNER = "RudderStack"
@@ -873,14 +874,7 @@ def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
 
 def _unique(values: list[Any]) -> list[Any]:
     """``[...new Set(values)]``."""
-    seen: set[Any] = set()
-    out = []
-    for value in values:
-        key = _store_key(value)
-        if key not in seen:
-            seen.add(key)
-            out.append(value)
-    return out
+    return unique_by(values, _store_key)
 
 
 # --- JavaScript helpers -------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from transformer.hooks import (
     stringify,
     to_epoch_ms,
     to_string,
+    unique_by,
 )
 from transformer.useragent import parse as parse_user_agent
 
@@ -736,13 +737,7 @@ def _merge_by_job(batches: list[tuple[list[dict[str, Any]], list[Job]]]
                 merged[existing][1].append(job)
     result = []
     for requests, jobs in merged:
-        seen: set[Any] = set()
-        unique = []
-        for job in jobs:
-            key = _job_key(job)
-            if key not in seen:
-                seen.add(key)
-                unique.append(job)
+        unique = unique_by(jobs, _job_key)
         unique.sort(key=_job_id)
         result.append((requests, unique))
     return result
