@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,14 +26,18 @@ from typing import Any
 import grpc
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transformer._conformance import default_cases_dir, load_cases  # noqa: E402
-from transformer.v1 import transformer_pb2 as pb  # noqa: E402
-from transformer.v1 import transformer_pb2_grpc as pb_grpc  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from bench._harness import (
+    drive,
+    free_port,
+    percentile_ms,
+    start_server,
+    tree_cpu_seconds,
+)
+from transformer._conformance import default_cases_dir, load_cases
+from transformer.v1 import transformer_pb2 as pb
+from transformer.v1 import transformer_pb2_grpc as pb_grpc
 
 
 def sample_jobs(destination: str) -> list[pb.Job]:
@@ -72,86 +73,30 @@ def batch_of(jobs: list[pb.Job], size: int) -> list[pb.Job]:
     return [jobs[i % len(jobs)] for i in range(size)]
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its children still alive (workers)."""
-    total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
-    return total
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRANSFORMER_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "transformer", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-format", "json"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit("server did not start") from None
-            time.sleep(0.1)
-
-
-async def drive(target: str, request: pb.TransformRequest, router: bool, seconds: float,
-                concurrency: int) -> tuple[int, list[float]]:
-    latencies: list[float] = []
-    events = 0
-    channels = [grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(concurrency)]
-    stop_at = time.perf_counter() + seconds
-
-    async def loop(channel: grpc.aio.Channel) -> None:
-        nonlocal events
+def caller(request: pb.TransformRequest, router: bool) -> Any:
+    async def call(channel: grpc.aio.Channel) -> int:
         stub = pb_grpc.TransformerStub(channel)
-        call = stub.RouterTransform if router else stub.Transform
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            reply = await call(request)
-            latencies.append(time.perf_counter() - started)
-            events += len(request.jobs)
-            assert reply.results
+        reply = await (stub.RouterTransform if router else stub.Transform)(request)
+        assert reply.results
+        return len(request.jobs)
 
-    await asyncio.gather(*(loop(c) for c in channels))
-    for channel in channels:
-        await channel.close()
-    return events, latencies
+    return call
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     jobs = sample_jobs(args.destination)
     request = pb.TransformRequest(destination_type=args.destination, jobs=batch_of(jobs, args.batch))
     port = free_port()
-    server = start_server(port, args.workers)
+    server = start_server(port, "--workers", str(args.workers))
     target = f"127.0.0.1:{port}"
+    call = caller(request, args.router)
     try:
-        asyncio.run(drive(target, request, args.router, min(2.0, args.seconds), args.concurrency))
-        cpu_before = process_cpu_seconds(server.pid)
+        asyncio.run(drive(target, call, min(2.0, args.seconds), args.concurrency))  # warm-up
+        cpu_before = tree_cpu_seconds(server.pid)
         wall_started = time.perf_counter()
-        events, latencies = asyncio.run(
-            drive(target, request, args.router, args.seconds, args.concurrency))
+        events, latencies = asyncio.run(drive(target, call, args.seconds, args.concurrency))
         wall = time.perf_counter() - wall_started
-        cpu = process_cpu_seconds(server.pid) - cpu_before
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -168,7 +113,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_s": round(cpu, 2),
         "events_per_cpu_s": round(events / cpu) if cpu else None,
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "p99_ms": percentile_ms(latencies, 0.99),
     }
 
 

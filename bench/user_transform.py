@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,15 +34,22 @@ from typing import Any
 import grpc
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transformer.v1 import functions_pb2 as fpb  # noqa: E402
-from transformer.v1 import functions_pb2_grpc as fpb_grpc  # noqa: E402
-from transformer.v1 import transformer_pb2 as pb  # noqa: E402
-from transformer.v1 import transformer_pb2_grpc as pb_grpc  # noqa: E402
+from bench._harness import (
+    children,
+    drive,
+    free_port,
+    percentile_ms,
+    split_cpu_seconds,
+    start_server,
+    tree_cpu_seconds,
+)
+from transformer.v1 import functions_pb2 as fpb
+from transformer.v1 import functions_pb2_grpc as fpb_grpc
+from transformer.v1 import transformer_pb2 as pb
+from transformer.v1 import transformer_pb2_grpc as pb_grpc
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 WORKSPACE = "bench"
 TRIVIAL = b'''
 def transformEvent(event, metadata):
@@ -86,82 +91,11 @@ def user_request(version_id: str, size: int, offset: int = 0) -> pb.TransformReq
     return pb.TransformRequest(destination_type="webhook", jobs=jobs, destination=orjson.dumps(destination))
 
 
-# --- CPU of the server and its workers ------------------------------------------------------------
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def _children(pid: int) -> list[int]:
-    """Children of every thread of ``pid`` (workers are started from the pool's threads)."""
-    found: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            found += [int(p) for p in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of ``pid``, of its descendants alive now, and of the children it has reaped."""
-    own, descendants = split_cpu_seconds(pid)
-    return own + descendants
-
-
-def split_cpu_seconds(pid: int) -> tuple[float, float]:
-    """(CPU of ``pid`` itself, CPU of its descendants: alive now, or reaped by it)."""
-    own = descendants = 0
-    fields = _stat(pid)
-    if fields is not None:
-        own = int(fields[11]) + int(fields[12])  # utime, stime
-        descendants = int(fields[13]) + int(fields[14])  # cutime, cstime
-    pending = _children(pid)
-    while pending:
-        child = pending.pop()
-        fields = _stat(child)
-        if fields is not None:
-            descendants += int(fields[11]) + int(fields[12])
-            pending += _children(child)
-    return own / CLK_TCK, descendants / CLK_TCK
-
-
-# --- server ---------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, registry: Path, sandbox_workers: int | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRANSFORMER_LOG_LEVEL": "warning", "TRANSFORMER_REGISTRY_PATH": str(registry)}
+def start_user_server(port: int, registry: Path, sandbox_workers: int | None) -> subprocess.Popen[bytes]:
+    env = {"TRANSFORMER_REGISTRY_PATH": str(registry)}
     if sandbox_workers:
         env["TRANSFORMER_SANDBOX_WORKERS"] = str(sandbox_workers)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "transformer", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--log-format", "json"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit("server did not start") from None
-            time.sleep(0.1)
+    return start_server(port, env=env)
 
 
 def upload(channel: grpc.Channel, name: str, code: bytes) -> str:
@@ -170,28 +104,13 @@ def upload(channel: grpc.Channel, name: str, code: bytes) -> str:
     return version.version_id
 
 
-async def drive(target: str, request: pb.TransformRequest, seconds: float,
-                concurrency: int) -> tuple[int, list[float]]:
-    latencies: list[float] = []
-    events = 0
-    channels = [grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(concurrency)]
-    stop_at = time.perf_counter() + seconds
+def caller(request: pb.TransformRequest) -> Any:
+    async def call(channel: grpc.aio.Channel) -> int:
+        reply = await pb_grpc.TransformerStub(channel).UserTransform(request)
+        assert reply.results[0].status_code == 200, reply.results[0].error
+        return len(request.jobs)
 
-    async def loop(channel: grpc.aio.Channel) -> None:
-        nonlocal events
-        stub = pb_grpc.TransformerStub(channel)
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            reply = await stub.UserTransform(request)
-            latencies.append(time.perf_counter() - started)
-            events += len(request.jobs)
-            assert reply.results[0].status_code == 200, reply.results[0].error
-
-    await asyncio.gather(*(loop(c) for c in channels))
-    for channel in channels:
-        await channel.close()
-    return events, latencies
+    return call
 
 
 def timed_call(stub: pb_grpc.TransformerStub, request: pb.TransformRequest, status: int) -> float:
@@ -240,15 +159,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     target = f"127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(port, Path(tmp) / "registry.sqlite3", args.sandbox_workers)
+        server = start_user_server(port, Path(tmp) / "registry.sqlite3", args.sandbox_workers)
         try:
             with grpc.insecure_channel(target) as channel:
                 request = user_request(upload(channel, "bench-trivial", TRIVIAL), args.batch)
-                asyncio.run(drive(target, request, min(2.0, args.seconds), args.concurrency))
-                workers = len(_children(server.pid))
+                call = caller(request)
+                asyncio.run(drive(target, call, min(2.0, args.seconds), args.concurrency))
+                workers = len(children(server.pid))
                 own_before, workers_before = split_cpu_seconds(server.pid)
                 wall_started = time.perf_counter()
-                events, latencies = asyncio.run(drive(target, request, args.seconds, args.concurrency))
+                events, latencies = asyncio.run(drive(target, call, args.seconds, args.concurrency))
                 wall = time.perf_counter() - wall_started
                 own, workers_cpu = split_cpu_seconds(server.pid)
                 own, workers_cpu = own - own_before, workers_cpu - workers_before
@@ -270,7 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server_process_cpu_s": round(own, 2),
         "sandbox_workers_cpu_s": round(workers_cpu, 2),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "p99_ms": percentile_ms(latencies, 0.99),
         **{key: round(value, 2) for key, value in extra.items()},
     }
 
