@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -547,6 +548,35 @@ def test_source_function_turns_deliveries_into_events(functions: fpb_grpc.Functi
     unknown = transformer.SourceTransform(pb.SourceTransformRequest(source_type="shopify",
                                                                     requests=deliveries[:1]))
     assert unknown.results[0].status_code == 400
+    assert "'shopify' is not supported" in unknown.results[0].error
+
+
+def test_builtin_webhook_source(transformer: pb_grpc.TransformerStub) -> None:
+    """``source_type: webhook`` needs no function: each delivery's JSON body becomes one track event."""
+    deliveries = [orjson.dumps({"body": '{"prop1": "value1", "prop2": "value2"}', "method": "POST",
+                                "path": "/v1/webhook?writeKey=k&a=1",
+                                "headers": {"Content-Type": ["application/json"]},
+                                "query": {"a": ["1"], "writeKey": ["k"]}}),
+                  orjson.dumps({"body": '{"prop1": "value1"', "method": "POST"}),
+                  b"not json",
+                  orjson.dumps({"body": "[1, 2]"})]
+    plain = transformer.SourceTransform(pb.SourceTransformRequest(source_type="webhook", requests=deliveries))
+    assert [r.status_code for r in plain.results] == [200, 400, 400, 200]
+    [event] = [orjson.loads(e) for e in plain.results[0].events]
+    assert str(uuid.UUID(event.pop("anonymousId"))) and event == {
+        "type": "track", "event": "webhook_source_event",
+        "properties": {"prop1": "value1", "prop2": "value2"}, "context": {}}
+    assert "malformed JSON in the request body" in plain.results[1].error
+    assert "the delivery is not valid JSON" in plain.results[2].error
+    assert orjson.loads(plain.results[3].events[0])["properties"] == [1, 2]
+    detailed = transformer.SourceTransform(pb.SourceTransformRequest(
+        source_type="webhook", requests=deliveries[:1], settings=b'{"putRequestDetailsInContext": true}'))
+    [event] = [orjson.loads(e) for e in detailed.results[0].events]
+    assert event["context"] == {"method": "POST", "url": "/v1/webhook?writeKey=k&a=1",
+                                "headers": {"Content-Type": "application/json"},
+                                "query_parameters": {"a": "1", "writeKey": "k"}}
+    a, b = (orjson.loads(r.events[0])["anonymousId"] for r in (plain.results[0], detailed.results[0]))
+    assert a != b
 
 
 def test_kinds_are_not_mixed_up(functions: fpb_grpc.FunctionsStub,

@@ -6,7 +6,8 @@
   sandbox request for the whole group.
 * Destination functions: ``Transform``/``RouterTransform`` with destination type ``function`` run
   the destination function that the destination's ``Config.functionRef`` names.
-* ``SourceTransform`` with a ``function``: a source function turns each delivery into events.
+* ``SourceTransform`` with a ``function``: a source function turns each delivery into events;
+  with only a ``source_type``: a built-in source (``transformer.sources``) does, in this process.
 
 Events travel to the sandbox as the bytes the router sent and come back as the bytes the function
 produced: nothing is decoded on the hot path but each job's metadata (for grouping) and each
@@ -40,6 +41,7 @@ from functions import (
 )
 from sandbox import LimitPolicy
 from transformer._pipeline import Stats
+from transformer.sources import SOURCES, BadDelivery
 from transformer.v1 import transformer_pb2 as pb
 
 #: ``destination_type`` of a Transform/RouterTransform whose destination is a user function.
@@ -476,8 +478,7 @@ class UserFunctions:
         deliveries = request.requests
         try:
             if not request.function:
-                raise _bad_config(f"source type {request.source_type!r} is not supported: no built-in "
-                                  "sources are installed; name a source function instead")
+                return self._builtin_source(request)
             if not request.workspace:
                 raise _bad_config("workspace is required to find the source function")
             settings = request.settings or b"{}"
@@ -496,6 +497,36 @@ class UserFunctions:
                 results.append(pb.SourceResult(status_code=200, events=outcome.outputs))
             else:
                 results.append(self._source_error(failure_error(program, outcome.failure)))
+        errors = sum(1 for r in results if r.status_code != 200)
+        return pb.SourceTransformResponse(results=results, request_id=request.request_id), \
+            Stats(len(deliveries), len(results), errors)
+
+    def _builtin_source(self, request: pb.SourceTransformRequest) -> tuple[pb.SourceTransformResponse, Stats]:
+        """A built-in source (``transformer/sources/<type>/``), trusted code run in this process."""
+        deliveries = request.requests
+        on_request = SOURCES.get(request.source_type)
+        results: list[pb.SourceResult] = []
+        try:
+            if on_request is None:
+                raise _bad_config(f"source type {request.source_type!r} is not supported: the built-in "
+                                  f"sources are {', '.join(sorted(SOURCES))}; or name a source function")
+            settings = _decode_object(request.settings or b"{}", "settings")
+        except JobError as exc:
+            results = [self._source_error(exc) for _ in deliveries]
+        else:
+            for delivery in deliveries:
+                try:
+                    events = on_request(_decode_object(delivery, "the delivery"), settings)
+                    results.append(pb.SourceResult(status_code=200, events=[orjson.dumps(e) for e in events]))
+                except JobError as exc:
+                    results.append(self._source_error(exc))
+                except BadDelivery as exc:
+                    results.append(self._source_error(_bad_job(str(exc))))
+                except Exception as exc:  # a bug in a built-in source fails its delivery, not the call
+                    log.exception("built-in source failed", source_type=request.source_type)
+                    results.append(self._source_error(JobError(
+                        500, f"{request.source_type}: {type(exc).__name__}: {exc}", "transformation",
+                        "exception")))
         errors = sum(1 for r in results if r.status_code != 200)
         return pb.SourceTransformResponse(results=results, request_id=request.request_id), \
             Stats(len(deliveries), len(results), errors)
