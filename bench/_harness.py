@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import grpc
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -117,3 +118,12 @@ def percentile_ms(sorted_latencies: list[float], fraction: float) -> float:
     index = max(0, int(len(sorted_latencies) * fraction) - 1)
     return round(sorted_latencies[index] * 1000, 2)
 
+
+
+def print_result(result: Mapping[str, object], as_json: bool) -> None:
+    """One JSON object, or one aligned line per figure."""
+    if as_json:
+        print(orjson.dumps(result).decode())
+        return
+    for key, value in result.items():
+        print(f"{key:>18}: {value}")

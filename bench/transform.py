@@ -32,6 +32,7 @@ from bench._harness import (
     drive,
     free_port,
     percentile_ms,
+    print_result,
     start_server,
     tree_cpu_seconds,
 )
@@ -127,12 +128,7 @@ def main() -> None:
     parser.add_argument("--router", action="store_true", help="RouterTransform instead of Transform")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args)
-    if args.json:
-        print(orjson.dumps(result).decode())
-        return
-    for key, value in result.items():
-        print(f"{key:>18}: {value}")
+    print_result(run(args), args.json)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from bench._harness import (
     drive,
     free_port,
     percentile_ms,
+    print_result,
     split_cpu_seconds,
     start_server,
     tree_cpu_seconds,
@@ -204,12 +205,7 @@ def main() -> None:
                         help="TRANSFORMER_SANDBOX_WORKERS (default: the server's, one per CPU)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args)
-    if args.json:
-        print(orjson.dumps(result).decode())
-        return
-    for key, value in result.items():
-        print(f"{key:>18}: {value}")
+    print_result(run(args), args.json)
 
 
 if __name__ == "__main__":
