@@ -8,7 +8,8 @@ loses a job; every result carries its job's metadata bytes back untouched.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -33,11 +34,29 @@ _loads = orjson.loads
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """What one batch did, for the per-batch log line."""
+    """What one batch did, for the per-batch log line and the metrics."""
 
     jobs: int
     results: int
-    errors: int
+    #: How many results had each status other than 200 (counted on the failure path only, so
+    #: a batch of successes costs nothing to count).
+    failed: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.failed.values())
+
+    @classmethod
+    def of(cls, jobs: int, results: Iterable[Any]) -> Stats:
+        """Stats of finished results (anything with a ``status_code``), counted one by one."""
+        failed: dict[int, int] = {}
+        count = 0
+        for result in results:
+            count += 1
+            status = result.status_code
+            if status != 200:
+                failed[status] = failed.get(status, 0) + 1
+        return cls(jobs, count, failed)
 
 
 def _decode(data: bytes, what: str) -> Any:
@@ -140,7 +159,7 @@ class Pipeline:
         dest = self.catalog.get(dest_type)
         dests = _Destinations(request.destination)
         results: list[pb.JobResult] = []
-        errors = 0
+        failed: dict[int, int] = {}
         for job in request.jobs:
             try:
                 if dest is None:
@@ -157,11 +176,11 @@ class Pipeline:
                     results.append(pb.JobResult(status_code=200, output=_encode_output(item),
                                                 metadata=metadata))
             except Exception as exc:  # every failure stays with its job
-                errors += 1
-                results.append(self._error_result(dest, dest_type, _as_error(dest, exc),
-                                                  job.metadata, "processor"))
+                error = _as_error(dest, exc)
+                failed[error.status_code] = failed.get(error.status_code, 0) + 1
+                results.append(self._error_result(dest, dest_type, error, job.metadata, "processor"))
         response = pb.TransformResponse(results=results, request_id=request.request_id)
-        return response, Stats(len(request.jobs), len(results), errors)
+        return response, Stats(len(request.jobs), len(results), failed)
 
     def router_transform(self, request: pb.TransformRequest,
                          clock: Clock) -> tuple[pb.RouterTransformResponse, Stats]:
@@ -174,13 +193,14 @@ class Pipeline:
         for job in request.jobs:
             groups.setdefault(self._group_key(job, dests), []).append(job)
         results: list[pb.RouterResult] = []
-        errors = 0
+        failed: dict[int, int] = {}
         for jobs in groups.values():
-            group_results, group_errors = self._router_group(dest, dest_type, jobs, dests, clock)
+            group_results, group_failures = self._router_group(dest, dest_type, jobs, dests, clock)
             results.extend(group_results)
-            errors += group_errors
+            for failure in group_failures:
+                failed[failure.status_code] = failed.get(failure.status_code, 0) + 1
         response = pb.RouterTransformResponse(results=results, request_id=request.request_id)
-        return response, Stats(len(request.jobs), len(results), errors)
+        return response, Stats(len(request.jobs), len(results), failed)
 
     @staticmethod
     def _group_key(job: pb.Job, dests: _Destinations) -> Any:
@@ -197,8 +217,11 @@ class Pipeline:
                 config_key = None
         return (orjson.dumps(doc.get("ID")), config_key)
 
-    def _router_group(self, dest: Destination | None, dest_type: str, jobs: list[pb.Job],
-                      dests: _Destinations, clock: Clock) -> tuple[list[pb.RouterResult], int]:
+    def _router_group(
+        self, dest: Destination | None, dest_type: str, jobs: list[pb.Job], dests: _Destinations,
+        clock: Clock,
+    ) -> tuple[list[pb.RouterResult], list[pb.RouterResult]]:
+        """(the group's results, those of them that failed)."""
         done: list[tuple[Job, Any]] = []
         raw_dest_of: dict[int, bytes] = {}
         shared: dict[str, Any] = {}
@@ -226,17 +249,17 @@ class Pipeline:
                 failures.append(failure)
                 ordered.append(failure)
         if dest is None or not done:
-            return failures, len(failures)
+            return failures, failures
         try:
             batches = dest.router_batches(done)
         except Exception as exc:  # a failed batch fails its jobs, not the request
             reason = _as_error(dest, exc)
             failed = [self._router_error(dest, dest_type, reason, [job.metadata],
                                          raw_dest_of[id(job)], jobs[0].metadata) for job, _ in done]
-            return failed + failures, len(failed) + len(failures)
+            return failed + failures, failed + failures
         if dest.batches:
             return [_router_success(b, raw_dest_of[id(b.jobs[0])]) for b in batches] + failures, \
-                len(failures)
+                failures
         by_job = {id(b.jobs[0]): b for b in batches}
         if dest.router_failures_first:
             ordered = [*failures, *(item for item in ordered if isinstance(item, Job))]
@@ -245,7 +268,7 @@ class Pipeline:
             else _router_success(by_job[id(item)], raw_dest_of[id(item)])
             for item in ordered
         ]
-        return results, len(failures)
+        return results, failures
 
     def _router_error(self, dest: Destination | None, dest_type: str, error: TransformerError,
                       metadata: list[bytes], raw_dest: bytes, group_metadata: bytes) -> pb.RouterResult:

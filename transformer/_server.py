@@ -25,9 +25,11 @@ from sandbox import WorkerPool
 from transformer._catalog import Catalog
 from transformer._clock import SYSTEM_CLOCK, Clock, FixedClock
 from transformer._functions_service import FunctionsService
+from transformer._metrics import Metrics, MetricsEndpoint
 from transformer._pipeline import Pipeline, Stats
 from transformer._settings import Settings
 from transformer._signals import early_stop
+from transformer._tracing import tracing_interceptor
 from transformer._user_functions import FUNCTION_DESTINATION, Resolver, UserFunctions
 from transformer.v1 import functions_pb2 as fpb
 from transformer.v1 import functions_pb2_grpc as fpb_grpc
@@ -43,10 +45,15 @@ log = structlog.get_logger("transformer")
 
 
 class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # generated, untyped
-    def __init__(self, pipeline: Pipeline, functions: UserFunctions, *, test_clock: bool = False) -> None:
+    def __init__(self, pipeline: Pipeline, functions: UserFunctions, metrics: Metrics, *,
+                 test_clock: bool = False) -> None:
         self._pipeline = pipeline
         self._functions = functions
+        self._metrics = metrics
         self._test_clock = test_clock
+        # destination label of the metrics: the types this server knows, else "unknown", so that
+        # a client's made-up types cannot add series
+        self._known = {*pipeline.catalog.destinations, FUNCTION_DESTINATION}
 
     def _clock(self, context: grpc.aio.ServicerContext[Any, Any]) -> Clock:
         if not self._test_clock:
@@ -65,7 +72,9 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
             request.request_id = uuid.uuid4().hex
         started = time.perf_counter()
         response, stats = call(request, clock)
-        _log_batch(rpc, request.destination_type, request.request_id, stats, started)
+        destination = request.destination_type
+        self._done(rpc, destination if destination in self._known else "unknown", request.request_id,
+                   stats, started)
         return response
 
     async def _run_functions(self, rpc: str, request: Any, destination: str,
@@ -74,8 +83,18 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
             request.request_id = uuid.uuid4().hex
         started = time.perf_counter()
         response, stats = await call()
-        _log_batch(rpc, destination, request.request_id, stats, started)
+        self._done(rpc, destination, request.request_id, stats, started)
         return response
+
+    def _done(self, rpc: str, destination: str, request_id: str, stats: Stats, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self._metrics.batch(rpc, destination, stats, seconds)
+        # One line per batch, never per event: the router sends thousands of events a second. Its
+        # rpc, destination and statuses are the labels of the batch's metrics.
+        log.info("batch", rpc=rpc, destination=destination, request_id=request_id, jobs=stats.jobs,
+                 results=stats.results, errors=stats.errors,
+                 statuses={str(code): count for code, count in stats.failed.items()},
+                 duration_ms=round(seconds * 1000, 3))
 
     async def _transform(self, rpc: str, request: pb.TransformRequest, clock: Clock, router: bool) -> Any:
         if request.destination_type == FUNCTION_DESTINATION:
@@ -110,7 +129,7 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "name a source function (function) or a built-in source (source_type)")
         result: pb.SourceTransformResponse = await self._run_functions(
-            "SourceTransform", request, request.source_type or request.function,
+            "SourceTransform", request, request.source_type or FUNCTION_DESTINATION,
             lambda: self._functions.source_transform(request))
         return result
 
@@ -132,15 +151,6 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
                                     f"stream request {item.id!r} carries no transform")
 
 
-def _log_batch(rpc: str, destination: str, request_id: str, stats: Any, started: float) -> None:
-    # One line per batch, never per event: the router sends thousands of events a second.
-    log.info(
-        "batch", rpc=rpc, destination=destination, request_id=request_id,
-        jobs=stats.jobs, results=stats.results, errors=stats.errors,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-    )
-
-
 def open_registry(settings: Settings) -> Registry:
     """The function registry the settings name (SQLite is the only store so far)."""
     return Registry(SqliteStore(settings.registry_path), validate)
@@ -149,13 +159,18 @@ def open_registry(settings: Settings) -> Registry:
 class Server:
     """One server process: build with ``start()``, stop with ``stop()`` (drains in-flight RPCs).
 
-    ``registry`` replaces the one the settings name (the caller then closes its store).
+    ``registry`` replaces the one the settings name (the caller then closes its store);
+    ``tracer_provider`` the OpenTelemetry one spans go to when tracing is on.
     """
 
-    def __init__(self, settings: Settings, catalog: Catalog, *, registry: Registry | None = None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, *, registry: Registry | None = None,
+                 tracer_provider: Any = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.port = 0
+        self.metrics = Metrics()
+        self.metrics_endpoint: MetricsEndpoint | None = None
+        self._tracer_provider = tracer_provider
         self._server: grpc.aio.Server | None = None
         self._health = health_aio.HealthServicer()
         self._given_registry = registry
@@ -165,7 +180,8 @@ class Server:
     def _build(self) -> grpc.aio.Server:
         # grpc.aio binds a server to the running event loop, so it is built inside start().
         limit = self.settings.max_request_bytes
-        server = grpc.aio.server(options=[
+        interceptors = [tracing_interceptor(self._tracer_provider)] if self.settings.tracing else []
+        server = grpc.aio.server(interceptors=interceptors, options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", max(limit, 256 * 1024 * 1024)),
             # Only worker processes share a port; a lone server must not silently share one
@@ -174,11 +190,12 @@ class Server:
         ])
         assert self.registry is not None and self.pool is not None
         policy = self.settings.limit_policy
-        resolver = Resolver(self.registry, policy, self.settings.function_cache_seconds)
+        resolver = Resolver(self.registry, policy, self.settings.function_cache_seconds, metrics=self.metrics)
         runner = Runner(self.pool)
         functions = UserFunctions(resolver, runner)
         pb_grpc.add_TransformerServicer_to_server(
-            TransformerService(Pipeline(self.catalog), functions, test_clock=self.settings.test_clock),
+            TransformerService(Pipeline(self.catalog), functions, self.metrics,
+                               test_clock=self.settings.test_clock),
             server)
         fpb_grpc.add_FunctionsServicer_to_server(
             FunctionsService(self.registry, runner, policy, on_change=resolver.forget), server)
@@ -199,14 +216,18 @@ class Server:
         except BaseException:
             self._close_registry()
             raise
+        self.metrics.watch_pool(self.pool)
         try:
             self._server = server = self._build()
             address = f"{self.settings.host}:{self.settings.port}"
             self.port = server.add_insecure_port(address)
             if self.port == 0:
                 raise OSError(f"cannot listen on {address}")
+            if settings.metrics_port is not None:
+                self.metrics_endpoint = MetricsEndpoint(self.metrics, settings.host, settings.metrics_port)
             await server.start()
         except BaseException:
+            self._close_metrics()
             await self.pool.aclose()
             self._close_registry()
             raise
@@ -215,7 +236,9 @@ class Server:
         isolation = self.pool.isolation
         log.info("serving", address=f"{self.settings.host}:{self.port}", pid=os.getpid(),
                  destinations=len(self.catalog), test_clock=self.settings.test_clock,
-                 sandbox_workers=self.pool.size, seccomp=isolation.seccomp)
+                 sandbox_workers=self.pool.size, seccomp=isolation.seccomp,
+                 metrics_port=self.metrics_endpoint.port if self.metrics_endpoint else None,
+                 tracing=self.settings.tracing)
         return self.port
 
     async def stop(self) -> None:
@@ -226,7 +249,14 @@ class Server:
         if self.pool is not None:
             await self.pool.aclose()
         self._close_registry()
+        # last: a final scrape during the drain still sees the drained batches
+        self._close_metrics()
         log.info("stopped", pid=os.getpid())
+
+    def _close_metrics(self) -> None:
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
+            self.metrics_endpoint = None
 
     def _close_registry(self) -> None:
         if self.registry is not None and self._given_registry is None:

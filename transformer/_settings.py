@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="json, console, or auto (console on a TTY)"
     )
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="port of the Prometheus /metrics endpoint (off when unset; with N workers, worker i "
+                    "listens on metrics_port + i)",
+    )
+    tracing: bool = Field(
+        False, description="an OpenTelemetry span per RPC (needs the 'otel' extra and a tracer provider)",
+    )
     test_clock: bool = Field(
         False,
         description="honour the x-transformer-now-ms request header (tests and conformance only)",
@@ -70,6 +78,25 @@ class Settings(BaseSettings):
         except LimitsError as exc:
             raise ValueError(f"sandbox limits: {exc}") from None
         return self
+
+    @model_validator(mode="after")
+    def _metrics_ports_valid(self) -> Settings:
+        port = self.metrics_port
+        if port:
+            last = port + self.workers - 1
+            if last > 65535:
+                raise ValueError(f"metrics_port: workers use ports {port}-{last}, past 65535")
+            if port <= self.port <= last:
+                raise ValueError(f"metrics_port: {port}-{last} includes the gRPC port {self.port}")
+        elif port == 0 and self.workers > 1:
+            raise ValueError("metrics_port: --workers > 1 needs a fixed port (worker i uses port + i)")
+        return self
+
+    def for_worker(self, index: int) -> Settings:
+        """The settings of worker process ``index`` of ``workers``: its own metrics port."""
+        if self.metrics_port is None:
+            return self
+        return self.model_copy(update={"metrics_port": self.metrics_port + index})
 
     @property
     def limit_policy(self) -> LimitPolicy:

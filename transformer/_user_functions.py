@@ -40,6 +40,7 @@ from functions import (
     make_program,
 )
 from sandbox import LimitPolicy
+from transformer._metrics import Metrics
 from transformer._pipeline import Stats
 from transformer.sources import SOURCES, BadDelivery
 from transformer.v1 import transformer_pb2 as pb
@@ -104,8 +105,9 @@ class Resolver:
 
     def __init__(self, registry: Registry, policy: LimitPolicy, ttl_s: float = 5.0, *,
                  max_refs: int = 4096, max_programs: int = 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, metrics: Metrics | None = None) -> None:
         self.registry = registry
+        self.metrics = metrics or Metrics()
         self.policy = policy
         self._ttl_s = ttl_s
         self._clock = clock
@@ -125,8 +127,10 @@ class Resolver:
         now = self._clock()
         entry = self._refs.get(key)
         if entry is not None and entry[0] > now:
+            self.metrics.cache_hit.inc()
             found = entry[1]
         else:
+            self.metrics.cache_miss.inc()
             found = await asyncio.to_thread(self._lookup, workspace, ref)
             if len(self._refs) >= self._max_refs:
                 self._prune(now)
@@ -256,6 +260,7 @@ class UserFunctions:
     def __init__(self, resolver: Resolver, runner: Runner) -> None:
         self.resolver = resolver
         self.runner = runner
+        self.metrics = resolver.metrics
 
     # UserTransform ------------------------------------------------------------------------------
 
@@ -308,15 +313,15 @@ class UserFunctions:
                                for indices in groups.values()))
         response = pb.TransformResponse(request_id=request.request_id)
         add, append = response.results.add, response.results.append
-        errors = 0
+        failed: dict[int, int] = {}
         for entries in results:
             for entry in entries:
                 if type(entry) is tuple:
                     add(status_code=200, output=entry[0], metadata=entry[1])
                 else:
                     append(entry)
-                    errors += 1
-        return response, Stats(count, len(response.results), errors)
+                    failed[entry.status_code] = failed.get(entry.status_code, 0) + 1
+        return response, Stats(count, len(response.results), failed)
 
     async def _user_group(self, request: pb.TransformRequest, indices: list[int], messages: list[bytes],
                           raw_metas: list[bytes], metas: list[dict[str, Any] | None],
@@ -340,6 +345,7 @@ class UserFunctions:
             _log_function_output(program, run.outcomes, run.logs)
             following: list[tuple[int, bytes, bytes]] = []
             keep = following.append
+            failed: dict[int, int] = {}  # per status, for the metrics
             for item, outcome in zip(items, run.outcomes, strict=True):
                 failure = outcome.failure
                 outputs = outcome.outputs
@@ -350,13 +356,17 @@ class UserFunctions:
                 if failure is None:
                     if outputs:
                         following.extend((index, meta, output) for output in outputs)
-                    else:
-                        dropped[index] = f"{program.label} returned no event"
-                elif failure.reason is Reason.DROPPED:
+                        continue
+                    dropped[index] = f"{program.label} returned no event"
+                    failed[298] = failed.get(298, 0) + 1
+                    continue
+                self._count_failure(program, failure, failed)
+                if failure.reason is Reason.DROPPED:
                     dropped[index] = f"{program.label}: {failure.message}"
                 else:
                     results[index].append(self._error(failure_error(program, failure), meta,
                                                       metas[index], dest_type))
+            self.metrics.function_run(program.label, len(items), failed)
             for output in run.unmatched:
                 keep((first, _new_metadata(first_meta, output), output))
             items = following
@@ -380,6 +390,24 @@ class UserFunctions:
         if not isinstance(workspace, str) or not workspace:
             raise _bad_job("metadata.workspaceId is required to find the transformation")
         return [await self.resolver.program(workspace, ref, FunctionKind.TRANSFORMATION) for ref in refs]
+
+    def _count_failure(self, program: Program, failure: Failure, failed: dict[int, int]) -> None:
+        status = failure.status
+        failed[status] = failed.get(status, 0) + 1
+        if failure.reason is Reason.LIMIT:
+            self.metrics.limit_violation(failure.limit, program.label)
+
+    def _count_run(self, program: Program, outcomes: Iterable[Outcome]) -> None:
+        """Metrics of one run of ``program`` (destination and source functions)."""
+        failed: dict[int, int] = {}
+        inputs = 0
+        for outcome in outcomes:
+            inputs += 1
+            if outcome.failure is not None:
+                self._count_failure(program, outcome.failure, failed)
+            elif not outcome.outputs:
+                failed[298] = failed.get(298, 0) + 1
+        self.metrics.function_run(program.label, inputs, failed)
 
     @staticmethod
     def _error(error: JobError, metadata: bytes, meta: dict[str, Any] | None, dest_type: str,
@@ -427,6 +455,7 @@ class UserFunctions:
                 return
             run = await self.runner.run(program, [(jobs[i].message, raw_dests[i]) for i in indices])
             _log_function_output(program, run.outcomes)
+            self._count_run(program, run.outcomes)
             for index, outcome in zip(indices, run.outcomes, strict=True):
                 outcomes[index] = (program, outcome)
 
@@ -435,9 +464,8 @@ class UserFunctions:
         if router:
             router_results = [self._router_result(job, raw_dests[i], metas[i], outcomes[i], dest_type)
                               for i, job in enumerate(jobs)]
-            errors = sum(1 for r in router_results if r.status_code != 200)
             return pb.RouterTransformResponse(results=router_results, request_id=request.request_id), \
-                Stats(len(jobs), len(router_results), errors)
+                Stats.of(len(jobs), router_results)
         results: list[pb.JobResult] = []
         for index, job in enumerate(jobs):
             found = outcomes[index]
@@ -452,9 +480,8 @@ class UserFunctions:
             else:
                 results.append(self._error(_outcome_error(program, outcome), job.metadata, metas[index],
                                            dest_type, feature))
-        errors = sum(1 for r in results if r.status_code != 200)
         return pb.TransformResponse(results=results, request_id=request.request_id), \
-            Stats(len(jobs), len(results), errors)
+            Stats.of(len(jobs), results)
 
     def _router_result(self, job: pb.Job, raw_dest: bytes, meta: dict[str, Any] | None,
                        found: tuple[Program, Outcome] | JobError | None, dest_type: str) -> pb.RouterResult:
@@ -488,18 +515,18 @@ class UserFunctions:
         except JobError as exc:
             failed = [self._source_error(exc) for _ in deliveries]
             return pb.SourceTransformResponse(results=failed, request_id=request.request_id), \
-                Stats(len(deliveries), len(failed), len(failed))
+                Stats.of(len(deliveries), failed)
         run = await self.runner.run(program, [(delivery, settings) for delivery in deliveries])
         _log_function_output(program, run.outcomes)
+        self._count_run(program, run.outcomes)
         results = []
         for outcome in run.outcomes:
             if outcome.failure is None:
                 results.append(pb.SourceResult(status_code=200, events=outcome.outputs))
             else:
                 results.append(self._source_error(failure_error(program, outcome.failure)))
-        errors = sum(1 for r in results if r.status_code != 200)
         return pb.SourceTransformResponse(results=results, request_id=request.request_id), \
-            Stats(len(deliveries), len(results), errors)
+            Stats.of(len(deliveries), results)
 
     def _builtin_source(self, request: pb.SourceTransformRequest) -> tuple[pb.SourceTransformResponse, Stats]:
         """A built-in source (``transformer/sources/<type>/``), trusted code run in this process."""
@@ -527,9 +554,8 @@ class UserFunctions:
                     results.append(self._source_error(JobError(
                         500, f"{request.source_type}: {type(exc).__name__}: {exc}", "transformation",
                         "exception")))
-        errors = sum(1 for r in results if r.status_code != 200)
         return pb.SourceTransformResponse(results=results, request_id=request.request_id), \
-            Stats(len(deliveries), len(results), errors)
+            Stats.of(len(deliveries), results)
 
     @staticmethod
     def _source_error(error: JobError) -> pb.SourceResult:
