@@ -193,13 +193,13 @@ def score_case(case: dict[str, Any], actual: Any) -> tuple[bool, bool, str]:
 
 
 @contextmanager
-def running_server(catalog: Catalog, settings: Settings, *,
-                   registry: Registry | None = None) -> Iterator[Server]:
+def running_server(catalog: Catalog, settings: Settings, *, registry: Registry | None = None,
+                   tracer_provider: Any = None) -> Iterator[Server]:
     """A started ``Server`` run by a background event loop (its ``port`` is set)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="loopback-server", daemon=True)
     thread.start()
-    server = Server(settings, catalog, registry=registry)
+    server = Server(settings, catalog, registry=registry, tracer_provider=tracer_provider)
     started: Future[int] = asyncio.run_coroutine_threadsafe(server.start(), loop)
     try:
         started.result(timeout=30)

@@ -53,10 +53,20 @@ def main() -> None:
 @click.option("--sandbox-workers", type=int,
               help="Sandbox worker processes per server process [env TRANSFORMER_SANDBOX_WORKERS; "
                    "default: one per CPU].")
+@click.option("--metrics-port", type=int,
+              help="Port of the Prometheus /metrics endpoint; worker i of --workers uses this + i "
+                   "[env TRANSFORMER_METRICS_PORT; default: off].")
 def serve(**flags: Any) -> None:
     """Serve the Transformer and Functions gRPC APIs until SIGTERM, then drain in-flight batches."""
     settings = _settings(**flags)
     configure(settings.log_level, settings.log_format)
+    if settings.tracing:
+        from transformer._tracing import TracingUnavailable, require_tracing
+
+        try:
+            require_tracing()
+        except TracingUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
     try:
         catalog = load_catalog(settings.destinations_dir)
     except CatalogError as exc:
@@ -94,7 +104,7 @@ def _serve_many(settings: Settings) -> None:
     """
     context = multiprocessing.get_context("spawn")
     ready = [context.Event() for _ in range(settings.workers)]
-    children = [context.Process(target=_worker, args=(settings, ready[i]), name=f"worker-{i}")
+    children = [context.Process(target=_worker, args=(settings.for_worker(i), ready[i]), name=f"worker-{i}")
                 for i in range(settings.workers)]
     stopping = threading.Event()
 
@@ -199,3 +209,24 @@ def catalog(cases_dir: Path | None, extra_dirs: tuple[Path, ...]) -> None:
         report = report_json(run_conformance(directory, sorted(loaded.destinations), extra_dirs))
         scores = report["destinations"]
     click.echo(render(loaded, scores), nl=False)
+
+
+@main.command()
+@click.option("--address", default="127.0.0.1:50051", show_default=True, help="Server to ask.")
+@click.option("--service", default="", help="Service to ask about (default: the whole server).")
+@click.option("--timeout", type=float, default=2.0, show_default=True, help="Seconds to wait.")
+def health(address: str, service: str, timeout: float) -> None:
+    """Exit 0 when the server's gRPC health service answers SERVING, 1 otherwise (container checks)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        except grpc.RpcError as exc:
+            click.echo(f"{address}: {exc.code().name}: {exc.details()}", err=True)
+            sys.exit(1)
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    click.echo(f"{address}: {status}")
+    sys.exit(0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1)
