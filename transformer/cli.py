@@ -212,13 +212,16 @@ def catalog(cases_dir: Path | None, extra_dirs: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.option("--address", default="127.0.0.1:50051", show_default=True, help="Server to ask.")
+@click.option("--address", help="Server to ask [default: 127.0.0.1 on TRANSFORMER_PORT, else 50051].")
 @click.option("--service", default="", help="Service to ask about (default: the whole server).")
 @click.option("--timeout", type=float, default=2.0, show_default=True, help="Seconds to wait.")
-def health(address: str, service: str, timeout: float) -> None:
+def health(address: str | None, service: str, timeout: float) -> None:
     """Exit 0 when the server's gRPC health service answers SERVING, 1 otherwise (container checks)."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    # the port the server was told, so a container's check follows a changed TRANSFORMER_PORT
+    address = address or f"127.0.0.1:{os.environ.get('TRANSFORMER_PORT') or 50051}"
 
     with grpc.insecure_channel(address) as channel:
         try:
