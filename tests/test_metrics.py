@@ -73,13 +73,16 @@ def test_metrics_count_traffic_of_every_kind() -> None:
             assert [r.status_code for r in stub.Transform(batch).results] == [200, 200, 400]
             routed = stub.RouterTransform(request("webhook", [job(track(i)) for i in range(4)], WEBHOOK))
             assert {r.status_code for r in routed.results} == {200}
-            stub.Transform(request("nosuch", [job(track(0))], WEBHOOK))
+            unknown = request("nosuch", [job(track(0))], WEBHOOK)
+            unknown.request_id = "req-unknown"
+            stub.Transform(unknown)
             version = fpb_grpc.FunctionsStub(channel).Upload(fpb.UploadRequest(
                 workspace="ws", name="enrich", kind=fpb.FUNCTION_KIND_TRANSFORMATION, code=FUNCTION))
             label = f"enrich@{version.version_id[:8]}"
             jobs = [user_job(0, "ok", version.version_id), user_job(1, "fail", version.version_id),
                     user_job(2, "loop", version.version_id), user_job(3, "ok", version.version_id)]
-            results = stub.UserTransform(pb.TransformRequest(destination_type="webhook", jobs=jobs)).results
+            results = stub.UserTransform(pb.TransformRequest(destination_type="webhook", jobs=jobs,
+                                                             request_id="req-user")).results
             assert [r.status_code for r in results] == [200, 400, 400, 200]
             assert "wall_ms" in results[2].error
             stub.UserTransform(pb.TransformRequest(destination_type="webhook", jobs=jobs[:1]))
@@ -113,9 +116,13 @@ def test_metrics_count_traffic_of_every_kind() -> None:
     assert value(samples, "transformer_sandbox_worker_restarts_total", reason="wall_clock") == 1
     assert value(samples, "transformer_sandbox_workers") == 1
     lines = [orjson.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    [logged] = [line for line in lines if line.get("request_id") == "req-transform"]
-    assert logged["event"] == "batch"
-    assert (logged["rpc"], logged["destination"], logged["statuses"]) == ("Transform", "webhook", {"400": 1})
+    logged = {line["request_id"]: line for line in lines if line.get("event") == "batch"}
+    assert {key: logged["req-transform"][key] for key in ("rpc", "destination", "statuses")} == {
+        "rpc": "Transform", "destination": "webhook", "statuses": {"400": 1}}
+    assert (logged["req-unknown"]["destination"], logged["req-unknown"]["destination_type"]) == \
+        ("unknown", "nosuch")
+    assert logged["req-user"]["functions"] == [label]
+    assert logged["req-user"]["statuses"] == {"400": 2}
 
 
 def test_each_worker_process_serves_its_own_metrics_port() -> None:

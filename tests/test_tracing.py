@@ -10,6 +10,7 @@ import grpc
 import orjson
 import pytest
 from click.testing import CliRunner
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from transformer._catalog import Catalog
 from transformer._conformance import loopback_settings, running_server
@@ -52,8 +53,8 @@ def test_tracing_without_opentelemetry_is_a_clear_error(monkeypatch: pytest.Monk
 
 
 def test_each_rpc_gets_a_server_span(catalog: Catalog) -> None:
-    """Transform, a stream and a rejected RPC each produce one span named after the method, carrying
-    the destination, job count and request id (the batch log line's values); errors mark the span."""
+    """Transform, a stream, a rejected RPC and a health check each get a span named after the method;
+    a batch's span carries the destination, job count and request id; errors mark the span."""
     pytest.importorskip("opentelemetry.sdk", reason="the 'otel' extra is not installed")
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -73,6 +74,8 @@ def test_each_rpc_gets_a_server_span(catalog: Catalog) -> None:
         assert replies[0].transform.results[0].status_code == 200
         with pytest.raises(grpc.RpcError):
             stub.SourceTransform(pb.SourceTransformRequest(requests=[orjson.dumps({})]))
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
     spans = {span.name: span for span in exporter.get_finished_spans()}
     transform = spans["transformer.v1.Transformer/Transform"]
     assert transform.kind is SpanKind.SERVER
@@ -81,3 +84,4 @@ def test_each_rpc_gets_a_server_span(catalog: Catalog) -> None:
         "transformer.destination": "webhook", "transformer.jobs": 2, "transformer.request_id": "req-traced"}
     assert "transformer.v1.Transformer/TransformStream" in spans
     assert spans["transformer.v1.Transformer/SourceTransform"].status.status_code is StatusCode.ERROR
+    assert spans["grpc.health.v1.Health/Check"].status.status_code is StatusCode.UNSET

@@ -41,13 +41,15 @@ class Stats:
     #: How many results had each status other than 200 (counted on the failure path only, so
     #: a batch of successes costs nothing to count).
     failed: dict[int, int] = field(default_factory=dict)
+    #: The user function versions that ran (``name@<version prefix>``), as the metrics label them.
+    functions: tuple[str, ...] = ()
 
     @property
     def errors(self) -> int:
         return sum(self.failed.values())
 
     @classmethod
-    def of(cls, jobs: int, results: Iterable[Any]) -> Stats:
+    def of(cls, jobs: int, results: Iterable[Any], functions: tuple[str, ...] = ()) -> Stats:
         """Stats of finished results (anything with a ``status_code``), counted one by one."""
         failed: dict[int, int] = {}
         count = 0
@@ -56,7 +58,7 @@ class Stats:
             status = result.status_code
             if status != 200:
                 failed[status] = failed.get(status, 0) + 1
-        return cls(jobs, count, failed)
+        return cls(jobs, count, failed, functions)
 
 
 def _decode(data: bytes, what: str) -> Any:

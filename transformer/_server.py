@@ -73,8 +73,10 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
         started = time.perf_counter()
         response, stats = call(request, clock)
         destination = request.destination_type
-        self._done(rpc, destination if destination in self._known else "unknown", request.request_id,
-                   stats, started)
+        if destination in self._known:
+            self._done(rpc, destination, request.request_id, stats, started)
+        else:
+            self._done(rpc, "unknown", request.request_id, stats, started, destination_type=destination)
         return response
 
     async def _run_functions(self, rpc: str, request: Any, destination: str,
@@ -86,15 +88,18 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
         self._done(rpc, destination, request.request_id, stats, started)
         return response
 
-    def _done(self, rpc: str, destination: str, request_id: str, stats: Stats, started: float) -> None:
+    def _done(self, rpc: str, destination: str, request_id: str, stats: Stats, started: float,
+              **extra: Any) -> None:
         seconds = time.perf_counter() - started
         self._metrics.batch(rpc, destination, stats, seconds)
+        if stats.functions:
+            extra["functions"] = list(stats.functions)
         # One line per batch, never per event: the router sends thousands of events a second. Its
-        # rpc, destination and statuses are the labels of the batch's metrics.
+        # rpc, destination, statuses and function versions are the labels of the batch's metrics.
         log.info("batch", rpc=rpc, destination=destination, request_id=request_id, jobs=stats.jobs,
                  results=stats.results, errors=stats.errors,
                  statuses={str(code): count for code, count in stats.failed.items()},
-                 duration_ms=round(seconds * 1000, 3))
+                 duration_ms=round(seconds * 1000, 3), **extra)
 
     async def _transform(self, rpc: str, request: pb.TransformRequest, clock: Clock, router: bool) -> Any:
         if request.destination_type == FUNCTION_DESTINATION:

@@ -309,8 +309,8 @@ class UserFunctions:
                 groups[key] = [index]
             else:
                 members.append(index)
-        await asyncio.gather(*(self._user_group(request, indices, messages, raw_metas, metas, dests, results)
-                               for indices in groups.values()))
+        ran = await asyncio.gather(*(self._user_group(request, indices, messages, raw_metas, metas, dests,
+                                                      results) for indices in groups.values()))
         response = pb.TransformResponse(request_id=request.request_id)
         add, append = response.results.add, response.results.append
         failed: dict[int, int] = {}
@@ -321,11 +321,12 @@ class UserFunctions:
                 else:
                     append(entry)
                     failed[entry.status_code] = failed.get(entry.status_code, 0) + 1
-        return response, Stats(count, len(response.results), failed)
+        return response, Stats(count, len(response.results), failed, _labels(ran))
 
     async def _user_group(self, request: pb.TransformRequest, indices: list[int], messages: list[bytes],
                           raw_metas: list[bytes], metas: list[dict[str, Any] | None],
-                          dests: list[dict[str, Any] | None], results: list[list[Any]]) -> None:
+                          dests: list[dict[str, Any] | None], results: list[list[Any]]) -> list[str]:
+        """Run a group's transformations; returns the labels of the function versions that ran."""
         dest_type = request.destination_type
         first = indices[0]
         first_meta = metas[first] or {}
@@ -334,7 +335,8 @@ class UserFunctions:
         except JobError as exc:
             for index in indices:
                 results[index].append(self._error(exc, raw_metas[index], metas[index], dest_type))
-            return
+            return []
+        ran: list[str] = []
         # events in flight: (job index, metadata to return with it, event JSON)
         items = [(index, raw_metas[index], messages[index]) for index in indices]
         dropped: dict[int, str] = {}
@@ -342,6 +344,7 @@ class UserFunctions:
             if not items:
                 break
             run = await self.runner.run(program, [(event, meta) for _, meta, event in items])
+            ran.append(program.label)
             _log_function_output(program, run.outcomes, run.logs)
             following: list[tuple[int, bytes, bytes]] = []
             keep = following.append
@@ -376,6 +379,7 @@ class UserFunctions:
             if not results[index]:
                 drop = JobError(298, dropped.get(index, "dropped"), "transformation", "filtered")
                 results[index].append(self._error(drop, raw_metas[index], metas[index], dest_type))
+        return ran
 
     async def _transformations(self, meta: dict[str, Any], destination: dict[str, Any]) -> list[Program]:
         refs = []
@@ -446,26 +450,27 @@ class UserFunctions:
                 continue
             groups.setdefault((workspace, ref), []).append(index)
 
-        async def run_group(workspace: str, ref: str, indices: list[int]) -> None:
+        async def run_group(workspace: str, ref: str, indices: list[int]) -> list[str]:
             try:
                 program = await self.resolver.program(workspace, ref, FunctionKind.DESTINATION)
             except JobError as exc:
                 for index in indices:
                     outcomes[index] = exc
-                return
+                return []
             run = await self.runner.run(program, [(jobs[i].message, raw_dests[i]) for i in indices])
             _log_function_output(program, run.outcomes)
             self._count_run(program, run.outcomes)
             for index, outcome in zip(indices, run.outcomes, strict=True):
                 outcomes[index] = (program, outcome)
+            return [program.label]
 
-        await asyncio.gather(*(run_group(w, r, indices) for (w, r), indices in groups.items()))
+        ran = _labels(await asyncio.gather(*(run_group(w, r, indices) for (w, r), indices in groups.items())))
         dest_type = request.destination_type
         if router:
             router_results = [self._router_result(job, raw_dests[i], metas[i], outcomes[i], dest_type)
                               for i, job in enumerate(jobs)]
             return pb.RouterTransformResponse(results=router_results, request_id=request.request_id), \
-                Stats.of(len(jobs), router_results)
+                Stats.of(len(jobs), router_results, ran)
         results: list[pb.JobResult] = []
         for index, job in enumerate(jobs):
             found = outcomes[index]
@@ -481,7 +486,7 @@ class UserFunctions:
                 results.append(self._error(_outcome_error(program, outcome), job.metadata, metas[index],
                                            dest_type, feature))
         return pb.TransformResponse(results=results, request_id=request.request_id), \
-            Stats.of(len(jobs), results)
+            Stats.of(len(jobs), results, ran)
 
     def _router_result(self, job: pb.Job, raw_dest: bytes, meta: dict[str, Any] | None,
                        found: tuple[Program, Outcome] | JobError | None, dest_type: str) -> pb.RouterResult:
@@ -526,7 +531,7 @@ class UserFunctions:
             else:
                 results.append(self._source_error(failure_error(program, outcome.failure)))
         return pb.SourceTransformResponse(results=results, request_id=request.request_id), \
-            Stats.of(len(deliveries), results)
+            Stats.of(len(deliveries), results, (program.label,))
 
     def _builtin_source(self, request: pb.SourceTransformRequest) -> tuple[pb.SourceTransformResponse, Stats]:
         """A built-in source (``transformer/sources/<type>/``), trusted code run in this process."""
@@ -564,6 +569,11 @@ class UserFunctions:
         if error.error_type:
             tags["errorType"] = error.error_type
         return pb.SourceResult(status_code=error.status, error=error.message, stat_tags=tags)
+
+
+def _labels(ran: Iterable[list[str]]) -> tuple[str, ...]:
+    """The distinct function versions that ran, in first-run order."""
+    return tuple(dict.fromkeys(label for labels in ran for label in labels))
 
 
 def _outcome_error(program: Program, outcome: Outcome) -> JobError:
