@@ -160,6 +160,15 @@ def test_metrics_port_settings_are_checked(values: dict[str, Any], message: str)
         Settings(**values)
 
 
+def test_metrics_can_be_turned_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty or 'off' TRANSFORMER_METRICS_PORT (over an image's default) means no metrics port."""
+    for off in ("", "off"):
+        monkeypatch.setenv("TRANSFORMER_METRICS_PORT", off)
+        assert Settings().metrics_port is None
+    monkeypatch.setenv("TRANSFORMER_METRICS_PORT", "9464")
+    assert Settings().metrics_port == 9464
+
+
 def test_worker_settings_get_consecutive_metrics_ports() -> None:
     """Worker i's settings carry metrics port + i; without metrics they are unchanged."""
     settings = Settings(metrics_port=9464, workers=3)

@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     )
     metrics_port: int | None = Field(
         None, ge=0, le=65535,
-        description="port of the Prometheus /metrics endpoint (off when unset; with N workers, worker i "
-                    "listens on metrics_port + i)",
+        description="port of the Prometheus /metrics endpoint (off when unset, empty or 'off'; 0 picks a "
+                    "free one; with N workers, worker i listens on metrics_port + i)",
     )
     tracing: bool = Field(
         False, description="an OpenTelemetry span per RPC (needs the 'otel' extra and a tracer provider)",
@@ -106,6 +106,14 @@ class Settings(BaseSettings):
             memory_bytes=self.sandbox_memory_mb << 20, max_output_bytes=self.sandbox_max_output_bytes,
             max_log_bytes=self.sandbox_max_log_bytes,
             max_events_per_batch=self.sandbox_max_events_per_batch))
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_off(cls, value: object) -> object:
+        # so that an image which turns metrics on can be told to turn them off again
+        if isinstance(value, str) and value.strip().lower() in {"", "off", "none"}:
+            return None
+        return value
 
     @field_validator("destinations_dir", mode="before")
     @classmethod
