@@ -115,6 +115,7 @@ def test_metrics_count_traffic_of_every_kind() -> None:
     assert value(samples, "transformer_function_cache_lookups_total", result="hit") == 1
     assert value(samples, "transformer_sandbox_worker_restarts_total", reason="wall_clock") == 1
     assert value(samples, "transformer_sandbox_workers") == 1
+    assert value(samples, "process_cpu_seconds_total") > 0
     lines = [orjson.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     logged = {line["request_id"]: line for line in lines if line.get("event") == "batch"}
     assert {key: logged["req-transform"][key] for key in ("rpc", "destination", "statuses")} == {

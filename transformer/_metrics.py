@@ -17,7 +17,7 @@ from threading import Thread
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -48,6 +48,8 @@ class Metrics:
     def __init__(self, *, max_destinations: int = 512, max_functions: int = 4096) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
+        # CPU, memory and file descriptors of this process, read from /proc at each scrape
+        ProcessCollector(registry=registry)
         self._events_in = Counter(
             "transformer_events_in", "Jobs received, per RPC and destination type",
             ["rpc", "destination"], registry=registry)

@@ -197,7 +197,7 @@ class Server:
         policy = self.settings.limit_policy
         resolver = Resolver(self.registry, policy, self.settings.function_cache_seconds, metrics=self.metrics)
         runner = Runner(self.pool)
-        functions = UserFunctions(resolver, runner)
+        functions = UserFunctions(resolver, runner, self.metrics)
         pb_grpc.add_TransformerServicer_to_server(
             TransformerService(Pipeline(self.catalog), functions, self.metrics,
                                test_clock=self.settings.test_clock),

@@ -257,10 +257,10 @@ def _new_metadata(first: dict[str, Any], output: bytes) -> bytes:
 class UserFunctions:
     """The RPCs that run user functions."""
 
-    def __init__(self, resolver: Resolver, runner: Runner) -> None:
+    def __init__(self, resolver: Resolver, runner: Runner, metrics: Metrics | None = None) -> None:
         self.resolver = resolver
         self.runner = runner
-        self.metrics = resolver.metrics
+        self.metrics = metrics or resolver.metrics
 
     # UserTransform ------------------------------------------------------------------------------
 
