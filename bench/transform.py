@@ -9,7 +9,7 @@ the cases are absent), for a fixed time with a fixed number of concurrent calls,
 * p50 / p99              latency of one batch call
 
 Usage: python bench/transform.py [--destination webhook] [--seconds 10] [--concurrency 4]
-                                 [--batch 100] [--workers 1] [--router] [--json]
+                                 [--batch 100] [--workers 1] [--router] [--metrics-port P] [--json]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import signal
 import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     jobs = sample_jobs(args.destination)
     request = pb.TransformRequest(destination_type=args.destination, jobs=batch_of(jobs, args.batch))
     port = free_port()
-    server = start_server(port, "--workers", str(args.workers))
+    metrics_flags = ["--metrics-port", str(args.metrics_port)] if args.metrics_port else []
+    server = start_server(port, "--workers", str(args.workers), *metrics_flags)
     target = f"127.0.0.1:{port}"
     call = caller(request, args.router)
     try:
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         events, latencies = asyncio.run(drive(target, call, args.seconds, args.concurrency))
         wall = time.perf_counter() - wall_started
         cpu = tree_cpu_seconds(server.pid) - cpu_before
+        scraped = scrape_events(args.metrics_port) if args.metrics_port else None
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -115,7 +118,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "events_per_cpu_s": round(events / cpu) if cpu else None,
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": percentile_ms(latencies, 0.99),
+        **({"metrics_events_in_total": scraped} if scraped is not None else {}),
     }
+
+
+def scrape_events(port: int) -> float:
+    """transformer_events_in_total from the server's /metrics (warm-up included)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "transformer_events_in_total")
 
 
 def main() -> None:
@@ -126,6 +140,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--router", action="store_true", help="RouterTransform instead of Transform")
+    parser.add_argument("--metrics-port", type=int, default=0,
+                        help="serve /metrics there and report the events it counted")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     print_result(run(args), args.json)
