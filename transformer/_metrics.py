@@ -35,9 +35,9 @@ OTHER = "other"
 class _Series:
     """The children of one (rpc, destination), looked up once."""
 
-    events_in: Any
-    duration: Any
-    ok: Any
+    events_in: Counter
+    duration: Histogram
+    ok: Counter
     rpc: str
     destination: str
 
@@ -73,8 +73,8 @@ class Metrics:
         self.cache_hit = self._cache.labels(result="hit")
         self.cache_miss = self._cache.labels(result="miss")
         self._series: dict[tuple[str, str], _Series] = {}
-        self._outcomes: dict[tuple[str, str, int], Any] = {}
-        self._functions: dict[tuple[str, int], Any] = {}
+        self._outcomes: dict[tuple[str, str, int], Counter] = {}
+        self._functions: dict[tuple[str, int], Counter] = {}
         self._max_destinations = max_destinations
         self._max_functions = max_functions
 
@@ -117,7 +117,7 @@ class Metrics:
         for status, count in failed.items():
             self._function_child(function_version, status).inc(count)
 
-    def _function_child(self, function_version: str, status: int) -> Any:
+    def _function_child(self, function_version: str, status: int) -> Counter:
         key = (function_version, status)
         child = self._functions.get(key)
         if child is None:
