@@ -28,6 +28,8 @@ from ._directives import (
     external_id,
     flatten,
 )
+from ._email import is_email
+from ._hashing import sha256_binary, sha256_utf8
 from ._js import (
     JS_WHITESPACE,
     UNDEFINED,
@@ -61,7 +63,7 @@ from ._paths import (
     set_dotted,
     split_set_value_path,
 )
-from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
+from ._time import epoch_seconds, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
     "CONVERSIONS",
@@ -77,6 +79,7 @@ __all__ = [
     "add_external_id_to_traits",
     "compile_object",
     "compile_value",
+    "epoch_seconds",
     "external_id",
     "first_present",
     "flatten",
@@ -85,6 +88,7 @@ __all__ = [
     "integrations_object",
     "is_array_index",
     "is_blank",
+    "is_email",
     "is_field",
     "is_present",
     "is_truthy",
@@ -105,11 +109,14 @@ __all__ = [
     "path_get",
     "path_keys",
     "set_dotted",
+    "sha256_binary",
+    "sha256_utf8",
     "split_set_value_path",
     "stringify",
     "to_epoch_ms",
     "to_iso",
     "to_number",
+    "to_seconds",
     "to_string",
     "unique_by",
 ]

@@ -21,6 +21,7 @@ from transformer._errors import InstrumentationError
 
 from . import _js
 from ._context import Context
+from ._hashing import sha256_binary
 from ._paths import (
     compile_first_matching,
     compile_first_present,
@@ -28,7 +29,7 @@ from ._paths import (
     first_matching,
     is_defined,
 )
-from ._time import parse_date, to_epoch_ms, to_iso
+from ._time import epoch_seconds, parse_date, to_epoch_ms, to_iso
 
 Source = Callable[[Context], Any]
 Modifier = Callable[[Any, Context], Any]
@@ -266,11 +267,6 @@ def _timestamp_ms(value: Any) -> Any:
     return to_epoch_ms(moment) if moment else None
 
 
-def _timestamp_s(value: Any) -> Any:
-    moment = parse_date(value)
-    return to_epoch_ms(moment) // 1000 if moment else None
-
-
 def _timestamp_iso(value: Any) -> Any:
     moment = parse_date(value)
     return to_iso(moment) if moment else None
@@ -325,11 +321,13 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "flatten": flatten,
         "flatten_json": _js.flatten_json,
         "timestamp_ms": _timestamp_ms,
-        "timestamp_s": _timestamp_s,
+        "timestamp_s": epoch_seconds,
         "timestamp_iso": _timestamp_iso,
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
         "sha256": _sha256,
+        # The npm sha256 package's binary-string hashing of String(value) (hashToSha256).
+        "sha256_binary": lambda v: sha256_binary(_js.to_string(v)),
         "basic_auth": _basic_auth,
         "object_assign": _object_assign,
         "without_nulls": lambda v: (

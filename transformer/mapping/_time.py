@@ -50,6 +50,24 @@ def to_epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
+def epoch_seconds(value: Any) -> int | None:
+    """``Math.floor(new Date(value).getTime() / 1000)`` for what ``parse_date`` reads; None
+    where JavaScript has NaN (sent as null)."""
+    moment = parse_date(value)
+    return None if moment is None else to_epoch_ms(moment) // 1000
+
+
+def to_seconds(value: Any) -> int | None:
+    """The CDK v2 workflows' ``toSeconds``: epoch seconds, but None (their undefined) for what is
+    no date *and* for the epoch itself, because they test ``getTime()`` for truthiness. A boolean
+    is a date there (``new Date(true)`` is 1 ms)."""
+    if value is None:
+        return None
+    moment = parse_date(int(value) if isinstance(value, bool) else value)
+    millis = to_epoch_ms(moment) if moment else 0
+    return millis // 1000 if millis else None
+
+
 def to_iso(moment: datetime) -> str:
     """``Date.prototype.toISOString``: always UTC with milliseconds."""
     utc = moment.astimezone(UTC)

@@ -31,6 +31,7 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
+    epoch_seconds,
     first_present,
     group_and_chunk,
     integrations_object,
@@ -38,9 +39,7 @@ from transformer.hooks import (
     is_truthy,
     js_get,
     object_keys,
-    parse_date,
     stringify,
-    to_epoch_ms,
     to_number,
     to_string,
 )
@@ -293,8 +292,7 @@ def unix_ts(value: Any, ctx: Context) -> Any:
     when it is not a date; anything else as it is."""
     if not is_truthy(value) or is_truthy(to_number(value)):
         return value
-    moment = parse_date(to_string(value) if isinstance(value, list) else value)
-    return None if moment is None else to_epoch_ms(moment) // 1000
+    return epoch_seconds(to_string(value) if isinstance(value, list) else value)
 
 
 def event_ts(value: Any, ctx: Context) -> Any:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +29,7 @@ from transformer.hooks import (
     parse_date,
     parse_float,
     parse_int,
+    sha256_binary,
     split_set_value_path,
     to_epoch_ms,
     to_string,
@@ -349,18 +349,9 @@ def to_fixed(number: float, digits: int) -> str:
 # --- user data ------------------------------------------------------------------------------------
 
 
-def sha256_js(text: str) -> str:
-    """The npm sha256 package (Node build) on a string: the low byte of each UTF-16 unit."""
-    try:
-        data = text.encode("latin-1")
-    except UnicodeEncodeError:
-        data = text.encode("utf-16-le", "surrogatepass")[::2]
-    return hashlib.sha256(data).hexdigest()
-
-
 def hash_text(value: Any, ctx: Context) -> Any:
     """A string trimmed, lower-cased and hashed; another value is sent as it is."""
-    return sha256_js(js_trim(value).lower()) if isinstance(value, str) else value
+    return sha256_binary(js_trim(value).lower()) if isinstance(value, str) else value
 
 
 def hash_digits(value: Any, ctx: Context) -> Any:
@@ -369,25 +360,25 @@ def hash_digits(value: Any, ctx: Context) -> Any:
     if not isinstance(value, str):
         raise UnexpectedError("clonedUpdatedEvent[prop].replace is not a function")
     digits = _NON_DIGITS.sub("", value).lstrip("0")
-    return sha256_js(digits) if digits else value
+    return sha256_binary(digits) if digits else value
 
 
 def hash_gender(value: Any, ctx: Context) -> Any:
     """"f" for female, else "m", hashed; a value that is no string is dropped."""
     if not isinstance(value, str):
         return None
-    return sha256_js("f" if js_trim(value).lower() == "female" else "m")
+    return sha256_binary("f" if js_trim(value).lower() == "female" else "m")
 
 
 def hash_birth_date(value: Any, ctx: Context) -> Any:
-    return sha256_js(_date_in_format(value))
+    return sha256_binary(_date_in_format(value))
 
 
 def hash_city(value: Any, ctx: Context) -> Any:
     """Trimmed, lower-cased, without spaces, hashed."""
     if not isinstance(value, str):
         raise UnexpectedError("clonedUpdatedEvent[prop].trim is not a function")
-    return sha256_js(js_trim(value).lower().replace(" ", ""))
+    return sha256_binary(js_trim(value).lower().replace(" ", ""))
 
 
 _TEXT_USER_DATA = ("ud[em]", "ud[fn]", "ud[ln]", "ud[st]")

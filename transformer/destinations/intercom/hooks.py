@@ -29,11 +29,10 @@ from transformer.hooks import (
     empty_request,
     is_present,
     is_truthy,
-    parse_date,
     path_get,
     stringify,
-    to_epoch_ms,
     to_number,
+    to_seconds,
     to_string,
 )
 
@@ -113,15 +112,6 @@ def _first_present(doc: Any, paths: tuple[str, ...]) -> Any:
         if is_present(value):
             return value
     return None
-
-
-def _to_seconds(value: Any) -> int | None:
-    """The workflow's ``toSeconds``: undefined for what is not a date (or is the epoch)."""
-    if value is None:
-        return None
-    moment = parse_date(int(value) if isinstance(value, bool) else value)
-    millis = to_epoch_ms(moment) if moment else 0
-    return millis // 1000 if millis else None
 
 
 def _number_or_nan(value: Any) -> float | int:
@@ -301,9 +291,9 @@ def _identify_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
             "email": _nullish(message, _EMAIL),
             "phone": _nullish(message, _PHONE),
             "avatar": _nullish(message, _AVATAR),
-            "last_seen_at": _to_seconds(_get(context_traits, "lastSeenAt")),
+            "last_seen_at": to_seconds(_get(context_traits, "lastSeenAt")),
             "role": _or(_get(traits, "role"), _get(context_traits, "role")),
-            "signed_up_at": _to_seconds(_or(_get(traits, "createdAt"),
+            "signed_up_at": to_seconds(_or(_get(traits, "createdAt"),
                                             _get(context_traits, "createdAt"))),
             "owner_id": owner if is_truthy(owner) else None,
             "unsubscribed_from_emails": _or(_get(traits, "unsubscribedFromEmails"),
@@ -338,7 +328,7 @@ def _identify_v1(message: dict[str, Any], config: dict[str, Any], version: Any,
             "user_id": _nullish(message, _USER_ID_ONLY),
             "email": _nullish(message, _EMAIL),
             "phone": _nullish(message, _PHONE),
-            "signed_up_at": _to_seconds(_or(_get(traits, "createdAt"),
+            "signed_up_at": to_seconds(_or(_get(traits, "createdAt"),
                                             _get(context_traits, "createdAt"))),
             "last_seen_user_agent": _get(message, "context.userAgent"),
         }
@@ -379,9 +369,9 @@ def _track(message: dict[str, Any], config: dict[str, Any], version: Any,
         }
         if version != "v1":
             payload["id"] = _or(_get(message, "properties.id"), _get(message, "traits.id"))
-            payload["created_at"] = _to_seconds(timestamp)
+            payload["created_at"] = to_seconds(timestamp)
         else:
-            payload["created"] = _to_seconds(timestamp)
+            payload["created"] = to_seconds(timestamp)
         if not is_truthy(payload["user_id"]) and is_truthy(config.get("sendAnonymousId")):
             payload["user_id"] = message.get("anonymousId")
     else:

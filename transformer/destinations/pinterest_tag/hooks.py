@@ -20,7 +20,6 @@ json-template path and a ``??`` chain that tell undefined from null), ``_convert
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any
@@ -35,10 +34,10 @@ from transformer.hooks import (
     group_and_chunk,
     is_truthy,
     js_trim,
-    parse_date,
+    sha256_binary,
     stringify,
-    to_epoch_ms,
     to_number,
+    to_seconds,
     to_string,
 )
 
@@ -169,13 +168,6 @@ def _string_if_truthy(value: Any) -> Any:
     return _convert_to_string(value) if is_truthy(value) else UNDEFINED
 
 
-def _sha256(value: Any) -> str:
-    """The reference's ``sha256`` package: a string is hashed as a binary string (the low byte of
-    each UTF-16 code unit), so only ASCII hashes as its UTF-8 bytes do."""
-    text = value if isinstance(value, str) else to_string(value)
-    return hashlib.sha256(text.encode("utf-16-le", "surrogatepass")[::2]).hexdigest()
-
-
 def _lodash_empty(value: Any) -> bool:
     """lodash ``isEmpty``: numbers and booleans are empty too."""
     if isinstance(value, str | list | dict):
@@ -253,10 +245,9 @@ def _validate_input(config: dict[str, Any], api_version: Any, kind: Any) -> None
 
 
 def _event_time(message: dict[str, Any]) -> Any:
-    """``toSeconds``: undefined for what is not a date, and for the epoch itself."""
-    moment = parse_date(_coalesce(message, _TIMESTAMP))
-    millis = to_epoch_ms(moment) if moment is not None else 0
-    return millis // 1000 if millis else UNDEFINED
+    """``toSeconds`` of the timestamp (undefined for what is not a date, and for the epoch)."""
+    seconds = to_seconds(_coalesce(message, _TIMESTAMP))
+    return UNDEFINED if seconds is None else seconds
 
 
 def _event_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
@@ -326,7 +317,7 @@ def _user_fields(message: dict[str, Any], config: dict[str, Any]) -> dict[str, A
                 user[key] = to_string(value)
             else:
                 items = value if isinstance(value, list) else [value]
-                user[key] = [_sha256(_normalized(key, item)) for item in items]
+                user[key] = [sha256_binary(to_string(_normalized(key, item))) for item in items]
     else:
         for key, value in fields.items():
             user[key] = value if key in _USER_SCALARS or isinstance(value, list) else [value]

@@ -19,7 +19,6 @@ Helpers here that belong in the engine (listed for the lead): ``_standard_events
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any
@@ -31,13 +30,14 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
+    epoch_seconds,
     group_and_chunk,
     is_blank,
     is_truthy,
     js_trim,
     number_to_string,
-    parse_date,
-    to_epoch_ms,
+    sha256_binary,
+    sha256_utf8,
     to_string,
 )
 
@@ -162,20 +162,7 @@ def second_timestamp(value: Any, ctx: Context) -> Any:
         else None)
     if text is not None and _MS_TIMESTAMP.fullmatch(text):
         return value
-    moment = parse_date(value)
-    return to_epoch_ms(moment) // 1000 if moment is not None else None
-
-
-def sha256_binary(value: Any, ctx: Context | None = None) -> str:
-    """The reference's ``hashToSha256`` (the sha256 package): ``String(value)`` hashed as a binary
-    string, the low byte of each UTF-16 code unit (so only ASCII hashes as its UTF-8 does)."""
-    return hashlib.sha256(
-        to_string(value).encode("utf-16-le", "surrogatepass")[::2]).hexdigest()
-
-
-def _sha256_utf8(text: str) -> str:
-    """crypto-js ``SHA256(text).toString()``."""
-    return hashlib.sha256(text.encode()).hexdigest()
+    return epoch_seconds(value)
 
 
 def _lodash_present(value: Any) -> bool:
@@ -310,7 +297,7 @@ def _user_v1(payload: dict[str, Any], fields: dict[str, Any], config: dict[str, 
             if not isinstance(value, str):
                 raise InstrumentationError(f"context.user.{key} must be a string to be hashed")
             text = js_trim(value)
-            user[key] = _sha256_utf8(text.lower() if lower else text)
+            user[key] = sha256_utf8(text.lower() if lower else text)
 
 
 def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
