@@ -77,12 +77,19 @@ def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
         fields.append((str(key), compile_value(value, env, f"{where}.{key}", problems),
                        _KEEP[keep]))
 
+    # ``None`` for the default keep ("present"), tested inline: this loop runs for every field.
+    plan = [(key, source, None if kept is is_present else kept) for key, source, kept in fields]
+
     def build(ctx: Context) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, source, kept in fields:
+        for key, source, kept in plan:
             value = source(ctx)
-            if kept(value):
-                out[key] = value
+            if kept is None:
+                if value is None or (type(value) is str and not value) or not is_present(value):
+                    continue
+            elif not kept(value):
+                continue
+            out[key] = value
         return out
 
     return build

@@ -73,6 +73,15 @@ def is_present(value: Any) -> bool:
 
 def is_truthy(value: Any) -> bool:
     """JavaScript truthiness: {} and [] are true, 0, "", None, undefined and NaN are false."""
+    kind = type(value)  # exact types first: this runs for nearly every field of every event
+    if kind is str:
+        return value != ""
+    if kind is dict or kind is list:
+        return True
+    if value is None:
+        return False
+    if kind is float:
+        return value == value and value != 0.0  # NaN is the one float unequal to itself
     if isinstance(value, dict | list):
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -374,34 +383,59 @@ def stringify(value: Any) -> str:
 def _json_ready(value: Any) -> Any:
     """``value`` with what orjson would print unlike JavaScript replaced; the same object when
     nothing needs replacing (the common case costs one walk and no copies)."""
+    kind = type(value)
+    # Exact types first: this walk runs over every outgoing payload (JSON from orjson has no
+    # subclasses), and strings, booleans and null are by far the most common leaves.
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _json_ready_dict(value)
+    if kind is list:
+        return _json_ready_list(value)
+    if kind is int:
+        return value if -_SAFE_INTEGER <= value <= _SAFE_INTEGER \
+            else orjson.Fragment(number_to_string(value))
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
+        if value.is_integer() and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            return int(value)  # 2.0 prints "2" in JavaScript (and -0.0 prints "0")
         return orjson.Fragment(number_to_string(value))
     if isinstance(value, int) and not isinstance(value, bool):
-        if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
-            return value
-        return orjson.Fragment(number_to_string(value))
+        return _json_ready(int(value))
     if isinstance(value, dict):
-        keys = js_keys(value)
-        changed = keys != list(value)
-        items = []
-        for key in keys:
-            item = value[key]
-            if item is UNDEFINED:
-                changed = True
-                continue
-            ready = _json_ready(item)
-            changed = changed or ready is not item
-            items.append((key, ready))
-        return dict(items) if changed else value
+        return _json_ready_dict(value)
     if isinstance(value, list):
-        ready_items = [_json_ready(item) for item in value]
-        if any(ready is not item for ready, item in zip(ready_items, value, strict=True)):
-            return ready_items
-        return value
+        return _json_ready_list(value)
     if value is UNDEFINED:
         return None
+    return value
+
+
+def _json_ready_dict(value: dict[str, Any]) -> Any:
+    items = []
+    changed = indexed = False
+    for key, item in value.items():
+        if item is UNDEFINED:
+            changed = True
+            continue
+        indexed = indexed or key.isdigit()
+        kind = type(item)
+        ready = item if kind is str or kind is bool or item is None else _json_ready(item)
+        changed = changed or ready is not item
+        items.append((key, ready))
+    if indexed:  # JavaScript enumerates array-index keys first, in ascending order
+        order = {key: position for position, key in enumerate(js_keys(value))}
+        ordered = sorted(items, key=lambda pair: order[pair[0]])
+        changed = changed or [k for k, _ in ordered] != [k for k, _ in items]
+        items = ordered
+    return dict(items) if changed else value
+
+
+def _json_ready_list(value: list[Any]) -> Any:
+    ready_items = [item if type(item) is str else _json_ready(item) for item in value]
+    if any(ready is not item for ready, item in zip(ready_items, value, strict=True)):
+        return ready_items
     return value
 
 
