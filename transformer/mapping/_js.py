@@ -75,13 +75,13 @@ def is_truthy(value: Any) -> bool:
     """JavaScript truthiness: {} and [] are true, 0, "", None, undefined and NaN are false."""
     kind = type(value)  # exact types first: this runs for nearly every field of every event
     if kind is str:
-        return value != ""
+        return bool(value)
     if kind is dict or kind is list:
         return True
     if value is None:
         return False
     if kind is float:
-        return value == value and value != 0.0  # NaN is the one float unequal to itself
+        return bool(value == value and value != 0.0)  # NaN is the one float unequal to itself
     if isinstance(value, dict | list):
         return True
     if isinstance(value, float) and math.isnan(value):
