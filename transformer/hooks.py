@@ -39,6 +39,7 @@ from transformer._errors import (
     UnexpectedError,
 )
 from transformer.mapping import (
+    APPLE_FAMILY,
     JS_WHITESPACE,
     UNDEFINED,
     Context,
@@ -50,6 +51,7 @@ from transformer.mapping import (
     flatten_json,
     hash_from_array,
     integrations_object,
+    is_apple_family,
     is_array_index,
     is_blank,
     is_email,
@@ -84,6 +86,7 @@ from transformer.mapping import (
 )
 
 __all__ = [
+    "APPLE_FAMILY",
     "JS_WHITESPACE",
     "UNDEFINED",
     "Batch",
@@ -109,6 +112,7 @@ __all__ = [
     "group_and_chunk",
     "hash_from_array",
     "integrations_object",
+    "is_apple_family",
     "is_array_index",
     "is_blank",
     "is_email",

@@ -19,6 +19,7 @@ import yaml
 from ._collections import unique_by
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
+from ._devices import APPLE_FAMILY, is_apple_family
 from ._directives import (
     CONVERSIONS,
     DIRECTIVES,
@@ -66,6 +67,7 @@ from ._paths import (
 from ._time import epoch_seconds, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
+    "APPLE_FAMILY",
     "CONVERSIONS",
     "DIRECTIVES",
     "JS_WHITESPACE",
@@ -86,6 +88,7 @@ __all__ = [
     "flatten_json",
     "hash_from_array",
     "integrations_object",
+    "is_apple_family",
     "is_array_index",
     "is_blank",
     "is_email",

@@ -21,6 +21,7 @@ from transformer._errors import InstrumentationError
 
 from . import _js
 from ._context import Context
+from ._devices import is_apple_family
 from ._hashing import sha256_binary
 from ._paths import (
     compile_first_matching,
@@ -334,6 +335,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
             {k: item for k, item in v.items() if item is not None} if isinstance(v, dict) else v
         ),
         "truthy": lambda v: v if _js.is_truthy(v) else None,
+        "apple_family": lambda v: True if is_apple_family(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (
             v.replace(" ", "").replace("-", "") if isinstance(v, str) else v

@@ -35,6 +35,7 @@ from transformer.hooks import (
     Job,
     TransformerError,
     group_and_chunk,
+    is_apple_family,
     is_present,
     is_truthy,
     js_get,
@@ -63,7 +64,6 @@ TRAIT_OPERATIONS = (("traitsToIncrement", "$add"), ("traitsToSetOnce", "$setOnce
                     ("traitsToAppend", "$append"), ("traitsToPrepend", "$prepend"))
 #: The address traits copied to user_properties (constants.js TraitsMapping.address).
 ADDRESS_TRAITS = ("city", "country", "postalCode", "state", "street")
-_APPLE_PLATFORMS = frozenset({"ios", "watchos", "ipados", "tvos"})
 _MISSING = object()
 
 
@@ -975,7 +975,7 @@ def _mobile_fields(message: dict[str, Any], config: dict[str, Any],
     platform = _get_device_type(message)
     if not is_truthy(platform):
         return
-    if isinstance(platform, str) and platform.lower() in _APPLE_PLATFORMS:
+    if is_apple_family(platform):
         set_value(payload, "idfa", _get_advertising_id(message))
         set_value(payload, "idfv", _get_device_id(message))
     elif not isinstance(platform, str):

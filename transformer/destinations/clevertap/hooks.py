@@ -35,6 +35,7 @@ from transformer.hooks import (
     first_present,
     group_and_chunk,
     integrations_object,
+    is_apple_family,
     is_present,
     is_truthy,
     js_get,
@@ -56,7 +57,6 @@ CHARGED_EXCLUSION = frozenset({"checkout_id", "revenue", "products", "ts"})
 #: Keys convertObjectAndArrayToString sends as they are.
 NOT_STRINGIFIED = frozenset({"category-unsubscribe", "category-resubscribe"})
 DEVICE_TOKEN_TYPES = ("chrome", "fcm", "gcm", "apns", "wns", "mpns")
-APPLE_OS = ("ios", "watchos", "ipados", "tvos")
 #: The canonical names of the destination in an event's integrations object.
 INTEGRATION_NAMES = ("clevertap", "Clevertap", "CleverTap", "CLEVERTAP")
 _RESERVED = frozenset({"__proto__", "constructor", "prototype"})
@@ -344,7 +344,7 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any] | list[dict[s
     anonymous_id = message.get("anonymousId")
     token = js_get(message, "context.device.token")
     if not is_truthy(anonymous_id) or not is_truthy(token) or (
-            os_name != "android" and os_name not in APPLE_OS):
+            os_name != "android" and not is_apple_family(os_name)):
         return output
     integration = _integration(message)
     token_type = integration.get("deviceTokenType") if isinstance(integration, dict) else None

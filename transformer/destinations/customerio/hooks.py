@@ -28,6 +28,7 @@ from transformer.hooks import (
     Job,
     empty_request,
     epoch_seconds,
+    is_apple_family,
     is_present,
     is_truthy,
     js_get,
@@ -42,7 +43,6 @@ _HOST = "https://track.customer.io"
 _EU_HOST = "https://track-eu.customer.io"
 _DEVICE_EVENTS = ("Application Installed", "Application Opened", "Application Uninstalled")
 _DEVICE_DELETE = "Application Uninstalled"
-_APPLE = ("ios", "watchos", "ipados", "tvos")
 #: The reference's generic aliases (first truthy, 0 or false value).
 _USER_ID_ONLY = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
 _EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
@@ -202,7 +202,7 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
         device["last_used"] = epoch_seconds(timestamp)
         device_type = _get(message, "context.device.type")
         if isinstance(device_type, str) and device_type:
-            device["platform"] = "ios" if device_type.lower() in _APPLE else device_type.lower()
+            device["platform"] = "ios" if is_apple_family(device_type) else device_type.lower()
         payload["device"] = device
         method = "PUT"
     else:

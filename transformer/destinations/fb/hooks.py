@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from transformer.hooks import (
+    APPLE_FAMILY,
     UNDEFINED,
     Context,
     InstrumentationError,
@@ -62,7 +63,6 @@ _OBJECT_MEMBERS = frozenset({
     "constructor", "__defineGetter__", "__defineSetter__", "hasOwnProperty", "__lookupGetter__",
     "__lookupSetter__", "isPrototypeOf", "propertyIsEnumerable", "toString", "valueOf",
     "__proto__", "toLocaleString"})
-APPLE_FAMILY = frozenset({"ios", "watchos", "ipados", "tvos"})
 NAME_PATTERN = "^[0-9a-zA-Z_][0-9a-zA-Z _-]{0,39}$"
 _NAME = re.compile(NAME_PATTERN[1:-1])
 _NOT_NAME_CHAR = re.compile(r"[^0-9A-Za-z_ -]")

@@ -26,6 +26,7 @@ from transformer.hooks import (
     add_external_id_to_traits,
     empty_request,
     group_and_chunk,
+    is_apple_family,
     is_present,
     is_truthy,
     json_size,
@@ -49,7 +50,6 @@ _USER_ID = ("userId", "traits.userId", "traits.id", "context.traits.userId", "co
 _TRAIT_EMAIL = ("traits.email", "context.traits.email")
 _PROPERTY_EMAIL = ("properties.email", "context.traits.email")
 _CREATED_AT = ("traits.createdAt", "context.traits.createdAt", "timestamp", "originalTimestamp")
-_APPLE = frozenset({"ios", "watchos", "ipados", "tvos"})
 _MISSING = object()
 
 # (output key, source paths, required) as in data/Iterable*Config.json
@@ -243,7 +243,7 @@ def _token_request(message: dict[str, Any], config: dict[str, Any], base: str) -
             ("applicationName", ("context.device.name",), False),
             ("dataFields", ("properties",), False)))
         device_type = device.get("type")
-        apple = isinstance(device_type, str) and device_type.lower() in _APPLE
+        apple = is_apple_family(device_type)
         payload["device"]["platform"] = "APNS" if apple else "GCM"
     else:
         path = "users/registerBrowserToken"

@@ -29,6 +29,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     UnexpectedError,
+    is_apple_family,
     is_present,
     is_truthy,
     js_trim,
@@ -91,7 +92,6 @@ _OPERATION_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _OPERATIONS = (("setOnceProperties", "$set_once"), ("unionProperties", "$union"),
                ("appendProperties", "$append"))
-_APPLE = frozenset({"ios", "watchos", "ipados", "tvos"})
 
 
 # --- small JavaScript semantics -------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _prepare_identify(ctx: Context) -> None:
     if is_truthy(device) and isinstance(device, dict):
         device_type = device.get("type")
         if isinstance(device_type, str):
-            ctx.vars["ios"] = device_type.lower() in _APPLE
+            ctx.vars["ios"] = is_apple_family(device_type)
             ctx.vars["android"] = device_type.lower() == "android"
             if ctx.vars["ios"] or ctx.vars["android"]:
                 ctx.vars["device_token"] = device.get("token")

@@ -3,7 +3,7 @@
 * ``prepare``: which Snapchat events a message becomes (the event name, or the rows of
   ``Config.rudderEventsToSnapEvents``), the conversion type and its config checks, and the vars
   that select the field tables of destination.yaml.
-* ``hash_text``, ``hash_value``, ``hash_phone``, ``hash_email``, ``apple_family``: ``apply``
+* ``hash_text``, ``hash_value``, ``hash_phone``, ``hash_email``: ``apply``
   modifiers (the reference's getHashedValue and friends).
 * ``contents``, ``extinfo``: the v3 product contents and app extended info.
 * ``finish``: assembles each Snapchat event from the mapped pieces in the reference's key order,
@@ -32,6 +32,7 @@ from transformer.hooks import (
     Job,
     UnexpectedError,
     group_and_chunk,
+    is_apple_family,
     is_email,
     is_present,
     is_truthy,
@@ -114,7 +115,6 @@ V3_TABLES = {
 PRODUCT_EVENTS = frozenset({"product_list_viewed", "checkout_started", "order_completed"})
 CHANNELS = {"web": "WEB", "mobile": "MOBILE_APP", "mobile_app": "MOBILE_APP",
             "offline": "OFFLINE"}
-APPLE_FAMILY = frozenset({"ios", "watchos", "ipados", "tvos"})
 
 _HASHED = re.compile(r"[0-9a-fA-F]{64}")
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -158,11 +158,6 @@ def hash_email(value: Any, ctx: Context) -> Any:
     """v3: the lower-cased, trimmed email, hashed when it is a valid address."""
     text = js_trim(to_string(value).lower())
     return _hashed(text) if text and is_email(text) else None
-
-
-def apple_family(value: Any, ctx: Context) -> Any:
-    """True for an Apple platform name (isAppleFamily), else absent."""
-    return True if isinstance(value, str) and value.lower() in APPLE_FAMILY else None
 
 
 # --- prepare --------------------------------------------------------------------------------------
@@ -420,7 +415,7 @@ def extinfo(ctx: Context) -> list[str]:
     """getExtInfo: the 16 values of Snapchat's extinfo, each as a string ("" when absent)."""
     message = ctx.message
     device_type = _path(message, ("context", "device", "type"))
-    apple = isinstance(device_type, str) and device_type.lower() in APPLE_FAMILY
+    apple = is_apple_family(device_type)
     out = ["i2" if apple else "a2"]
     for keys in _EXTINFO:
         if keys is None:

@@ -32,6 +32,7 @@ from transformer.hooks import (
     Job,
     epoch_seconds,
     group_and_chunk,
+    is_apple_family,
     is_blank,
     is_truthy,
     js_trim,
@@ -79,7 +80,6 @@ EVENTS_WITH_RECOMMENDED_PARAMS = ("AddToCart", "CompletePayment", "PlaceAnOrder"
 #: Event names that are Object.prototype members in the reference's lookup tables: they pass
 #: every check and map to no event at all.
 _PROTOTYPE_NAMES = frozenset({"constructor", "__proto__"})
-_APPLE_FAMILY = ("ios", "watchos", "ipados", "tvos")
 _MS_TIMESTAMP = re.compile(r"[+-]?\d+")
 
 
@@ -332,7 +332,7 @@ def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(os_name, str):
             raise InstrumentationError("context.os.name must be a string")
         os_name = os_name.lower()
-        if os_name in _APPLE_FAMILY:
+        if is_apple_family(os_name):
             user.pop("gaid", None)
         elif os_name == "android":
             user.pop("idfa", None)
