@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 import yaml
 
-from ._collections import unique_by
+from ._collections import UNSAFE_KEYS, extract_custom_fields, unique_by
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
 from ._devices import APPLE_FAMILY, is_apple_family
@@ -72,6 +72,7 @@ __all__ = [
     "DIRECTIVES",
     "JS_WHITESPACE",
     "UNDEFINED",
+    "UNSAFE_KEYS",
     "Build",
     "CompileEnv",
     "Context",
@@ -83,6 +84,7 @@ __all__ = [
     "compile_value",
     "epoch_seconds",
     "external_id",
+    "extract_custom_fields",
     "first_present",
     "flatten",
     "flatten_json",

@@ -26,6 +26,7 @@ from transformer.hooks import (
     Job,
     UnexpectedError,
     empty_request,
+    extract_custom_fields,
     integrations_object,
     is_present,
     is_truthy,
@@ -149,7 +150,6 @@ _WHITELISTED_V2 = frozenset({
     "email", "firstName", "firstname", "first_name", "lastName", "lastname", "last_name", "phone",
     "title", "organization", "city", "region", "country", "zip", "image", "timezone", "anonymousId",
     "userId", "properties", "location", "_kx", "street", "address"})
-_RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 _TRACK_EXCLUDES = ("event", "email", "phone", "revenue", "total", "value", "value_currency",
                    "currency")
 _TRACK_V1_EXCLUDES = ("email", "phone", "revenue", "total", "value")
@@ -216,19 +216,8 @@ def _is_float(value: Any) -> Any:
 
 
 def _custom_fields(message: dict[str, Any], excluded: frozenset[str] | set[str]) -> dict[str, Any]:
-    """``extractCustomFields(message, {}, ['traits', 'context.traits'], excluded)``: the traits'
-    other keys; a key seen in traits is also read from context.traits, whose value wins."""
-    payload: dict[str, Any] = {}
-    keys: list[str] = []
-    for path in _TRAITS:
-        source = _get(message, path)
-        if not is_truthy(source) or not isinstance(source, dict):
-            continue
-        keys.extend(k for k in source if k not in excluded and k not in _RESERVED_KEYS)
-        for key in keys:
-            if key in source:
-                set_dotted(payload, key, source[key])
-    return payload
+    """``extractCustomFields(message, {}, ['traits', 'context.traits'], excluded)``."""
+    return extract_custom_fields((_get(message, path) for path in _TRAITS), excluded, set_dotted)
 
 
 
