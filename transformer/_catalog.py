@@ -44,7 +44,7 @@ MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias", "recor
 ANY_TYPE = "*"
 TOP_KEYS = frozenset(
     {"name", "definition_name", "implementation", "kind", "description", "config", "request",
-     "message_type", "events", "output", "router", "notes"}
+     "message_type", "events", "output", "router", "notes", "tables"}
 )
 CONFIG_KEYS = frozenset({"required", "step"})
 MESSAGE_TYPE_KEYS = frozenset({"missing", "unsupported", "case_sensitive", "step", "before_config",
@@ -210,6 +210,8 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
             else:
                 problems.add(f"events.{kind_name}", f"refers to unmapped type {event_spec!r}")
 
+    tables = _compile_tables(spec.get("tables") or {}, env, problems)
+
     router = spec.get("router") or {}
     if not isinstance(router, dict):
         problems.add("router", "expected a mapping")
@@ -243,7 +245,23 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         output=output,
         types=types,
         config_step=config_step,
+        tables=tables,
     )
+
+
+def _compile_tables(spec: Any, env: CompileEnv, problems: Problems) -> Mapping[str, Build]:
+    """``tables:``: named object mappings that hooks build with ``ctx.build(name)``, for the
+    field tables of destinations whose request is assembled by code."""
+    if not isinstance(spec, dict):
+        problems.add("tables", "expected a mapping of table name to object mapping")
+        return MappingProxyType({})
+    tables: dict[str, Build] = {}
+    for name, table in spec.items():
+        if not isinstance(table, dict) or not table or is_field(table):
+            problems.add(f"tables.{name}", "expected an object mapping (output key -> field)")
+            continue
+        tables[str(name)] = compile_object(table, env, f"tables.{name}", problems)
+    return MappingProxyType(tables)
 
 
 def _compile_required(spec: Any, problems: Problems) -> tuple[RequiredConfig, ...]:

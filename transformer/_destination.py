@@ -5,7 +5,7 @@ Built by ``_catalog`` from a destination folder; immutable afterwards and shared
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -167,10 +167,13 @@ class Destination:
     types: MessageTypes = field(default_factory=MessageTypes)
     #: The workflow step config errors name (cdkV2 destinations).
     config_step: str = ""
+    #: Named object mappings (``tables:``) the hooks build with ``ctx.build(name)``.
+    tables: Mapping[str, Build] = field(default_factory=dict)
 
     def transform(self, ctx: Context) -> Any:
         """The output for one event: a request dict (or a list of them), or raises."""
         hooks = self.hooks
+        ctx.tables = self.tables
         if hooks.validate is not None:
             hooks.validate(ctx)
         if hooks.process is not None or self.output is not None:

@@ -64,7 +64,7 @@ from ._paths import (
     set_dotted,
     split_set_value_path,
 )
-from ._time import epoch_seconds, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
+from ._time import epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
     "APPLE_FAMILY",
@@ -98,6 +98,7 @@ __all__ = [
     "is_present",
     "is_truthy",
     "js_add",
+    "js_date_ms",
     "js_get",
     "js_keys",
     "js_own",

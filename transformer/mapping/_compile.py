@@ -113,6 +113,9 @@ def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
     if not isinstance(js_null, bool):
         problems.add(f"{where}.js_null", "expected true or false")
         js_null = False
+    if "default_missing" in spec and not js_null:
+        problems.add(f"{where}.default_missing", "needs js_null: true (without it a missing key "
+                                                 "and a null are both absent; use default_nullish)")
     source = _compile_source(sources[0], spec[sources[0]], env, where, problems, js_null)
     modifiers: list[tuple[Modifier, bool]] = []
     for key, arg in spec.items():
@@ -234,8 +237,8 @@ def _chain_js_null(source: Source, modifiers: tuple[tuple[Modifier, bool], ...],
         for modifier, sees_absent in modifiers:
             if value is not UNDEFINED:
                 value = modifier(value, ctx)
-            elif sees_absent:
-                value = modifier(None, ctx)
+            elif sees_absent:  # sees UNDEFINED: default_missing tells it from a JSON null
+                value = modifier(UNDEFINED, ctx)
                 if value is None:
                     value = UNDEFINED
         if missing is not None and not is_present(value):

@@ -30,7 +30,7 @@ from ._paths import (
     first_matching,
     is_defined,
 )
-from ._time import epoch_seconds, parse_date, to_epoch_ms, to_iso
+from ._time import epoch_seconds, js_date_ms, parse_date, to_epoch_ms, to_iso
 
 Source = Callable[[Context], Any]
 Modifier = Callable[[Any, Context], Any]
@@ -323,6 +323,8 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "flatten_json": _js.flatten_json,
         "timestamp_ms": _timestamp_ms,
         "timestamp_s": epoch_seconds,
+        # new Date(value).getTime(): NaN (sent as null, absent to the mapping) when no date.
+        "date_ms": js_date_ms,
         "timestamp_iso": _timestamp_iso,
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
@@ -362,6 +364,14 @@ def _build_type(arg: Any, env: CompileEnv) -> Modifier:
 
 def _build_default(arg: Any, env: CompileEnv) -> Modifier:
     return lambda value, ctx: value if _js.is_present(value) else arg
+
+
+def _build_default_nullish(arg: Any, env: CompileEnv) -> Modifier:
+    return lambda value, ctx: arg if value is None or value is _js.UNDEFINED else value
+
+
+def _build_default_missing(arg: Any, env: CompileEnv) -> Modifier:
+    return lambda value, ctx: arg if value is _js.UNDEFINED else value
 
 
 def _build_exclude(arg: Any, env: CompileEnv) -> Modifier:
@@ -443,6 +453,12 @@ _ALL: tuple[Directive, ...] = (
               _build_type),
     Directive("default", "modifier", "used when the value is absent", _anything, _build_default,
               sees_absent=True),
+    Directive("default_nullish", "modifier", "used when the value is null or missing, as "
+              "JavaScript's ?? does (an empty string or NaN stays)", _anything,
+              _build_default_nullish, sees_absent=True),
+    Directive("default_missing", "modifier", "with js_null: used only when the key is missing "
+              "(a JSON null stays), as a default parameter or config.get(key, x) does",
+              _anything, _build_default_missing, sees_absent=True),
     Directive("exclude", "modifier", "keys removed from an object value", _string_list,
               _build_exclude),
     Directive("map_values", "modifier", "replaces a value found in the table", _value_map,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from ._js import UNDEFINED, to_string
 
 _ISO = re.compile(
     r"^\s*(?P<y>[+-]?\d{4,6})-(?P<mo>\d{2})-(?P<d>\d{2})"
@@ -48,6 +51,24 @@ def parse_date(value: Any) -> datetime | None:
 
 def to_epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def js_date_ms(value: Any) -> float | int:
+    """``new Date(value).getTime()``: epoch milliseconds, NaN when it is no date. Pass UNDEFINED
+    for a missing value (NaN); null is the epoch and a boolean 0 or 1 ms, as in JavaScript; an
+    array reads as its string form. Strings are read as ``parse_date`` reads them."""
+    if value is UNDEFINED or isinstance(value, dict):
+        return math.nan
+    if value is None or isinstance(value, bool):
+        return int(value or 0)
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > 8.64e15:
+            return math.nan
+        value = int(value)
+    elif isinstance(value, list):
+        value = to_string(value)
+    moment = parse_date(value)
+    return math.nan if moment is None else to_epoch_ms(moment)
 
 
 def epoch_seconds(value: Any) -> int | None:

@@ -24,6 +24,7 @@ from transformer.hooks import (
     InstrumentationError,
     UnexpectedError,
     is_truthy,
+    js_date_ms,
     js_trim,
     number_to_string,
     object_keys,
@@ -32,7 +33,6 @@ from transformer.hooks import (
     parse_int,
     sha256_binary,
     split_set_value_path,
-    to_epoch_ms,
     to_string,
 )
 
@@ -146,7 +146,7 @@ def prepare(ctx: Context) -> None:
     properties = message.get("properties")
     if is_truthy(properties):
         _add_properties(message, properties, custom)
-    custom["_logTime"] = _js_date_ms(custom.get("_logTime", UNDEFINED))
+    custom["_logTime"] = js_date_ms(custom.get("_logTime", UNDEFINED))
     ctx.vars["custom_events"] = [custom]
 
 
@@ -268,26 +268,10 @@ def _assign(node: Any, key: str | int, value: Any) -> None:
 # --- dates ----------------------------------------------------------------------------------------
 
 
-def _js_date_ms(value: Any) -> float | int:
-    """``new Date(value).getTime()`` (NaN when invalid)."""
-    if value is UNDEFINED or isinstance(value, dict):
-        return math.nan
-    if value is None or isinstance(value, bool):
-        return int(value or 0)
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or abs(value) > 8.64e15:
-            return math.nan
-        value = int(value)
-    elif isinstance(value, list):
-        value = to_string(value)
-    moment = parse_date(value)
-    return math.nan if moment is None else to_epoch_ms(moment)
-
-
 def _date_in_format(value: Any) -> str:
     """The reference's getDateInFormat (with its bug: a two-digit month or day gets a leading
     0, a one-digit one does not)."""
-    ms = _js_date_ms(value)
+    ms = js_date_ms(value)
     moment = None if isinstance(ms, float) else parse_date(ms)
     if moment is None:
         return "NaN0NaN0NaN"

@@ -32,12 +32,11 @@ from transformer.hooks import (
     is_apple_family,
     is_present,
     is_truthy,
+    js_date_ms,
     js_trim,
     ms_to_iso,
-    parse_date,
     set_dotted,
     stringify,
-    to_epoch_ms,
     to_string,
     unique_by,
 )
@@ -129,13 +128,8 @@ def _unset(doc: dict[str, Any], path: str) -> None:
 
 def _date_ms(message: dict[str, Any], key: str) -> int | None:
     """``new Date(message[key]).getTime()``, None for an invalid date (null is the epoch)."""
-    if key not in message:
-        return None
-    value = message[key]
-    if value is None or isinstance(value, bool):
-        return int(bool(value))
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment is not None else None
+    ms = js_date_ms(message.get(key, UNDEFINED))
+    return None if isinstance(ms, float) else ms
 
 
 def _filled(value: Any) -> bool:
