@@ -7,8 +7,10 @@ util.ts and batchUtil.ts, as code.
 * ``batch``: the reference's router: events split by message type (``groupEventsByType``), then
   per split the v1 or v2 batching.
 
-Field tables are the reference's data/*.json mapping configs: (output path, source paths); an
-output path with dots nests, and each output takes the first *present* source value.
+The profile field tables (the reference's KlaviyoProfileV2, KlaviyoIdentify and KlaviyoProfile
+mapping configs) are destination.yaml's ``tables``, built with ``ctx.build``. The e-commerce tables
+stay here: they read the properties (or a product) with get-value, which answers every path of a
+value that is no object with the value itself.
 """
 
 from __future__ import annotations
@@ -52,69 +54,9 @@ _USER_ID = (*_USER_ID_ONLY, "anonymousId")
 _EMAIL_ONLY = ("traits.email", "context.traits.email", "properties.email")
 _EMAIL = (*_EMAIL_ONLY, "context.externalId.0.id")
 _PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
-_FIRST_NAME = ("traits.firstName", "traits.firstname", "traits.first_name",
-               "context.traits.firstName", "context.traits.firstname", "context.traits.first_name")
-_LAST_NAME = ("traits.lastName", "traits.lastname", "traits.last_name",
-              "context.traits.lastName", "context.traits.lastname", "context.traits.last_name")
 _TRAITS = ("traits", "context.traits")
 
 
-def _traits_paths(key: str, *, address: bool = True) -> tuple[str, ...]:
-    """traits.<key>, traits.address.<key>, context.traits.<key>, ... properties.<key>."""
-    if not address:
-        return (f"traits.{key}", f"context.traits.{key}", f"properties.{key}")
-    return (f"traits.{key}", f"traits.address.{key}", f"context.traits.{key}",
-            f"context.traits.address.{key}", f"properties.{key}")
-
-
-_REGION = (*_traits_paths("region"), "traits.state", "traits.address.state",
-           "context.traits.address.state", "context.traits.state", "properties.state")
-_ZIP = ("traits.zip", "traits.postalcode", "traits.postalCode", "traits.address.zip",
-        "traits.address.postalcode", "traits.address.postalCode", "context.traits.zip",
-        "context.traits.postalcode", "context.traits.postalCode", "context.traits.address.zip",
-        "context.traits.address.postalcode", "context.traits.address.postalCode", "properties.zip",
-        "properties.postalcode", "properties.postalCode")
-_STREET = ("traits.street", "traits.address.street", "context.traits.street",
-           "context.traits.address.street", "properties.street")
-
-Table = tuple[tuple[str, tuple[str, ...]], ...]
-
-# KlaviyoProfileV2.json
-_PROFILE_V2: Table = (
-    ("external_id", _USER_ID_ONLY), ("anonymous_id", ("anonymousId",)), ("email", _EMAIL_ONLY),
-    ("first_name", _FIRST_NAME), ("last_name", _LAST_NAME), ("phone_number", _PHONE),
-    ("title", _traits_paths("title", address=False)),
-    ("organization", _traits_paths("organization", address=False)),
-    ("location.city", _traits_paths("city")), ("location.region", _REGION),
-    ("location.country", _traits_paths("country")), ("location.zip", _ZIP),
-    ("location.ip", ("context.ip", "request_ip")), ("_kx", ("traits._kx", "context.traits._kx")),
-    ("image", _traits_paths("image", address=False)),
-    ("location.timezone", _traits_paths("timezone", address=False)),
-    ("location.latitude", ("latitude", "context.address.latitude", "context.location.latitude")),
-    ("location.longitude", ("longitude", "context.address.longitude",
-                            "context.location.longitude")),
-    ("location.address1", _STREET),
-)
-# KlaviyoIdentify.json (v1)
-_IDENTIFY_V1: Table = (
-    ("external_id", _USER_ID), ("email", _EMAIL_ONLY), ("first_name", _FIRST_NAME),
-    ("last_name", _LAST_NAME), ("phone_number", _PHONE),
-    ("title", _traits_paths("title", address=False)),
-    ("organization", _traits_paths("organization", address=False)),
-    ("location.city", _traits_paths("city")), ("location.region", _REGION),
-    ("location.country", _traits_paths("country")), ("location.zip", _ZIP),
-    ("image", _traits_paths("image", address=False)),
-    ("location.timezone", _traits_paths("timezone", address=False)),
-    ("location.address1", _STREET),
-)
-# KlaviyoProfile.json (v1 event profiles)
-_PROFILE_V1: Table = (
-    ("$email", _EMAIL_ONLY), ("$first_name", _FIRST_NAME), ("$last_name", _LAST_NAME),
-    ("$phone_number", _PHONE), ("$city", _traits_paths("city")), ("$region", _REGION),
-    ("$country", _traits_paths("country")), ("$zip", _ZIP),
-    ("$consent", ("context.traits.consent", "traits.consent", "properties.consent")),
-    ("$image", _traits_paths("image", address=False)), ("$address1", _STREET),
-)
 # ViewedProduct.json, AddedToCart.json, StartedCheckout.json (read from the properties);
 # a True flag marks the reference's "isFloat" conversion.
 _ECOM: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
@@ -183,21 +125,6 @@ def _first(doc: Any, paths: tuple[str, ...]) -> Any:
         if value is not None and is_present(value):
             return value
     return None
-
-
-def _construct(doc: Any, table: Table) -> dict[str, Any]:
-    """``constructPayload``: present values only, dotted output keys nested."""
-    payload: dict[str, Any] = {}
-    for key, paths in table:
-        value = _first(doc, paths)
-        if not is_present(value):
-            continue
-        if "." in key:
-            parent, _, leaf = key.partition(".")
-            payload.setdefault(parent, {})[leaf] = value
-        else:
-            payload[key] = value
-    return payload
 
 
 def _clean(payload: dict[str, Any]) -> dict[str, Any]:
@@ -432,9 +359,10 @@ def _patch_properties(message: dict[str, Any]) -> tuple[dict[str, Any], list[str
     return {"patch_properties": patch}, fields
 
 
-def _profile(message: dict[str, Any], config: dict[str, Any], identify: bool) -> dict[str, Any]:
+def _profile(ctx: Context, identify: bool) -> dict[str, Any]:
     """``constructProfile``: {data: {type, id, attributes, meta}} for profile-import."""
-    attributes = _construct(message, _PROFILE_V2)
+    message, config = ctx.message, ctx.config
+    attributes = ctx.build("profile_v2")
     phone = attributes.get("phone_number")
     if phone is not None and not _is_e164(phone):
         raise InstrumentationError("Phone number is not in E.164 format.")
@@ -503,11 +431,12 @@ def _or(*values: Any) -> Any:
     return values[-1]
 
 
-def _identify_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
+def _identify_v2(ctx: Context) -> _Parts:
+    message, config = ctx.message, ctx.config
     traits = _first(message, _TRAITS)
     if is_truthy(_get(message, "context.mappedToDestination")):
         traits = _prepare_retl(message, traits)
-    parts = _Parts(profile=_profile(message, config, identify=True))
+    parts = _Parts(profile=_profile(ctx, identify=True))
     properties = traits.get("properties") if isinstance(traits, dict) else None
     subscribe = _get(properties, "subscribe")
     if subscribe is not None and (is_truthy(_get(properties, "listId"))
@@ -517,7 +446,8 @@ def _identify_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
     return parts
 
 
-def _track_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
+def _track_v2(ctx: Context) -> _Parts:
+    message, config = ctx.message, ctx.config
     event = _or(message.get("event"), message.get("name"))
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
@@ -541,7 +471,7 @@ def _track_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
         attributes["properties"] = properties
     if is_truthy(config.get("flattenProperties")):
         attributes["properties"] = _flatten(attributes.get("properties"))
-    attributes["profile"] = _profile(message, config, identify=False)
+    attributes["profile"] = _profile(ctx, identify=False)
     metric: dict[str, Any] = {} if event is None else {"name": event}
     attributes["metric"] = {"data": {"type": "metric", "attributes": metric}}
     if message.get("messageId") is not None:
@@ -560,11 +490,12 @@ def _group_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
     return _Parts(subscription=_subscription_v2(message, traits, config, operation))
 
 
-def _parts_v2(message: dict[str, Any], config: dict[str, Any], kind: str) -> _Parts:
+def _parts_v2(ctx: Context, kind: str) -> _Parts:
+    message, config = ctx.message, ctx.config
     if kind == "identify":
-        return _identify_v2(message, config)
+        return _identify_v2(ctx)
     if kind in ("track", "screen"):
-        return _track_v2(message, config)
+        return _track_v2(ctx)
     return _group_v2(message, config)
 
 
@@ -610,11 +541,12 @@ def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) 
     return _request(config, _SUBSCRIBE_PATH, _REVISIONS["v1"], body)
 
 
-def _identify_v1(message: dict[str, Any], config: dict[str, Any]) -> Any:
+def _identify_v1(ctx: Context) -> Any:
+    message, config = ctx.message, ctx.config
     traits = _first(message, _TRAITS)
     if is_truthy(_get(message, "context.mappedToDestination")):
         traits = _prepare_retl(message, traits)
-    attributes = _construct(message, _IDENTIFY_V1)
+    attributes = ctx.build("identify_v1")
     custom = _custom_fields(message, _WHITELISTED_V1)
     if is_truthy(config.get("enforceEmailAsPrimary")):
         if not is_truthy(attributes.get("email")) and not is_truthy(attributes.get("phone_number")):
@@ -638,9 +570,10 @@ def _identify_v1(message: dict[str, Any], config: dict[str, Any]) -> Any:
     return profile
 
 
-def _customer_properties(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def _customer_properties(ctx: Context) -> dict[str, Any]:
     """``createCustomerProperties``: the $-prefixed profile of a v1 event."""
-    customer = _construct(message, _PROFILE_V1)
+    message, config = ctx.message, ctx.config
+    customer = ctx.build("profile_v1")
     if not is_truthy(config.get("enforceEmailAsPrimary")):
         customer["$id"] = _first(message, _USER_ID)
     else:
@@ -650,7 +583,8 @@ def _customer_properties(message: dict[str, Any], config: dict[str, Any]) -> dic
     return _clean(customer)
 
 
-def _track_v1(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def _track_v1(ctx: Context) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     event = message.get("event")
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
@@ -698,7 +632,7 @@ def _track_v1(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]
     flatten = is_truthy(config.get("flattenProperties"))
     if flatten:
         attributes["properties"] = _flatten(attributes.get("properties"))
-    profile = {**_customer_properties(message, config),
+    profile = {**_customer_properties(ctx),
                **_custom_fields(message, _WHITELISTED_V1)}
     attributes["profile"] = _flatten(profile) if flatten else profile
     if is_truthy(message.get("timestamp")):
@@ -720,11 +654,12 @@ def _group_v1(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str,
     return [_subscribe_v1(message, _first(message, _TRAITS), config)]
 
 
-def _output_v1(message: dict[str, Any], config: dict[str, Any], kind: str) -> Any:
+def _output_v1(ctx: Context, kind: str) -> Any:
+    message, config = ctx.message, ctx.config
     if kind == "identify":
-        return _identify_v1(message, config)
+        return _identify_v1(ctx)
     if kind in ("track", "screen"):
-        return _track_v1(message, config)
+        return _track_v1(ctx)
     return _group_v1(message, config)
 
 
@@ -758,9 +693,9 @@ def process(ctx: Context) -> Any:
     if kind not in ("identify", "track", "screen", "group"):
         raise InstrumentationError(f"Event type {kind} is not supported")
     if import_api:
-        parts = _parts_v2(message, config, kind)
+        parts = _parts_v2(ctx, kind)
         return parts if ctx.mode == "router" else _requests_v2(parts, config)
-    return _output_v1(message, config, kind)
+    return _output_v1(ctx, kind)
 
 
 # --- router ---------------------------------------------------------------------------------------
