@@ -29,13 +29,13 @@ class Context:
     #: for destinations whose reference keeps per-request state, e.g. de-duplication.
     shared: dict[str, Any] = field(default_factory=dict)
     #: The destination's compiled ``tables:`` (named object mappings), for hooks: ``build``.
-    tables: Mapping[str, Callable[[Context], dict[str, Any]]] = field(
-        default_factory=lambda: _NO_TABLES)
+    #: (None until a destination sets them: one less default factory per job on the hot path.)
+    tables: Mapping[str, Callable[[Context], dict[str, Any]]] | None = None
 
     def build(self, table: str, doc: Any = None) -> dict[str, Any]:
         """The object the destination's ``tables.<table>`` mapping builds from this job, its
         paths read in ``doc`` instead of the event when one is given (a product, say)."""
-        build = self.tables[table]
+        build = (self.tables or _NO_TABLES)[table]
         return build(self if doc is None else replace(self, message=doc))
 
     @property
