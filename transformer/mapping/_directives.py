@@ -30,7 +30,7 @@ from ._paths import (
     first_matching,
     is_defined,
 )
-from ._time import epoch_seconds, js_date_ms, parse_date, to_epoch_ms, to_iso
+from ._time import epoch_seconds, js_date_ms, parse_date, to_epoch_ms, to_iso, to_seconds
 
 Source = Callable[[Context], Any]
 Modifier = Callable[[Any, Context], Any]
@@ -323,6 +323,8 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "flatten_json": _js.flatten_json,
         "timestamp_ms": _timestamp_ms,
         "timestamp_s": epoch_seconds,
+        # The CDK v2 workflows' toSeconds: absent for what is no date and for the epoch itself.
+        "to_seconds": to_seconds,
         # new Date(value).getTime(): NaN (sent as null, absent to the mapping) when no date.
         "date_ms": js_date_ms,
         "timestamp_iso": _timestamp_iso,
