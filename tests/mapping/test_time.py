@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 
-from transformer.hooks import epoch_seconds, to_seconds
+from transformer.hooks import UNDEFINED, epoch_seconds, js_date_ms, parse_date, to_iso, to_seconds
 from transformer.mapping import CONVERSIONS
 
 
@@ -35,3 +36,30 @@ def test_epoch_seconds(value: Any, expected: int | None) -> None:
 def test_to_seconds_treats_the_epoch_as_missing(value: Any, expected: int | None) -> None:
     """The workflows' toSeconds: the epoch is falsy and so missing; a boolean is 0 or 1 ms."""
     assert to_seconds(value) == expected
+    if value is not None:  # a conversion is not applied to an absent value
+        assert CONVERSIONS["to_seconds"](value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, 0), (True, 1), ("2024-01-02T03:04:05.678Z", 1704164645678), (1.9, 1),
+    ([2024], 1704067200000),
+])
+def test_js_date_ms(value: Any, expected: int) -> None:
+    """new Date(value).getTime(): null is the epoch, a boolean 0 or 1 ms, an array its string."""
+    assert js_date_ms(value) == expected
+
+
+@pytest.mark.parametrize("value", [UNDEFINED, {}, "nope", float("inf"), 9e15])
+def test_js_date_ms_is_nan_for_what_is_no_date(value: Any) -> None:
+    """Undefined, objects, unparseable strings and out-of-range numbers are NaN."""
+    assert math.isnan(js_date_ms(value))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2024", "2024-01-01T00:00:00.000Z"), ("2024-03", "2024-03-01T00:00:00.000Z"),
+    ("2024-03-05T10:20", "2024-03-05T10:20:00.000Z"), ("2024-02-30", None), ("20240", None),
+])
+def test_parse_date_reads_ecmascript_date_forms(text: str, expected: str | None) -> None:
+    """YYYY and YYYY-MM are dates too (their first day, UTC); impossible dates are not."""
+    moment = parse_date(text)
+    assert (to_iso(moment) if moment else None) == expected

@@ -10,7 +10,7 @@ from typing import Any
 from ._js import UNDEFINED, to_string
 
 _ISO = re.compile(
-    r"^\s*(?P<y>[+-]?\d{4,6})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"^\s*(?P<y>[+-]?\d{4,6})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2}))?)?"
     r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?"
     r"\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2})?\s*$"
 )
@@ -18,7 +18,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_date(value: Any) -> datetime | None:
-    """A timezone-aware datetime for an ISO-8601 string or epoch milliseconds, else None."""
+    """A timezone-aware datetime for an ISO-8601 string (ECMAScript's date-time format: the date
+    may be YYYY or YYYY-MM, which mean its first day) or epoch milliseconds, else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -35,7 +36,7 @@ def parse_date(value: Any) -> datetime | None:
     fraction = (parts["f"] or "0")[:3].ljust(3, "0")
     try:
         moment = datetime(
-            int(parts["y"]), int(parts["mo"]), int(parts["d"]),
+            int(parts["y"]), int(parts["mo"] or 1), int(parts["d"] or 1),
             int(parts["h"] or 0), int(parts["mi"] or 0), int(parts["s"] or 0),
             int(fraction) * 1000, tzinfo=UTC,
         )
