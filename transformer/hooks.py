@@ -63,6 +63,7 @@ from transformer.mapping import (
     js_date_ms,
     js_get,
     js_keys,
+    js_or,
     js_own,
     js_trim,
     lodash_to_string,
@@ -79,6 +80,7 @@ from transformer.mapping import (
     sha256_binary,
     sha256_utf8,
     split_set_value_path,
+    spread,
     stringify,
     to_epoch_ms,
     to_iso,
@@ -86,6 +88,7 @@ from transformer.mapping import (
     to_seconds,
     to_string,
     unique_by,
+    without_nulls,
 )
 
 __all__ = [
@@ -127,6 +130,7 @@ __all__ = [
     "js_date_ms",
     "js_get",
     "js_keys",
+    "js_or",
     "js_own",
     "js_trim",
     "json_size",
@@ -144,6 +148,7 @@ __all__ = [
     "sha256_binary",
     "sha256_utf8",
     "split_set_value_path",
+    "spread",
     "stringify",
     "to_epoch_ms",
     "to_iso",
@@ -151,4 +156,5 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_nulls",
 ]

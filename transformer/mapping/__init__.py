@@ -45,6 +45,7 @@ from ._js import (
     js_add,
     js_get,
     js_keys,
+    js_or,
     js_own,
     js_trim,
     lodash_to_string,
@@ -53,9 +54,11 @@ from ._js import (
     object_keys,
     parse_float,
     parse_int,
+    spread,
     stringify,
     to_number,
     to_string,
+    without_nulls,
 )
 from ._paths import (
     add_external_id_to_traits,
@@ -101,6 +104,7 @@ __all__ = [
     "js_date_ms",
     "js_get",
     "js_keys",
+    "js_or",
     "js_own",
     "js_trim",
     "load_aliases",
@@ -118,6 +122,7 @@ __all__ = [
     "sha256_binary",
     "sha256_utf8",
     "split_set_value_path",
+    "spread",
     "stringify",
     "to_epoch_ms",
     "to_iso",
@@ -125,6 +130,7 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_nulls",
 ]
 
 

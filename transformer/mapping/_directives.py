@@ -291,14 +291,6 @@ def flatten(value: Any) -> dict[str, Any]:
     return _flatten(value)
 
 
-def _object_assign(value: Any) -> dict[str, Any]:
-    """What ``Object.assign({}, value)`` copies: an object's own keys, a string's characters or
-    an array's items under their index; nothing of a number or boolean."""
-    if isinstance(value, dict):
-        return dict(value)
-    return {key: value[int(key)] for key in _js.object_keys(value)}
-
-
 def _basic_auth(value: Any) -> str:
     """An HTTP Basic Authorization header value: "Basic " + base64 of the UTF-8 string form."""
     return "Basic " + base64.b64encode(_js.to_string(value).encode()).decode("ascii")
@@ -334,10 +326,8 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         # The npm sha256 package's binary-string hashing of String(value) (hashToSha256).
         "sha256_binary": lambda v: sha256_binary(_js.to_string(v)),
         "basic_auth": _basic_auth,
-        "object_assign": _object_assign,
-        "without_nulls": lambda v: (
-            {k: item for k, item in v.items() if item is not None} if isinstance(v, dict) else v
-        ),
+        "object_assign": _js.spread,
+        "without_nulls": lambda v: _js.without_nulls(v) if isinstance(v, dict) else v,
         "truthy": lambda v: v if _js.is_truthy(v) else None,
         "apple_family": lambda v: True if is_apple_family(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,

@@ -61,6 +61,14 @@ _INT_PREFIX = re.compile(r"[+-]?\d+", re.ASCII)
 # --- truthiness ---------------------------------------------------------------------------------
 
 
+def js_or(*values: Any) -> Any:
+    """JavaScript's ``a || b || c``: the first truthy value, else the last one as it is."""
+    for value in values[:-1]:
+        if is_truthy(value):
+            return value
+    return values[-1]
+
+
 def is_present(value: Any) -> bool:
     """The reference's test for "a mapped value worth sending": truthy, or exactly 0 or false.
 
@@ -305,6 +313,21 @@ def object_keys(value: Any) -> list[str]:
     return []
 
 
+def spread(value: Any) -> dict[str, Any]:
+    """``{...value}`` (and ``Object.assign({}, value)``): an object's own keys, an array's items
+    or a string's characters under their index; nothing of a number, boolean or null."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list | str):
+        return {str(index): item for index, item in enumerate(value)}
+    return {}
+
+
+def without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
+    """The reference's ``removeUndefinedAndNullValues`` of an object's top level (NaN stays)."""
+    return {k: item for k, item in obj.items() if item is not None and item is not UNDEFINED}
+
+
 def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
     """JavaScript's ``key in target`` and ``target[key]`` for a JSON object or array (an array
     has its indexes and ``length``; the prototype chain is not modelled)."""
@@ -442,26 +465,26 @@ def _json_ready_list(value: list[Any]) -> Any:
 # --- the reference's helpers ----------------------------------------------------------------------
 
 
-def flatten_json(data: Any) -> dict[str, Any]:
-    """The reference's ``flattenJson``: nested object keys joined with "." and array items as
+def flatten_json(data: Any, separator: str = ".") -> dict[str, Any]:
+    """The reference's ``flattenJson``: nested object keys joined with ``separator`` and array items as
     ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``); an empty array or (below the top)
     an empty object is kept as a leaf; null is a leaf; a scalar (or null) at the top lands under
     the key ""; undefined flattens to ``{}`` (``{"": undefined}`` in JavaScript)."""
     out: dict[str, Any] = {}
     if data is not UNDEFINED:
-        _flatten_into(data, "", out)
+        _flatten_into(data, "", out, separator)
     return out
 
 
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any]) -> None:
+def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str) -> None:
     if isinstance(value, dict):
         for key in js_keys(value):
-            _flatten_into(value[key], f"{prefix}.{key}" if prefix else key, out)
+            _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out, separator)
         if not value and prefix:
             out[prefix] = {}
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _flatten_into(item, f"{prefix}[{index}]", out)
+            _flatten_into(item, f"{prefix}[{index}]", out, separator)
         if not value:
             out[prefix] = []
     else:

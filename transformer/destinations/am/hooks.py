@@ -40,10 +40,12 @@ from transformer.hooks import (
     is_truthy,
     js_get,
     js_keys,
+    js_or,
     js_trim,
     object_keys,
     parse_date,
     split_set_value_path,
+    spread,
     stringify,
     to_epoch_ms,
     to_number,
@@ -251,15 +253,6 @@ def _delete_path(obj: Any, path: str) -> None:
         raise InstrumentationError(f"traits.{path} cannot be moved: its parent is null")
     if type(obj) is dict:
         obj.pop(keys[-1], None)
-
-
-def _spread(value: Any) -> dict[str, Any]:
-    """``{...value}``."""
-    if type(value) is dict:
-        return dict(value)
-    if isinstance(value, list | str):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
 
 
 def _clone(value: Any) -> Any:
@@ -635,7 +628,7 @@ def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
     if is_truthy(traits):
         traits = _handle_traits(traits, config)
     properties = dict(payload["user_properties"])
-    properties.update(_spread(message.get("userProperties")))
+    properties.update(spread(message.get("userProperties")))
     payload["user_properties"] = properties
     if is_truthy(traits):
         plain = type(traits) is dict
@@ -736,14 +729,6 @@ def _user_event_name(message: dict[str, Any], template: Any, name: Any, what: st
     return _replace_all(trimmed, to_string(get_value(message, path)))
 
 
-def _or(*values: Any) -> Any:
-    """JavaScript ``a || b || c``."""
-    for value in values[:-1]:
-        if is_truthy(value):
-            return value
-    return values[-1]
-
-
 def _group_info(config: dict[str, Any], info: Any, traits: Any) -> Any:
     type_trait, value_trait = config.get("groupTypeTrait"), config.get("groupValueTrait")
     if not (is_truthy(type_trait) and is_truthy(value_trait)):
@@ -782,7 +767,7 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
         raise InstrumentationError("message type not supported")
     kind = kind.lower()
     root = "events"
-    group_info = _or(_get_groups(message), UNDEFINED)
+    group_info = js_or(_get_groups(message), UNDEFINED)
     name = message.get("name", UNDEFINED)
     properties = message.get("properties", UNDEFINED)
     if kind == "identify":
@@ -793,20 +778,20 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
             template = config.get("userProvidedPageEventString", UNDEFINED)
             ev_type = _user_event_name(message, template, name, "page")
         else:
-            ev_type = f"Viewed {to_string(_or(name, _get_category(message), ''))} Page"
-        page_properties = _spread(properties)
-        page_name = _or(name, _get_category(message))
+            ev_type = f"Viewed {to_string(js_or(name, _get_category(message), ''))} Page"
+        page_properties = spread(properties)
+        page_name = js_or(name, _get_category(message))
         if page_name is not UNDEFINED:
             page_properties["name"] = page_name
         message["properties"] = page_properties
         table = "page"
     elif kind == "screen":
-        screen_name = _or(name, message.get("event", UNDEFINED), _get_category(message))
-        ev_type = f"Viewed {to_string(_or(screen_name, ''))} Screen"
+        screen_name = js_or(name, message.get("event", UNDEFINED), _get_category(message))
+        ev_type = f"Viewed {to_string(js_or(screen_name, ''))} Screen"
         if is_truthy(config.get("useUserDefinedScreenEventName")):
             template = config.get("userProvidedScreenEventString", UNDEFINED)
             ev_type = _user_event_name(message, template, name, "screen")
-        screen_properties = _spread(properties)
+        screen_properties = spread(properties)
         if screen_name is not UNDEFINED:
             screen_properties["name"] = screen_name
         message["properties"] = screen_properties
@@ -850,7 +835,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
     payload: dict[str, Any] = {}
     _apply_table(message, payload, table, config)
 
-    campaign = _or(_get_campaign(message), {})
+    campaign = js_or(_get_campaign(message), {})
     if type(campaign) is dict:
         for key in js_keys(campaign):
             campaign[f"utm_{key}"] = campaign.get(key, UNDEFINED)
@@ -858,7 +843,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
     payload["user_properties"] = {
         "initial_referrer": _get_initial_referrer(message),
         "initial_referring_domain": _get_initial_domain(message),
-        **_spread(campaign),
+        **spread(campaign),
     }
     if is_truthy(_get_skip_sync(message)):
         payload["$skip_user_properties_sync"] = True
@@ -881,7 +866,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
         set_value(payload, "event_properties", message.get("properties", UNDEFINED))
         traits = _traits(message)
         if is_truthy(traits):
-            payload["user_properties"] = {**payload["user_properties"], **_spread(traits)}
+            payload["user_properties"] = {**payload["user_properties"], **spread(traits)}
         payload["event_type"] = ev_type
         payload["user_id"] = message.get("userId", UNDEFINED)
         if is_truthy(message.get("isRevenue")):
@@ -952,10 +937,10 @@ def _revenue_fields(message: dict[str, Any], payload: dict[str, Any]) -> None:
         return properties.get(key, UNDEFINED) if type(properties) is dict else UNDEFINED
 
     payload["productId"] = prop("product_id")
-    payload["revenueType"] = _or(prop("revenueType"), prop("revenue_type"), "Purchased")
+    payload["revenueType"] = js_or(prop("revenueType"), prop("revenue_type"), "Purchased")
     price = prop("price")
     if _defined(price):
-        quantity = _or(prop("quantity"), 1)
+        quantity = js_or(prop("quantity"), 1)
     else:
         price, quantity = prop("revenue"), 1
     payload["price"] = price

@@ -34,6 +34,7 @@ from transformer.hooks import (
     js_get,
     object_keys,
     split_set_value_path,
+    spread,
     stringify,
     to_string,
 )
@@ -197,7 +198,7 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
         timestamp = message.get("timestamp")
         if not is_truthy(timestamp):
             timestamp = message.get("originalTimestamp")
-        device = _spread(message.get("properties"))
+        device = spread(message.get("properties"))
         device["id"] = token
         device["last_used"] = epoch_seconds(timestamp)
         device_type = _get(message, "context.device.type")
@@ -338,15 +339,6 @@ def _own_entries(value: Any) -> list[tuple[str, Any]]:
     if isinstance(value, list):
         return [(str(i), item) for i, item in enumerate(value)]
     return []
-
-
-def _spread(value: Any) -> dict[str, Any]:
-    """``{...value}``: an object's keys, a string's or array's items by index."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, str | list):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
 
 
 def _path_part(value: Any) -> str:

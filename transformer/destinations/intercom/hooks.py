@@ -27,11 +27,15 @@ from transformer.hooks import (
     TransformationError,
     add_external_id_to_traits,
     empty_request,
+    flatten_json,
     is_present,
     is_truthy,
+    js_or,
     path_get,
+    spread,
     stringify,
     to_string,
+    without_nulls,
 )
 
 BASE_ENDPOINT = "https://api.intercom.io"
@@ -80,14 +84,6 @@ class _ChildStepError(InstrumentationError):
 _get = path_get
 
 
-def _or(*values: Any) -> Any:
-    """``a || b || ...``: the first truthy value, else the last one."""
-    for value in values:
-        if is_truthy(value):
-            return value
-    return values[-1]
-
-
 def _first_present(doc: Any, paths: tuple[str, ...]) -> Any:
     """``getFieldValueFromMessage``: the first value that is truthy, 0 or false."""
     for path in paths:
@@ -95,43 +91,6 @@ def _first_present(doc: Any, paths: tuple[str, ...]) -> Any:
         if is_present(value):
             return value
     return None
-
-
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """``removeUndefinedAndNullValues`` of the top level (NaN stays, and is sent as null)."""
-    return {k: v for k, v in payload.items() if v is not None}
-
-
-def _flatten_json(data: Any, separator: str) -> dict[str, Any]:
-    """The reference's ``flattenJson(data, separator)``: objects joined with ``separator``,
-    array items as ``key[i]``, empty containers below the top kept as leaves."""
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{prefix}{separator}{key}" if prefix else key)
-            if not value and prefix:
-                out[prefix] = {}
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{prefix}[{index}]")
-            if not value:
-                out[prefix] = []
-        else:
-            out[prefix] = value
-
-    walk(data, "")
-    return out
-
-
-def _spread(value: Any) -> dict[str, Any]:
-    """``{...value}``: an object's own entries (a list's by index, a string's characters)."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, list | str):
-        return {str(index): item for index, item in enumerate(value)}
-    return {}
 
 
 # --- the reference's utils ------------------------------------------------------------------------
@@ -167,13 +126,13 @@ def _lookup_field(message: dict[str, Any]) -> Any:
 
 def _name(message: dict[str, Any]) -> Any:
     """``getName``: traits.name, else "<firstName> <lastName>", else either of them."""
-    name = _or(_get(message, "traits.name"), _get(message, "context.traits.name"))
+    name = js_or(_get(message, "traits.name"), _get(message, "context.traits.name"))
     if is_truthy(name):
         return name
     first, last = _first_present(message, _FIRST_NAME), _first_present(message, _LAST_NAME)
     if is_truthy(first) and is_truthy(last):
         return f"{to_string(first)} {to_string(last)}"
-    return _or(first, last) if is_truthy(first) or is_truthy(last) else None
+    return js_or(first, last) if is_truthy(first) or is_truthy(last) else None
 
 
 def _filter_custom_attributes(payload: dict[str, Any], kind: str, version: Any,
@@ -187,11 +146,11 @@ def _filter_custom_attributes(payload: dict[str, Any], kind: str, version: Any,
         # `lookupField !== 'email' && lookupField`: false (the key "false") for email.
         reserved = [*(_V1_COMPANY if version == "v1" else _V2_COMPANY),
                     "false" if lookup == "email" else to_string(lookup)]
-    custom = _spread(payload.get("custom_attributes"))
+    custom = spread(payload.get("custom_attributes"))
     for key in reserved:
         custom.pop(key, None)
     if custom:
-        custom = _flatten_json(custom, "." if version == "v1" else "_")
+        custom = flatten_json(custom, "." if version == "v1" else "_")
     return custom or None
 
 
@@ -223,13 +182,13 @@ def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
         return payload
     reserved: dict[str, Any] = {}
     rest: dict[str, Any] = {}
-    for key, value in _spread(metadata).items():
+    for key, value in spread(metadata).items():
         if isinstance(value, dict) and (("amount" in value and "currency" in value)
                                         or ("url" in value and "value" in value)):
             reserved[key] = value
         else:
             rest[key] = value
-    return {**payload, "metadata": {**reserved, **_flatten_json(rest, ".")}}
+    return {**payload, "metadata": {**reserved, **flatten_json(rest, ".")}}
 
 
 
@@ -281,7 +240,7 @@ def _identify_v2(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dic
                                    step="identifyPayloadForLatestVersion")
     # No contact search without network calls: the contact is created (POST, not PUT /<id>).
     return _response(config, version, "POST", f"{_base_endpoint(config, version)}/contacts",
-                     _clean(payload))
+                     without_nulls(payload))
 
 
 def _identify_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[str, Any]:
@@ -296,7 +255,7 @@ def _identify_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dic
         base = retl
     flag = config.get("updateLastRequestAt")
     payload = {**base, "name": _name(message),
-               "custom_attributes": _or(traits, context_traits, {}),
+               "custom_attributes": js_or(traits, context_traits, {}),
                "update_last_request_at": flag if isinstance(flag, bool) else True}
     payload["companies"] = _companies(payload)
     payload["custom_attributes"] = (
@@ -309,7 +268,7 @@ def _identify_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dic
         raise InstrumentationError("Either of `email` or `userId` is required for Identify call",
                                    step="identifyPayloadForOlderVersion")
     output = _response(config, version, "POST", f"{_base_endpoint(config, version)}/users",
-                       _clean(payload))
+                       without_nulls(payload))
     if "anonymousId" in message:
         output["userId"] = anonymous_id
     return output
@@ -330,7 +289,7 @@ def _track(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[str,
         raise InstrumentationError("Either email or userId is required for Track call",
                                    step="trackPayload")
     output = _response(config, version, "POST", f"{_base_endpoint(config, version)}/events",
-                       _clean(payload))
+                       without_nulls(payload))
     if version == "v1" and "anonymousId" in message:
         output["userId"] = message["anonymousId"]
     return output
@@ -365,7 +324,7 @@ def _group_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> list[d
     payload = {**base, "custom_attributes": traits if is_truthy(traits) else {}}
     payload["custom_attributes"] = _filter_custom_attributes(payload, "company", version, message)
     company = _response(config, version, "POST", f"{_base_endpoint(config, version)}/companies",
-                        _clean(payload))
+                        without_nulls(payload))
     responses = [company]
     attach = _attach_user(message, config)
     if attach is not None:

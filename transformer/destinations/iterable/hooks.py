@@ -33,6 +33,7 @@ from transformer.hooks import (
     parse_int,
     path_get,
     to_string,
+    without_nulls,
 )
 
 USDC = "https://api.iterable.com/api/"
@@ -72,11 +73,6 @@ def _validate(payload: dict[str, Any]) -> None:
         raise InstrumentationError("userId or email is mandatory for this request")
 
 
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """``removeUndefinedAndNullValues`` of the top level (NaN stays, and is sent as null)."""
-    return {k: v for k, v in payload.items() if v is not None}
-
-
 # --- payloads (the field tables are destination.yaml's ``tables``) ----------------------------------
 
 
@@ -111,7 +107,7 @@ def _event(ctx: Context, table: str) -> dict[str, Any]:
     payload = ctx.build(table)
     _validate(payload)
     payload.update(ctx.build("event_fields"))
-    return _clean(payload)
+    return without_nulls(payload)
 
 
 def _purchase(ctx: Context) -> dict[str, Any]:
@@ -121,7 +117,7 @@ def _purchase(ctx: Context) -> dict[str, Any]:
     payload["total"] = parse_float(total)
     payload["items"] = _items(ctx)
     payload.update(ctx.build("event_fields"))
-    return _clean(payload)
+    return without_nulls(payload)
 
 
 def _page(ctx: Context, kind: str) -> dict[str, Any]:
@@ -153,7 +149,7 @@ def _token_request(ctx: Context, base: str) -> dict[str, Any]:
         payload = ctx.build("browser_token")
         _validate(payload)
     return _request(base + path, path, ctx.config.get("registerDeviceOrBrowserApiKey", _MISSING),
-                    _clean(payload))
+                    without_nulls(payload))
 
 
 def _request(endpoint: str, path: str, api_key: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -190,11 +186,11 @@ def process(ctx: Context) -> dict[str, Any] | list[dict[str, Any]]:
                 traits = message.get("traits")
                 if not is_present(traits):
                     raise InstrumentationError('Missing required value from "traits"')
-                body = _clean({"update": traits, "catalogId": catalog_id})
+                body = without_nulls({"update": traits, "catalogId": catalog_id})
                 endpoint = f"{base}catalogs/{to_string(object_type)}/items"
                 return _request(endpoint, "catalogs", api_key, body)
             add_external_id_to_traits(message)
-        output = _request(base + "users/update", "users/update", api_key, _clean(_user(ctx)))
+        output = _request(base + "users/update", "users/update", api_key, without_nulls(_user(ctx)))
         context = message.get("context")
         if (message.get("type") == "identify" and isinstance(context, dict)
                 and (is_truthy(path_get(context, "device.token"))

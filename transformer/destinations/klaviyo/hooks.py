@@ -33,6 +33,7 @@ from transformer.hooks import (
     is_present,
     is_truthy,
     js_keys,
+    js_or,
     js_trim,
     parse_float,
     path_get,
@@ -40,6 +41,7 @@ from transformer.hooks import (
     set_dotted,
     stringify,
     to_string,
+    without_nulls,
 )
 
 BASE_ENDPOINT = "https://a.klaviyo.com"
@@ -125,11 +127,6 @@ def _first(doc: Any, paths: tuple[str, ...]) -> Any:
         if value is not None and is_present(value):
             return value
     return None
-
-
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """``removeUndefinedAndNullValues`` of the top level."""
-    return {k: v for k, v in payload.items() if v is not None}
 
 
 def _is_float(value: Any) -> Any:
@@ -374,7 +371,7 @@ def _profile(ctx: Context, identify: bool) -> dict[str, Any]:
     if is_truthy(config.get("enforceEmailAsPrimary")):
         attributes.pop("external_id", None)
         custom["_id"] = _first(message, _USER_ID_ONLY)
-    attributes["properties"] = _clean(custom)
+    attributes["properties"] = without_nulls(custom)
     data: dict[str, Any] = {"type": "profile"}
     if profile_id is not None:
         data["id"] = profile_id
@@ -390,7 +387,7 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
                      operation: str) -> dict[str, Any]:
     """``subscribeOrUnsubscribeUserToListV2``."""
     traits_properties = traits.get("properties") if isinstance(traits, dict) else None
-    consent = _or(_get(traits, "consent"), _get(traits_properties, "consent"), config.get("consent"))
+    consent = js_or(_get(traits, "consent"), _get(traits_properties, "consent"), config.get("consent"))
     email, phone = _first(message, _EMAIL), _first(message, _PHONE)
     attributes: dict[str, Any] = {"email": email, "phone_number": phone}
     status = "SUBSCRIBED" if operation == "subscribe" else "UNSUBSCRIBED"
@@ -411,24 +408,16 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
     profile_id = _external_id(message, "klaviyo-profileId") if operation == "subscribe" else None
     if profile_id is not None:
         profile["id"] = profile_id
-    profile["attributes"] = _clean(attributes)
+    profile["attributes"] = without_nulls(attributes)
     if not is_truthy(email) and not is_truthy(phone) and is_truthy(profile.get("id")):
         raise InstrumentationError(
             "Profile Id, Email or/and Phone are required to subscribe to a list"
             if operation == "subscribe"
             else "Email or/and Phone are required to unsubscribe from a list")
-    list_id = _or(_get(traits_properties, "listId"), config.get("listId"))
+    list_id = js_or(_get(traits_properties, "listId"), config.get("listId"))
     if message.get("type") == "group":
         list_id = message.get("groupId")
     return {"listId": list_id, "profile": [profile], "operation": operation}
-
-
-def _or(*values: Any) -> Any:
-    """``a || b || ...``: the first truthy value, else the last one."""
-    for value in values:
-        if is_truthy(value):
-            return value
-    return values[-1]
 
 
 def _identify_v2(ctx: Context) -> _Parts:
@@ -448,7 +437,7 @@ def _identify_v2(ctx: Context) -> _Parts:
 
 def _track_v2(ctx: Context) -> _Parts:
     message, config = ctx.message, ctx.config
-    event = _or(message.get("event"), message.get("name"))
+    event = js_or(message.get("event"), message.get("name"))
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
     attributes: dict[str, Any] = {}
@@ -522,7 +511,7 @@ def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) 
     traits_properties = traits.get("properties") if isinstance(traits, dict) else None
     subscription: dict[str, Any] = {"email": _first(message, _EMAIL),
                                     "phone_number": _first(message, _PHONE)}
-    consent = _or(_get(traits_properties, "consent"), config.get("consent"))
+    consent = js_or(_get(traits_properties, "consent"), config.get("consent"))
     if is_truthy(consent):
         consents = consent if isinstance(consent, list) else [consent]
         channels: dict[str, Any] = {}
@@ -531,10 +520,10 @@ def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) 
         if "sms" in consents:
             channels["sms"] = ["MARKETING"]
         subscription["channels"] = channels
-    list_id = _or(_get(traits_properties, "listId"), config.get("listId"))
+    list_id = js_or(_get(traits_properties, "listId"), config.get("listId"))
     if message.get("type") == "group":
         list_id = message.get("groupId")
-    attributes: dict[str, Any] = {"subscriptions": [_clean(subscription)]}
+    attributes: dict[str, Any] = {"subscriptions": [without_nulls(subscription)]}
     if list_id is not None:
         attributes["list_id"] = list_id
     body = {"data": {"type": "profile-subscription-bulk-create-job", "attributes": attributes}}
@@ -553,7 +542,7 @@ def _identify_v1(ctx: Context) -> Any:
             raise InstrumentationError("None of email and phone are present in the payload")
         attributes.pop("external_id", None)
         custom["_id"] = _first(message, _USER_ID)
-    properties = _clean(custom)
+    properties = without_nulls(custom)
     if is_truthy(config.get("flattenProperties")):
         properties = _flatten(properties)
     if properties:
@@ -580,7 +569,7 @@ def _customer_properties(ctx: Context) -> dict[str, Any]:
         if not is_truthy(customer.get("$email")) and not is_truthy(customer.get("$phone_number")):
             raise InstrumentationError("None of email and phone are present in the payload")
         customer["_id"] = _first(message, _USER_ID)
-    return _clean(customer)
+    return without_nulls(customer)
 
 
 def _track_v1(ctx: Context) -> dict[str, Any]:
@@ -602,7 +591,7 @@ def _track_v1(ctx: Context) -> dict[str, Any]:
                 value = _is_float(value)
             if is_present(value):
                 ecom_properties[key] = value
-        items = _or(_get(properties, "items"), _get(properties, "products"))
+        items = js_or(_get(properties, "items"), _get(properties, "products"))
         if is_truthy(items):
             item_list = []
             for product in items if isinstance(items, list) else []:
@@ -616,7 +605,7 @@ def _track_v1(ctx: Context) -> dict[str, Any]:
         # the event's other properties are never added.
         attributes["properties"] = ecom_properties
     else:
-        value = _or(_get(properties, "revenue"), _get(properties, "total"), _get(properties, "value"))
+        value = js_or(_get(properties, "revenue"), _get(properties, "total"), _get(properties, "value"))
         metric_name = _first(message, ("event", "properties.event", "properties.name"))
         if not is_present(metric_name):
             raise InstrumentationError(
