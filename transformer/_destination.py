@@ -117,6 +117,15 @@ class Job:
     metadata: bytes
     metadata_doc: Any = None
 
+    @property
+    def job_id(self) -> int | float | None:
+        """The metadata's jobId when it is a number (what the reference's sorts compare)."""
+        meta = self.metadata_doc
+        job_id = meta.get("jobId") if isinstance(meta, dict) else None
+        if isinstance(job_id, bool) or not isinstance(job_id, int | float) or job_id != job_id:
+            return None  # (job_id != job_id: NaN)
+        return job_id
+
 
 @dataclass(slots=True)
 class Batch:

@@ -25,7 +25,7 @@ Hooks must not mutate ``ctx.destination`` (it is shared by the jobs of a request
 the job's own and may be changed.
 """
 
-from transformer._batching import group_and_chunk, json_size
+from transformer._batching import group_and_chunk, json_size, sort_by_min_job_id
 from transformer._destination import Batch, Job, chunks, empty_request
 from transformer._errors import (
     ConfigurationAuthError,
@@ -66,6 +66,7 @@ from transformer.mapping import (
     js_or,
     js_own,
     js_trim,
+    lodash_is_empty,
     lodash_to_string,
     ms_to_iso,
     normalize_number,
@@ -134,6 +135,7 @@ __all__ = [
     "js_own",
     "js_trim",
     "json_size",
+    "lodash_is_empty",
     "lodash_to_string",
     "ms_to_iso",
     "normalize_number",
@@ -147,6 +149,7 @@ __all__ = [
     "set_dotted",
     "sha256_binary",
     "sha256_utf8",
+    "sort_by_min_job_id",
     "split_set_value_path",
     "spread",
     "stringify",

@@ -206,6 +206,14 @@ def is_blank(value: Any) -> bool:
     return js_trim(lodash_to_string(value)) == ""
 
 
+def lodash_is_empty(value: Any) -> bool:
+    """lodash ``isEmpty``: an empty string, array or object, and every number, boolean, null or
+    undefined (the reference's isDefinedAndNotNullAndNotEmpty is its negation)."""
+    if isinstance(value, str | list | dict):
+        return not value
+    return True
+
+
 # --- numbers --------------------------------------------------------------------------------------
 
 

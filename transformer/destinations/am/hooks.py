@@ -44,6 +44,7 @@ from transformer.hooks import (
     js_trim,
     object_keys,
     parse_date,
+    sort_by_min_job_id,
     split_set_value_path,
     spread,
     stringify,
@@ -1064,17 +1065,6 @@ def _merged(chunk: list[tuple[Job, Any]]) -> Batch:
     return Batch(request=request, jobs=[j for j, _ in chunk], batched=True)
 
 
-def _min_job_id(batch: Batch) -> float:
-    ids = []
-    for job in batch.jobs:
-        meta = job.metadata_doc
-        job_id = meta.get("jobId") if isinstance(meta, dict) else None
-        if not isinstance(job_id, int | float) or isinstance(job_id, bool):
-            raise ValueError
-        ids.append(job_id)
-    return min(ids)
-
-
 def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
     """processRouterDest: per user, two or more batchable jobs share /batch requests of at most
     1000 events (a job's events stay together); other jobs (alias, group, ``dontBatch``, a lone
@@ -1095,9 +1085,4 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
         else:
             alone.extend(batchable)
         batches.extend(Batch(request=output, jobs=[job], batched=False) for job, output in alone)
-    try:
-        order = {id(b): _min_job_id(b) for b in batches}
-    except ValueError:  # the reference's sort compares NaN then: order kept
-        return batches
-    batches.sort(key=lambda b: order[id(b)])
-    return batches
+    return sort_by_min_job_id(batches)

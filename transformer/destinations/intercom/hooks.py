@@ -27,8 +27,8 @@ from transformer.hooks import (
     TransformationError,
     add_external_id_to_traits,
     empty_request,
+    first_present,
     flatten_json,
-    is_present,
     is_truthy,
     js_or,
     path_get,
@@ -84,15 +84,6 @@ class _ChildStepError(InstrumentationError):
 _get = path_get
 
 
-def _first_present(doc: Any, paths: tuple[str, ...]) -> Any:
-    """``getFieldValueFromMessage``: the first value that is truthy, 0 or false."""
-    for path in paths:
-        value = _get(doc, path)
-        if is_present(value):
-            return value
-    return None
-
-
 # --- the reference's utils ------------------------------------------------------------------------
 
 
@@ -129,7 +120,7 @@ def _name(message: dict[str, Any]) -> Any:
     name = js_or(_get(message, "traits.name"), _get(message, "context.traits.name"))
     if is_truthy(name):
         return name
-    first, last = _first_present(message, _FIRST_NAME), _first_present(message, _LAST_NAME)
+    first, last = first_present(message, _FIRST_NAME), first_present(message, _LAST_NAME)
     if is_truthy(first) and is_truthy(last):
         return f"{to_string(first)} {to_string(last)}"
     return js_or(first, last) if is_truthy(first) or is_truthy(last) else None
@@ -208,7 +199,7 @@ def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
 def _retl_payload(message: dict[str, Any], version: Any) -> dict[str, Any]:
     """Step rEtlPayload: the traits, with the external id written in (and external_id)."""
     add_external_id_to_traits(message)
-    payload = _first_present(message, ("traits", "context.traits"))
+    payload = first_present(message, ("traits", "context.traits"))
     if not isinstance(payload, dict):
         raise _ScriptError("Cannot set properties of null (setting 'external_id')",
                            step="rEtlPayload")
@@ -320,7 +311,7 @@ def _group_v2(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[s
 def _group_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> list[dict[str, Any]]:
     message, config = ctx.message, ctx.config
     base = retl if retl is not None else ctx.build("company")
-    traits = _first_present(message, ("traits", "context.traits"))
+    traits = first_present(message, ("traits", "context.traits"))
     payload = {**base, "custom_attributes": traits if is_truthy(traits) else {}}
     payload["custom_attributes"] = _filter_custom_attributes(payload, "company", version, message)
     company = _response(config, version, "POST", f"{_base_endpoint(config, version)}/companies",

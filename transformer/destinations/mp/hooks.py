@@ -662,10 +662,8 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
             for requests, jobs in merged]
 
 
-def _job_id(job: Job) -> Any:
-    meta = job.metadata_doc
-    job_id = meta.get("jobId") if isinstance(meta, dict) else None
-    return job_id if isinstance(job_id, int | float) and not isinstance(job_id, bool) else 0
+def _job_id(job: Job) -> int | float:
+    return job.job_id or 0
 
 
 def _job_key(job: Job) -> Any:

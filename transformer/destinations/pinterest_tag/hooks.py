@@ -30,6 +30,7 @@ from transformer.hooks import (
     group_and_chunk,
     is_truthy,
     js_trim,
+    lodash_is_empty,
     sha256_binary,
     stringify,
     to_number,
@@ -121,13 +122,6 @@ def _convert_to_string(value: Any) -> Any:
 
 def _string_if_truthy(value: Any) -> Any:
     return _convert_to_string(value) if is_truthy(value) else UNDEFINED
-
-
-def _lodash_empty(value: Any) -> bool:
-    """lodash ``isEmpty``: numbers and booleans are empty too."""
-    if isinstance(value, str | list | dict):
-        return not value
-    return True
 
 
 def _item_string(key: str, value: Any) -> str:
@@ -254,7 +248,7 @@ def _common_fields(ctx: Context, api_version: Any) -> dict[str, Any]:
 def _user_fields(ctx: Context) -> dict[str, Any]:
     message, config = ctx.message, ctx.config
     raw = ctx.build("user")
-    fields = {k: v for k, v in raw.items() if not _lodash_empty(v)}
+    fields = {k: v for k, v in raw.items() if not lodash_is_empty(v)}
     user: dict[str, Any] = {}
     if is_truthy(config.get("sendingUnHashedData")):
         for key, value in fields.items():
