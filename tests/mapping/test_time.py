@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from transformer.hooks import UNDEFINED, epoch_seconds, js_date_ms, parse_date, to_iso, to_seconds
+from transformer.hooks import (
+    UNDEFINED,
+    epoch_ms,
+    epoch_seconds,
+    js_date_ms,
+    parse_date,
+    to_epoch_ms,
+    to_iso,
+    to_seconds,
+)
 from transformer.mapping import CONVERSIONS
 
 
@@ -63,3 +72,15 @@ def test_parse_date_reads_ecmascript_date_forms(text: str, expected: str | None)
     """YYYY and YYYY-MM are dates too (their first day, UTC); impossible dates are not."""
     moment = parse_date(text)
     assert (to_iso(moment) if moment else None) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "2019-10-14T09:03:17.562Z", "2019-10-14T09:03:17Z", "2020-02-29T23:59:59.999Z",
+    "2019-02-29T00:00:00.000Z", "0000-01-01T00:00:00Z", "2024-12-31T24:00:00Z",
+    "2019-10-14T09:03,17Z", "2019-10-14T09:03:17.5+2Z", "2019-10-14 09:03:17.562Z",
+    "1969-12-31T23:59:59.999Z", "2019-10-14T09:03:17.562+02:00",
+])
+def test_epoch_ms_fast_path_agrees_with_parse_date(text: str) -> None:
+    """epoch_ms reads the canonical form directly, and agrees with parse_date on every form."""
+    moment = parse_date(text)
+    assert epoch_ms(text) == (None if moment is None else to_epoch_ms(moment))

@@ -68,7 +68,7 @@ from ._paths import (
     set_dotted,
     split_set_value_path,
 )
-from ._time import epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
+from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
     "APPLE_FAMILY",
@@ -86,6 +86,7 @@ __all__ = [
     "add_external_id_to_traits",
     "compile_object",
     "compile_value",
+    "epoch_ms",
     "epoch_seconds",
     "external_id",
     "extract_custom_fields",

@@ -30,7 +30,7 @@ from ._paths import (
     first_matching,
     is_defined,
 )
-from ._time import epoch_seconds, js_date_ms, parse_date, to_epoch_ms, to_iso, to_seconds
+from ._time import epoch_ms, epoch_seconds, js_date_ms, parse_date, to_iso, to_seconds
 
 Source = Callable[[Context], Any]
 Modifier = Callable[[Any, Context], Any]
@@ -263,11 +263,6 @@ def _build_now(arg: Any, env: CompileEnv) -> Source:
 # --- conversions (the ``type`` modifier) -----------------------------------------------------
 
 
-def _timestamp_ms(value: Any) -> Any:
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment else None
-
-
 def _timestamp_iso(value: Any) -> Any:
     moment = parse_date(value)
     return to_iso(moment) if moment else None
@@ -313,7 +308,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "json_if_not_string": lambda v: v if isinstance(v, str) else _js.stringify(v),
         "flatten": flatten,
         "flatten_json": _js.flatten_json,
-        "timestamp_ms": _timestamp_ms,
+        "timestamp_ms": epoch_ms,
         "timestamp_s": epoch_seconds,
         # The CDK v2 workflows' toSeconds: absent for what is no date and for the epoch itself.
         "to_seconds": to_seconds,

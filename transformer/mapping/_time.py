@@ -15,6 +15,7 @@ _ISO = re.compile(
     r"\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2})?\s*$"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -50,6 +51,24 @@ def parse_date(value: Any) -> datetime | None:
     return moment
 
 
+def epoch_ms(value: Any) -> int | None:
+    """``to_epoch_ms(parse_date(value))`` (None where that is None). The form nearly every event
+    timestamp has (toISOString's ``YYYY-MM-DDTHH:MM:SS[.sss]Z``) is read by the C parser of
+    ``datetime.fromisoformat``, which rejects what ``datetime`` rejects; anything else it refuses
+    goes the general way."""
+    if type(value) is str and (len(value) == 20 or (len(value) == 24 and value[19] == ".")) \
+            and value[-1] == "Z" and value[10] == "T" and value[13] == ":" and value[16] == ":":
+        try:
+            fast = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return (((fast.toordinal() - _EPOCH_ORDINAL) * 86400 + fast.hour * 3600
+                     + fast.minute * 60 + fast.second) * 1000 + fast.microsecond // 1000)
+    moment = parse_date(value)
+    return None if moment is None else to_epoch_ms(moment)
+
+
 def to_epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
@@ -68,15 +87,15 @@ def js_date_ms(value: Any) -> float | int:
         value = int(value)
     elif isinstance(value, list):
         value = to_string(value)
-    moment = parse_date(value)
-    return math.nan if moment is None else to_epoch_ms(moment)
+    millis = epoch_ms(value)
+    return math.nan if millis is None else millis
 
 
 def epoch_seconds(value: Any) -> int | None:
     """``Math.floor(new Date(value).getTime() / 1000)`` for what ``parse_date`` reads; None
     where JavaScript has NaN (sent as null)."""
-    moment = parse_date(value)
-    return None if moment is None else to_epoch_ms(moment) // 1000
+    millis = epoch_ms(value)
+    return None if millis is None else millis // 1000
 
 
 def to_seconds(value: Any) -> int | None:
@@ -85,8 +104,7 @@ def to_seconds(value: Any) -> int | None:
     is a date there (``new Date(true)`` is 1 ms)."""
     if value is None:
         return None
-    moment = parse_date(int(value) if isinstance(value, bool) else value)
-    millis = to_epoch_ms(moment) if moment else 0
+    millis = epoch_ms(int(value) if isinstance(value, bool) else value)
     return millis // 1000 if millis else None
 
 

@@ -34,6 +34,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     TransformerError,
+    epoch_ms,
     group_and_chunk,
     is_apple_family,
     is_present,
@@ -42,13 +43,12 @@ from transformer.hooks import (
     js_keys,
     js_or,
     js_trim,
+    lodash_is_empty,
     object_keys,
-    parse_date,
     sort_by_min_job_id,
     split_set_value_path,
     spread,
     stringify,
-    to_epoch_ms,
     to_number,
     to_string,
 )
@@ -581,13 +581,8 @@ def _time(message: dict[str, Any]) -> Any:
         return 0
     if value is True:
         return 1
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment is not None else math.nan
-
-
-def _is_not_empty(value: Any) -> bool:
-    """``!lodash.isEmpty(value)``: only non-empty strings, arrays and objects."""
-    return isinstance(value, str | list | dict) and len(value) > 0
+    millis = epoch_ms(value)
+    return millis if millis is not None else math.nan
 
 
 # --- user properties ----------------------------------------------------------------------------
@@ -807,7 +802,7 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
         table = "alias"
     elif kind == "track":
         ev_type = message.get("event", UNDEFINED)
-        if not _is_not_empty(ev_type):
+        if lodash_is_empty(ev_type):
             raise InstrumentationError("Event not present. Please send event field")
         table = "default"
         if (type(properties) is dict and _defined(properties.get("revenue"))

@@ -30,6 +30,7 @@ from transformer.hooks import (
     InstrumentationError,
     TransformerError,
     UnexpectedError,
+    epoch_ms,
     external_id,
     extract_custom_fields,
     integrations_object,
@@ -40,9 +41,7 @@ from transformer.hooks import (
     js_keys,
     js_trim,
     normalize_number,
-    parse_date,
     split_set_value_path,
-    to_epoch_ms,
     to_number,
     to_string,
 )
@@ -270,10 +269,10 @@ def _validate_custom_event_name(event: str) -> None:
 def timestamp_micros(value: Any, ctx: Context) -> Any:
     """Whole epoch seconds x 10^6, after the reference's window check: at most 72 hours (rounded
     up) into the past, at most 15 minutes (rounded up) into the future. Unparseable: absent."""
-    moment = parse_date(value)
-    if moment is None:
+    millis = epoch_ms(value)
+    if millis is None:
         return None
-    seconds = to_epoch_ms(moment) // 1000
+    seconds = millis // 1000
     now = ctx.clock.now_ms() // 1000
     past_hours = -((seconds - now) // 3600)  # ceil((now - seconds) / 3600)
     if past_hours > 72:

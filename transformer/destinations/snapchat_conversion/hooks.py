@@ -31,6 +31,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     UnexpectedError,
+    epoch_ms,
     group_and_chunk,
     is_apple_family,
     is_email,
@@ -38,12 +39,10 @@ from transformer.hooks import (
     is_truthy,
     js_trim,
     number_to_string,
-    parse_date,
     parse_float,
     parse_int,
     sha256_binary,
     stringify,
-    to_epoch_ms,
     to_string,
 )
 
@@ -318,10 +317,9 @@ def _event_time(ctx: Context, days: int) -> Any:
                   if is_present(v)), None)
     if not is_truthy(value):
         return value
-    moment = parse_date(value)
-    if moment is None:
+    ms = epoch_ms(value)
+    if ms is None:
         return "NaN"
-    ms = to_epoch_ms(moment)
     age = ctx.clock.now_ms() // 1000 - ms // 1000
     if math.ceil(age / 86400) > days:
         raise InstrumentationError(f"Events must be sent within {days} days of their occurrence")
