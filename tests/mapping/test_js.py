@@ -25,6 +25,7 @@ from transformer.mapping import (
     number_to_string,
     spread,
     stringify,
+    to_fixed,
     to_number,
     to_string,
     without_nulls,
@@ -246,3 +247,12 @@ def test_without_nulls_keeps_falsy_values_and_nan() -> None:
     """removeUndefinedAndNullValues drops null and undefined members only."""
     cleaned = without_nulls({"a": None, "b": UNDEFINED, "c": 0, "d": "", "e": math.nan})
     assert list(cleaned) == ["c", "d", "e"]
+
+
+@pytest.mark.parametrize(("number", "digits", "text"), [
+    (1.005, 2, "1.00"), (2.5, 0, "3"), (-1.5, 0, "-2"), (0.125, 2, "0.13"), (10, 2, "10.00"),
+    (-0.0, 1, "0.0"), (1e21, 2, "1e+21"), (math.inf, 2, "Infinity"), (math.nan, 2, "NaN"),
+])
+def test_to_fixed(number: float, digits: int, text: str) -> None:
+    """Number.prototype.toFixed: the exact binary value rounded, ties away from zero."""
+    assert to_fixed(number, digits) == text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 import orjson
@@ -215,6 +216,18 @@ def lodash_is_empty(value: Any) -> bool:
 
 
 # --- numbers --------------------------------------------------------------------------------------
+
+
+def to_fixed(number: float, digits: int) -> str:
+    """``Number.prototype.toFixed(digits)``: ties away from zero on the exact binary value (as
+    the spec's "let n be an integer for which n / 10^f - x is as close to zero as possible; if
+    there are two such n, pick the larger n" does), exponent form from 1e21 as toString."""
+    if not math.isfinite(number) or abs(number) >= 1e21:
+        return number_to_string(number)
+    if number == 0:
+        number = 0
+    quantum = Decimal(1).scaleb(-digits)
+    return format(Decimal(number).quantize(quantum, rounding=ROUND_HALF_UP), "f")
 
 
 def normalize_number(number: float) -> int | float:

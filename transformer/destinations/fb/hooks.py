@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from transformer.hooks import (
@@ -33,6 +32,7 @@ from transformer.hooks import (
     parse_int,
     sha256_binary,
     split_set_value_path,
+    to_fixed,
     to_string,
 )
 
@@ -318,16 +318,6 @@ def extinfo(ctx: Context) -> list[Any]:
 
 def _nan(number: Any) -> bool:
     return isinstance(number, float) and math.isnan(number)
-
-
-def to_fixed(number: float, digits: int) -> str:
-    """``Number.prototype.toFixed``: ties away from zero on the exact binary value."""
-    if not math.isfinite(number) or abs(number) >= 1e21:
-        return number_to_string(number)
-    if number == 0:
-        number = 0
-    quantum = Decimal(1).scaleb(-digits)
-    return format(Decimal(number).quantize(quantum, rounding=ROUND_HALF_UP), "f")
 
 
 # --- user data ------------------------------------------------------------------------------------
