@@ -296,3 +296,18 @@ tables:
     assert "tables.field: expected an object mapping" in text
     assert "tables.broken.a.type: unknown type 'nope'" in text
     assert "tables.broken.b.default_missing: needs js_null" in text
+
+
+def test_event_types_document_a_process_destination(tmp_path: Path) -> None:
+    """event_types lists a process() destination's types for the catalog, and is validated."""
+    hooks = "def process(ctx):\n    return {}\n"
+    write(tmp_path / "coded", "name: coded\nevent_types: [identify, track]\n", hooks=hooks)
+    assert load_catalog([tmp_path]).destinations["coded"].message_types == ("identify", "track")
+    write(tmp_path / "bad" / "one", "name: one\nevent_types: [track, purchase]\n", hooks=hooks)
+    write(tmp_path / "bad" / "two", "name: two\nevent_types: [track]\n"
+                                    "events: {track: {body: {a: {value: 1}}}}\n")
+    with pytest.raises(CatalogError) as info:
+        load_catalog([tmp_path / "bad"])
+    text = "\n".join(info.value.problems)
+    assert "event_types: unknown message types ['purchase']" in text
+    assert "event_types: only for a process() destination" in text
