@@ -21,6 +21,9 @@ A hooks module defines any of these functions (all optional):
     Router mode: groups transformed jobs into batched requests. Without it, each job is sent
     on its own. Every job must end up in exactly one Batch.
 
+A hook builds the destination's ``tables:`` (named object mappings of destination.yaml) with
+``ctx.build(name)``, or ``ctx.build(name, doc)`` to read the paths in another document.
+
 Hooks must not mutate ``ctx.destination`` (it is shared by the jobs of a request); the message is
 the job's own and may be changed.
 """
