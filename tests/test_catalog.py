@@ -249,3 +249,65 @@ def validate(ctx: Context) -> None:
     text = "\n".join(info.value.problems)
     assert "message_type.extra: expected a list of lower-case message types" in text
     assert "events.reset: unknown message type" in text
+
+
+def test_tables_are_built_by_hooks_over_the_event_or_another_document(tmp_path: Path) -> None:
+    """``tables:`` compile like bodies; a process hook builds them with ctx.build(name[, doc])."""
+    write(tmp_path / "tabled", """
+name: tabled
+tables:
+  user: {id: {path: [userId, anonymousId]}, plan: {config: plan, js_null: true, default_missing: free}}
+  item: {sku: {path: sku, required: true}, price: {path: price, type: number}}
+""", hooks="""
+from transformer.hooks import Context, empty_request
+
+
+def process(ctx: Context) -> dict:
+    output = empty_request()
+    items = [ctx.build("item", product) for product in ctx.message["properties"]["products"]]
+    output["body"]["JSON"] = {"user": ctx.build("user"), "items": items}
+    return output
+""")
+    catalog = load_catalog([tmp_path])
+    products = {"products": [{"sku": "a", "price": "2.5"}, {"sku": "b"}]}
+    reply, _ = Pipeline(catalog).transform(request("tabled", [
+        job({"type": "track", "anonymousId": "an", "properties": products}),
+        job({"type": "track", "userId": "u", "properties": {"products": [{"price": 1}]}},
+            destination={"Config": {"plan": None}}),
+    ], {"Config": {}}), FixedClock(0))
+    body = __import__("orjson").loads(reply.results[0].output)["body"]["JSON"]
+    assert body == {"user": {"id": "an", "plan": "free"},
+                    "items": [{"sku": "a", "price": 2.5}, {"sku": "b"}]}
+    assert reply.results[1].error == 'Missing required value from "sku"'
+
+
+def test_invalid_tables_are_reported(tmp_path: Path) -> None:
+    """A table must be an object mapping; its fields are validated like any other."""
+    write(tmp_path / "badtables", """
+name: badtables
+events: {track: {body: {a: {value: 1}}}}
+tables:
+  field: {path: userId}
+  broken: {a: {path: userId, type: nope}, b: {config: x, default_missing: 1}}
+""")
+    with pytest.raises(CatalogError) as info:
+        load_catalog([tmp_path])
+    text = "\n".join(info.value.problems)
+    assert "tables.field: expected an object mapping" in text
+    assert "tables.broken.a.type: unknown type 'nope'" in text
+    assert "tables.broken.b.default_missing: needs js_null" in text
+
+
+def test_event_types_document_a_process_destination(tmp_path: Path) -> None:
+    """event_types lists a process() destination's types for the catalog, and is validated."""
+    hooks = "def process(ctx):\n    return {}\n"
+    write(tmp_path / "coded", "name: coded\nevent_types: [identify, track]\n", hooks=hooks)
+    assert load_catalog([tmp_path]).destinations["coded"].message_types == ("identify", "track")
+    write(tmp_path / "bad" / "one", "name: one\nevent_types: [track, purchase]\n", hooks=hooks)
+    write(tmp_path / "bad" / "two", "name: two\nevent_types: [track]\n"
+                                    "events: {track: {body: {a: {value: 1}}}}\n")
+    with pytest.raises(CatalogError) as info:
+        load_catalog([tmp_path / "bad"])
+    text = "\n".join(info.value.problems)
+    assert "event_types: unknown message types ['purchase']" in text
+    assert "event_types: only for a process() destination" in text

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from transformer._destination import Job
+from transformer._destination import Batch, Job
 
 Done = tuple[Job, Any]
 
@@ -52,3 +52,16 @@ def group_and_chunk(
         if chunk:
             chunks.append(chunk)
     return chunks
+
+
+def sort_by_min_job_id(batches: list[Batch]) -> list[Batch]:
+    """The reference's sortBatchesByMinJobId: batches in order of the smallest jobId each
+    carries (a stable sort). When a job has no numeric jobId the reference compares NaN, which
+    leaves the order as it is."""
+    keys: dict[int, int | float] = {}
+    for batch in batches:
+        ids = [job_id for job in batch.jobs if (job_id := job.job_id) is not None]
+        if not ids or len(ids) != len(batch.jobs):
+            return batches
+        keys[id(batch)] = min(ids)
+    return sorted(batches, key=lambda batch: keys[id(batch)])

@@ -44,7 +44,7 @@ MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias", "recor
 ANY_TYPE = "*"
 TOP_KEYS = frozenset(
     {"name", "definition_name", "implementation", "kind", "description", "config", "request",
-     "message_type", "events", "output", "router", "notes"}
+     "message_type", "events", "output", "router", "notes", "tables", "event_types"}
 )
 CONFIG_KEYS = frozenset({"required", "step"})
 MESSAGE_TYPE_KEYS = frozenset({"missing", "unsupported", "case_sensitive", "step", "before_config",
@@ -210,6 +210,9 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
             else:
                 problems.add(f"events.{kind_name}", f"refers to unmapped type {event_spec!r}")
 
+    tables = _compile_tables(spec.get("tables") or {}, env, problems)
+    documented = _event_types(spec.get("event_types"), known_types, bool(events), problems)
+
     router = spec.get("router") or {}
     if not isinstance(router, dict):
         problems.add("router", "expected a mapping")
@@ -239,11 +242,46 @@ def _compile(spec: dict[str, Any], folder_name: str, hooks: Hooks, problems: Pro
         batch_size=batch_size,
         router_failures_first=failures == "first",
         notes=str(spec.get("notes", "")),
-        message_types=tuple(events),
+        message_types=tuple(events) or documented,
         output=output,
         types=types,
         config_step=config_step,
+        tables=tables,
     )
+
+
+def _event_types(spec: Any, known: tuple[str, ...], mapped: bool,
+                 problems: Problems) -> tuple[str, ...]:
+    """``event_types:``: for the catalog, the message types a destination whose events are built
+    by a ``process`` hook accepts (a mapped destination's are its ``events``)."""
+    if spec is None:
+        return ()
+    if mapped:
+        problems.add("event_types", "only for a process() destination: the events mapping "
+                                    "already says which types are accepted")
+        return ()
+    if not isinstance(spec, list) or not spec or not all(isinstance(t, str) for t in spec):
+        problems.add("event_types", "expected a non-empty list of message types")
+        return ()
+    unknown = [t for t in spec if t not in known]
+    if unknown:
+        problems.add("event_types", f"unknown message types {unknown} (known: {', '.join(known)})")
+    return tuple(spec)
+
+
+def _compile_tables(spec: Any, env: CompileEnv, problems: Problems) -> Mapping[str, Build]:
+    """``tables:``: named object mappings that hooks build with ``ctx.build(name)``, for the
+    field tables of destinations whose request is assembled by code."""
+    if not isinstance(spec, dict):
+        problems.add("tables", "expected a mapping of table name to object mapping")
+        return MappingProxyType({})
+    tables: dict[str, Build] = {}
+    for name, table in spec.items():
+        if not isinstance(table, dict) or not table or is_field(table):
+            problems.add(f"tables.{name}", "expected an object mapping (output key -> field)")
+            continue
+        tables[str(name)] = compile_object(table, env, f"tables.{name}", problems)
+    return MappingProxyType(tables)
 
 
 def _compile_required(spec: Any, problems: Problems) -> tuple[RequiredConfig, ...]:

@@ -5,7 +5,7 @@ Built by ``_catalog`` from a destination folder; immutable afterwards and shared
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -117,6 +117,15 @@ class Job:
     metadata: bytes
     metadata_doc: Any = None
 
+    @property
+    def job_id(self) -> int | float | None:
+        """The metadata's jobId when it is a number (what the reference's sorts compare)."""
+        meta = self.metadata_doc
+        job_id = meta.get("jobId") if isinstance(meta, dict) else None
+        if isinstance(job_id, bool) or not isinstance(job_id, int | float) or job_id != job_id:
+            return None  # (job_id != job_id: NaN)
+        return job_id
+
 
 @dataclass(slots=True)
 class Batch:
@@ -167,10 +176,13 @@ class Destination:
     types: MessageTypes = field(default_factory=MessageTypes)
     #: The workflow step config errors name (cdkV2 destinations).
     config_step: str = ""
+    #: Named object mappings (``tables:``) the hooks build with ``ctx.build(name)``.
+    tables: Mapping[str, Build] = field(default_factory=dict)
 
     def transform(self, ctx: Context) -> Any:
         """The output for one event: a request dict (or a list of them), or raises."""
         hooks = self.hooks
+        ctx.tables = self.tables
         if hooks.validate is not None:
             hooks.validate(ctx)
         if hooks.process is not None or self.output is not None:

@@ -193,9 +193,11 @@ def check(extra_dirs: tuple[Path, ...]) -> None:
 @click.option("--cases", "cases_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Reference cases to score (default ../shared/conformance/cases).")
 @click.option("--destinations-dir", "extra_dirs", multiple=True, type=click.Path(path_type=Path))
-def catalog(cases_dir: Path | None, extra_dirs: tuple[Path, ...]) -> None:
+@click.option("--readme-table", "readme", is_flag=True,
+              help="Print README.md's per-destination table (with its markers) instead.")
+def catalog(cases_dir: Path | None, extra_dirs: tuple[Path, ...], readme: bool) -> None:
     """Print the destination catalog page (Markdown), with conformance scores when cases exist."""
-    from transformer._catalog_page import render
+    from transformer._catalog_page import readme_table, render
     from transformer._conformance import default_cases_dir, report_json, run_conformance
 
     configure("warning", "json")
@@ -203,6 +205,9 @@ def catalog(cases_dir: Path | None, extra_dirs: tuple[Path, ...]) -> None:
         loaded = load_catalog(extra_dirs)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from None
+    if readme:
+        click.echo(readme_table(loaded), nl=False)
+        return
     directory = cases_dir or default_cases_dir()
     scores: dict[str, Any] = {}
     if directory.is_dir():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -287,3 +288,35 @@ def test_step_names_the_workflow_step_of_a_required_error() -> None:
         value({"path": "nope", "required": "traits are required", "step": "identifyPayload"})
     assert (info.value.message, info.value.step) == ("traits are required", "identifyPayload")
     assert problems_of({"path": "a", "step": "s"}) != []  # a step without required
+
+
+def test_default_nullish_replaces_only_null_and_missing() -> None:
+    """default_nullish is JavaScript's ??: "" and 0 stay, null and a missing value are replaced."""
+    assert value({"path": "properties.empty", "default_nullish": "d", "keep": "empty"}) == ""
+    assert value({"path": "properties.qty", "default_nullish": "d"}) == 0
+    assert value({"path": "properties.none", "default_nullish": "d"}) == "d"
+    assert value({"path": "nothing", "js_null": True, "default_nullish": "d"},
+                 {"nothing": None}) == "d"
+
+
+def test_default_missing_replaces_only_a_missing_key() -> None:
+    """With js_null, default_missing leaves a JSON null as it is (config.get(key, default))."""
+    spec = {"path": "flag", "js_null": True, "default_missing": True}
+    assert value(spec, {}) is True
+    assert value(spec, {"flag": None}) is None
+    assert value(spec, {"flag": False}) is False
+    assert problems_of({"path": "flag", "default_missing": True}) == [
+        "f.default_missing: needs js_null: true (without it a missing key and a null are both "
+        "absent; use default_nullish)"]
+
+
+def test_date_ms_is_javascript_get_time() -> None:
+    """date_ms: epoch ms of a date, NaN (absent to the mapping) for what is no date."""
+    assert value({"path": "properties.ts", "type": "date_ms"}) == 1704161045678
+    assert math.isnan(value({"path": "event", "type": "date_ms"}))
+    problems = Problems()
+    build = compile_object({"dropped": {"path": "event", "type": "date_ms"},
+                            "kept": {"path": "event", "type": "date_ms", "keep": "empty"}},
+                           ENV, "body", problems)
+    assert not problems
+    assert list(build(Context(message=EVENT))) == ["kept"]  # NaN: sent as null when kept

@@ -19,12 +19,16 @@ from transformer.mapping import (
     is_truthy,
     js_get,
     js_keys,
+    js_or,
     js_trim,
     lodash_to_string,
     number_to_string,
+    spread,
     stringify,
+    to_fixed,
     to_number,
     to_string,
+    without_nulls,
 )
 
 # (value, String(value)) as Node 20 prints them.
@@ -214,3 +218,41 @@ def test_first_present(paths: tuple[str, ...], expected: Any) -> None:
                "context": {"traits": {"email": "x@y.z"}}}
     assert exported is first_present
     assert first_present(message, paths) == expected
+
+
+def test_flatten_json_with_another_separator() -> None:
+    """flattenJson(data, "_"): objects joined with the separator, arrays still as key[i]."""
+    assert flatten_json({"a": {"b": [1, {"c": 2}]}}, "_") == {"a_b[0]": 1, "a_b[1]_c": 2}
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ((0, "", "x"), "x"), ((None, 0), 0), ((False, ""), ""), (({},), {}), (("a", "b"), "a"),
+])
+def test_js_or(values: tuple[Any, ...], expected: Any) -> None:
+    """a || b || c: the first truthy value, else the last one as it is."""
+    assert js_or(*values) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"a": 1}, {"a": 1}), (["x", "y"], {"0": "x", "1": "y"}), ("hi", {"0": "h", "1": "i"}),
+    (5, {}), (None, {}), (True, {}),
+])
+def test_spread(value: Any, expected: dict[str, Any]) -> None:
+    """{...value}: own keys, array items and string characters by index; nothing else."""
+    assert spread(value) == expected
+    assert spread(value) is not value
+
+
+def test_without_nulls_keeps_falsy_values_and_nan() -> None:
+    """removeUndefinedAndNullValues drops null and undefined members only."""
+    cleaned = without_nulls({"a": None, "b": UNDEFINED, "c": 0, "d": "", "e": math.nan})
+    assert list(cleaned) == ["c", "d", "e"]
+
+
+@pytest.mark.parametrize(("number", "digits", "text"), [
+    (1.005, 2, "1.00"), (2.5, 0, "3"), (-1.5, 0, "-2"), (0.125, 2, "0.13"), (10, 2, "10.00"),
+    (-0.0, 1, "0.0"), (1e21, 2, "1e+21"), (math.inf, 2, "Infinity"), (math.nan, 2, "NaN"),
+])
+def test_to_fixed(number: float, digits: int, text: str) -> None:
+    """Number.prototype.toFixed: the exact binary value rounded, ties away from zero."""
+    assert to_fixed(number, digits) == text

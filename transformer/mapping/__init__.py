@@ -16,9 +16,10 @@ from types import MappingProxyType
 
 import yaml
 
-from ._collections import unique_by
+from ._collections import UNSAFE_KEYS, extract_custom_fields, unique_by
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
+from ._devices import APPLE_FAMILY, is_apple_family
 from ._directives import (
     CONVERSIONS,
     DIRECTIVES,
@@ -28,6 +29,8 @@ from ._directives import (
     external_id,
     flatten,
 )
+from ._email import is_email
+from ._hashing import sha256_binary, sha256_utf8
 from ._js import (
     JS_WHITESPACE,
     UNDEFINED,
@@ -42,17 +45,22 @@ from ._js import (
     js_add,
     js_get,
     js_keys,
+    js_or,
     js_own,
     js_trim,
+    lodash_is_empty,
     lodash_to_string,
     normalize_number,
     number_to_string,
     object_keys,
     parse_float,
     parse_int,
+    spread,
     stringify,
+    to_fixed,
     to_number,
     to_string,
+    without_nulls,
 )
 from ._paths import (
     add_external_id_to_traits,
@@ -61,13 +69,15 @@ from ._paths import (
     set_dotted,
     split_set_value_path,
 )
-from ._time import ms_to_iso, parse_date, to_epoch_ms, to_iso
+from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
+    "APPLE_FAMILY",
     "CONVERSIONS",
     "DIRECTIVES",
     "JS_WHITESPACE",
     "UNDEFINED",
+    "UNSAFE_KEYS",
     "Build",
     "CompileEnv",
     "Context",
@@ -77,23 +87,31 @@ __all__ = [
     "add_external_id_to_traits",
     "compile_object",
     "compile_value",
+    "epoch_ms",
+    "epoch_seconds",
     "external_id",
+    "extract_custom_fields",
     "first_present",
     "flatten",
     "flatten_json",
     "hash_from_array",
     "integrations_object",
+    "is_apple_family",
     "is_array_index",
     "is_blank",
+    "is_email",
     "is_field",
     "is_present",
     "is_truthy",
     "js_add",
+    "js_date_ms",
     "js_get",
     "js_keys",
+    "js_or",
     "js_own",
     "js_trim",
     "load_aliases",
+    "lodash_is_empty",
     "lodash_to_string",
     "ms_to_iso",
     "normalize_number",
@@ -105,13 +123,19 @@ __all__ = [
     "path_get",
     "path_keys",
     "set_dotted",
+    "sha256_binary",
+    "sha256_utf8",
     "split_set_value_path",
+    "spread",
     "stringify",
     "to_epoch_ms",
+    "to_fixed",
     "to_iso",
     "to_number",
+    "to_seconds",
     "to_string",
     "unique_by",
+    "without_nulls",
 ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from ._js import is_array_index, is_truthy, js_own, object_keys
 
 T = TypeVar("T")
 
@@ -21,4 +23,40 @@ def unique_by(items: Iterable[T], key: Callable[[T], Hashable]) -> list[T]:
     return out
 
 
-__all__ = ["unique_by"]
+#: Keys set-value refuses; extractCustomFields' callers never see them copied.
+UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
+
+Setter = Callable[[dict[str, Any], str, Any], None]
+
+
+def extract_custom_fields(contexts: Iterable[Any], exclusion: frozenset[str] | set[str],
+                          setter: Setter, out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The reference's ``extractCustomFields(message, out, [paths], exclusion)`` over the values
+    of those paths (``contexts``): every own key (Object.keys) of each truthy context that is not
+    excluded (nor unsafe) is written into ``out`` with ``setter``; later contexts win.
+
+    As the reference does, the keys accumulate: a key of an earlier context is read again from a
+    later one (``get(context, key)``: an object's own key, an array's index, a string whole). The
+    setter is a parameter because the destinations' set-value copies disagree on what an unsafe
+    or dotted key does (``set_dotted`` for plain dotted keys, or a destination's set-value).
+    """
+    out = {} if out is None else out
+    keys: list[str] = []
+    for context in contexts:
+        if not is_truthy(context):
+            continue
+        keys.extend(k for k in object_keys(context) if k not in exclusion and k not in UNSAFE_KEYS)
+        for key in keys:
+            if isinstance(context, dict):
+                if key in context:
+                    setter(out, key, context[key])
+            elif isinstance(context, list):
+                found, value = js_own(context, key)
+                if found:
+                    setter(out, key, value)
+            elif isinstance(context, str) and is_array_index(key) and int(key) < len(context):
+                setter(out, key, context)  # get-value returns a string target whole
+    return out
+
+
+__all__ = ["UNSAFE_KEYS", "extract_custom_fields", "unique_by"]

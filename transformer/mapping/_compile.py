@@ -77,12 +77,19 @@ def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
         fields.append((str(key), compile_value(value, env, f"{where}.{key}", problems),
                        _KEEP[keep]))
 
+    # ``None`` for the default keep ("present"), tested inline: this loop runs for every field.
+    plan = [(key, source, None if kept is is_present else kept) for key, source, kept in fields]
+
     def build(ctx: Context) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, source, kept in fields:
+        for key, source, kept in plan:
             value = source(ctx)
-            if kept(value):
-                out[key] = value
+            if kept is None:
+                if value is None or (type(value) is str and not value) or not is_present(value):
+                    continue
+            elif not kept(value):
+                continue
+            out[key] = value
         return out
 
     return build
@@ -106,6 +113,9 @@ def _compile_field(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
     if not isinstance(js_null, bool):
         problems.add(f"{where}.js_null", "expected true or false")
         js_null = False
+    if "default_missing" in spec and not js_null:
+        problems.add(f"{where}.default_missing", "needs js_null: true (without it a missing key "
+                                                 "and a null are both absent; use default_nullish)")
     source = _compile_source(sources[0], spec[sources[0]], env, where, problems, js_null)
     modifiers: list[tuple[Modifier, bool]] = []
     for key, arg in spec.items():
@@ -227,8 +237,8 @@ def _chain_js_null(source: Source, modifiers: tuple[tuple[Modifier, bool], ...],
         for modifier, sees_absent in modifiers:
             if value is not UNDEFINED:
                 value = modifier(value, ctx)
-            elif sees_absent:
-                value = modifier(None, ctx)
+            elif sees_absent:  # sees UNDEFINED: default_missing tells it from a JSON null
+                value = modifier(UNDEFINED, ctx)
                 if value is None:
                     value = UNDEFINED
         if missing is not None and not is_present(value):

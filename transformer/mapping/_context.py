@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from transformer._clock import SYSTEM_CLOCK, Clock
+
+_NO_TABLES: Mapping[str, Callable[[Context], dict[str, Any]]] = MappingProxyType({})
 
 
 @dataclass(slots=True)
@@ -24,6 +28,15 @@ class Context:
     #: State shared by the jobs of one router group (a fresh dict per job in processor mode),
     #: for destinations whose reference keeps per-request state, e.g. de-duplication.
     shared: dict[str, Any] = field(default_factory=dict)
+    #: The destination's compiled ``tables:`` (named object mappings), for hooks: ``build``.
+    #: (None until a destination sets them: one less default factory per job on the hot path.)
+    tables: Mapping[str, Callable[[Context], dict[str, Any]]] | None = None
+
+    def build(self, table: str, doc: Any = None) -> dict[str, Any]:
+        """The object the destination's ``tables.<table>`` mapping builds from this job, its
+        paths read in ``doc`` instead of the event when one is given (a product, say)."""
+        build = (self.tables or _NO_TABLES)[table]
+        return build(self if doc is None else replace(self, message=doc))
 
     @property
     def config(self) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from transformer._errors import InstrumentationError
 
 from . import _js
 from ._context import Context
+from ._devices import is_apple_family
+from ._hashing import sha256_binary
 from ._paths import (
     compile_first_matching,
     compile_first_present,
@@ -28,7 +30,7 @@ from ._paths import (
     first_matching,
     is_defined,
 )
-from ._time import parse_date, to_epoch_ms, to_iso
+from ._time import epoch_ms, epoch_seconds, js_date_ms, parse_date, to_iso, to_seconds
 
 Source = Callable[[Context], Any]
 Modifier = Callable[[Any, Context], Any]
@@ -261,16 +263,6 @@ def _build_now(arg: Any, env: CompileEnv) -> Source:
 # --- conversions (the ``type`` modifier) -----------------------------------------------------
 
 
-def _timestamp_ms(value: Any) -> Any:
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment else None
-
-
-def _timestamp_s(value: Any) -> Any:
-    moment = parse_date(value)
-    return to_epoch_ms(moment) // 1000 if moment else None
-
-
 def _timestamp_iso(value: Any) -> Any:
     moment = parse_date(value)
     return to_iso(moment) if moment else None
@@ -292,14 +284,6 @@ def _flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) ->
 def flatten(value: Any) -> dict[str, Any]:
     """``{"a": {"b": 1}, "c": [2]}`` -> ``{"a.b": 1, "c.0": 2}``."""
     return _flatten(value)
-
-
-def _object_assign(value: Any) -> dict[str, Any]:
-    """What ``Object.assign({}, value)`` copies: an object's own keys, a string's characters or
-    an array's items under their index; nothing of a number or boolean."""
-    if isinstance(value, dict):
-        return dict(value)
-    return {key: value[int(key)] for key in _js.object_keys(value)}
 
 
 def _basic_auth(value: Any) -> str:
@@ -324,18 +308,23 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "json_if_not_string": lambda v: v if isinstance(v, str) else _js.stringify(v),
         "flatten": flatten,
         "flatten_json": _js.flatten_json,
-        "timestamp_ms": _timestamp_ms,
-        "timestamp_s": _timestamp_s,
+        "timestamp_ms": epoch_ms,
+        "timestamp_s": epoch_seconds,
+        # The CDK v2 workflows' toSeconds: absent for what is no date and for the epoch itself.
+        "to_seconds": to_seconds,
+        # new Date(value).getTime(): NaN (sent as null, absent to the mapping) when no date.
+        "date_ms": js_date_ms,
         "timestamp_iso": _timestamp_iso,
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
         "sha256": _sha256,
+        # The npm sha256 package's binary-string hashing of String(value) (hashToSha256).
+        "sha256_binary": lambda v: sha256_binary(_js.to_string(v)),
         "basic_auth": _basic_auth,
-        "object_assign": _object_assign,
-        "without_nulls": lambda v: (
-            {k: item for k, item in v.items() if item is not None} if isinstance(v, dict) else v
-        ),
+        "object_assign": _js.spread,
+        "without_nulls": lambda v: _js.without_nulls(v) if isinstance(v, dict) else v,
         "truthy": lambda v: v if _js.is_truthy(v) else None,
+        "apple_family": lambda v: True if is_apple_family(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (
             v.replace(" ", "").replace("-", "") if isinstance(v, str) else v
@@ -362,6 +351,14 @@ def _build_type(arg: Any, env: CompileEnv) -> Modifier:
 
 def _build_default(arg: Any, env: CompileEnv) -> Modifier:
     return lambda value, ctx: value if _js.is_present(value) else arg
+
+
+def _build_default_nullish(arg: Any, env: CompileEnv) -> Modifier:
+    return lambda value, ctx: arg if value is None or value is _js.UNDEFINED else value
+
+
+def _build_default_missing(arg: Any, env: CompileEnv) -> Modifier:
+    return lambda value, ctx: arg if value is _js.UNDEFINED else value
 
 
 def _build_exclude(arg: Any, env: CompileEnv) -> Modifier:
@@ -443,6 +440,12 @@ _ALL: tuple[Directive, ...] = (
               _build_type),
     Directive("default", "modifier", "used when the value is absent", _anything, _build_default,
               sees_absent=True),
+    Directive("default_nullish", "modifier", "used when the value is null or missing, as "
+              "JavaScript's ?? does (an empty string or NaN stays)", _anything,
+              _build_default_nullish, sees_absent=True),
+    Directive("default_missing", "modifier", "with js_null: used only when the key is missing "
+              "(a JSON null stays), as a default parameter or config.get(key, x) does",
+              _anything, _build_default_missing, sees_absent=True),
     Directive("exclude", "modifier", "keys removed from an object value", _string_list,
               _build_exclude),
     Directive("map_values", "modifier", "replaces a value found in the table", _value_map,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 import orjson
@@ -61,6 +62,14 @@ _INT_PREFIX = re.compile(r"[+-]?\d+", re.ASCII)
 # --- truthiness ---------------------------------------------------------------------------------
 
 
+def js_or(*values: Any) -> Any:
+    """JavaScript's ``a || b || c``: the first truthy value, else the last one as it is."""
+    for value in values[:-1]:
+        if is_truthy(value):
+            return value
+    return values[-1]
+
+
 def is_present(value: Any) -> bool:
     """The reference's test for "a mapped value worth sending": truthy, or exactly 0 or false.
 
@@ -73,6 +82,15 @@ def is_present(value: Any) -> bool:
 
 def is_truthy(value: Any) -> bool:
     """JavaScript truthiness: {} and [] are true, 0, "", None, undefined and NaN are false."""
+    kind = type(value)  # exact types first: this runs for nearly every field of every event
+    if kind is str:
+        return bool(value)
+    if kind is dict or kind is list:
+        return True
+    if value is None:
+        return False
+    if kind is float:
+        return bool(value == value and value != 0.0)  # NaN is the one float unequal to itself
     if isinstance(value, dict | list):
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -189,7 +207,27 @@ def is_blank(value: Any) -> bool:
     return js_trim(lodash_to_string(value)) == ""
 
 
+def lodash_is_empty(value: Any) -> bool:
+    """lodash ``isEmpty``: an empty string, array or object, and every number, boolean, null or
+    undefined (the reference's isDefinedAndNotNullAndNotEmpty is its negation)."""
+    if isinstance(value, str | list | dict):
+        return not value
+    return True
+
+
 # --- numbers --------------------------------------------------------------------------------------
+
+
+def to_fixed(number: float, digits: int) -> str:
+    """``Number.prototype.toFixed(digits)``: ties away from zero on the exact binary value (as
+    the spec's "let n be an integer for which n / 10^f - x is as close to zero as possible; if
+    there are two such n, pick the larger n" does), exponent form from 1e21 as toString."""
+    if not math.isfinite(number) or abs(number) >= 1e21:
+        return number_to_string(number)
+    if number == 0:
+        number = 0
+    quantum = Decimal(1).scaleb(-digits)
+    return format(Decimal(number).quantize(quantum, rounding=ROUND_HALF_UP), "f")
 
 
 def normalize_number(number: float) -> int | float:
@@ -296,6 +334,21 @@ def object_keys(value: Any) -> list[str]:
     return []
 
 
+def spread(value: Any) -> dict[str, Any]:
+    """``{...value}`` (and ``Object.assign({}, value)``): an object's own keys, an array's items
+    or a string's characters under their index; nothing of a number, boolean or null."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list | str):
+        return {str(index): item for index, item in enumerate(value)}
+    return {}
+
+
+def without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
+    """The reference's ``removeUndefinedAndNullValues`` of an object's top level (NaN stays)."""
+    return {k: item for k, item in obj.items() if item is not None and item is not UNDEFINED}
+
+
 def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
     """JavaScript's ``key in target`` and ``target[key]`` for a JSON object or array (an array
     has its indexes and ``length``; the prototype chain is not modelled)."""
@@ -374,60 +427,85 @@ def stringify(value: Any) -> str:
 def _json_ready(value: Any) -> Any:
     """``value`` with what orjson would print unlike JavaScript replaced; the same object when
     nothing needs replacing (the common case costs one walk and no copies)."""
+    kind = type(value)
+    # Exact types first: this walk runs over every outgoing payload (JSON from orjson has no
+    # subclasses), and strings, booleans and null are by far the most common leaves.
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _json_ready_dict(value)
+    if kind is list:
+        return _json_ready_list(value)
+    if kind is int:
+        return value if -_SAFE_INTEGER <= value <= _SAFE_INTEGER \
+            else orjson.Fragment(number_to_string(value))
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
+        if value.is_integer() and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            return int(value)  # 2.0 prints "2" in JavaScript (and -0.0 prints "0")
         return orjson.Fragment(number_to_string(value))
     if isinstance(value, int) and not isinstance(value, bool):
-        if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
-            return value
-        return orjson.Fragment(number_to_string(value))
+        return _json_ready(int(value))
     if isinstance(value, dict):
-        keys = js_keys(value)
-        changed = keys != list(value)
-        items = []
-        for key in keys:
-            item = value[key]
-            if item is UNDEFINED:
-                changed = True
-                continue
-            ready = _json_ready(item)
-            changed = changed or ready is not item
-            items.append((key, ready))
-        return dict(items) if changed else value
+        return _json_ready_dict(value)
     if isinstance(value, list):
-        ready_items = [_json_ready(item) for item in value]
-        if any(ready is not item for ready, item in zip(ready_items, value, strict=True)):
-            return ready_items
-        return value
+        return _json_ready_list(value)
     if value is UNDEFINED:
         return None
+    return value
+
+
+def _json_ready_dict(value: dict[str, Any]) -> Any:
+    items = []
+    changed = indexed = False
+    for key, item in value.items():
+        if item is UNDEFINED:
+            changed = True
+            continue
+        indexed = indexed or key.isdigit()
+        kind = type(item)
+        ready = item if kind is str or kind is bool or item is None else _json_ready(item)
+        changed = changed or ready is not item
+        items.append((key, ready))
+    if indexed:  # JavaScript enumerates array-index keys first, in ascending order
+        order = {key: position for position, key in enumerate(js_keys(value))}
+        ordered = sorted(items, key=lambda pair: order[pair[0]])
+        changed = changed or [k for k, _ in ordered] != [k for k, _ in items]
+        items = ordered
+    return dict(items) if changed else value
+
+
+def _json_ready_list(value: list[Any]) -> Any:
+    ready_items = [item if type(item) is str else _json_ready(item) for item in value]
+    if any(ready is not item for ready, item in zip(ready_items, value, strict=True)):
+        return ready_items
     return value
 
 
 # --- the reference's helpers ----------------------------------------------------------------------
 
 
-def flatten_json(data: Any) -> dict[str, Any]:
-    """The reference's ``flattenJson``: nested object keys joined with "." and array items as
+def flatten_json(data: Any, separator: str = ".") -> dict[str, Any]:
+    """The reference's ``flattenJson``: nested object keys joined with ``separator`` and array items as
     ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``); an empty array or (below the top)
     an empty object is kept as a leaf; null is a leaf; a scalar (or null) at the top lands under
     the key ""; undefined flattens to ``{}`` (``{"": undefined}`` in JavaScript)."""
     out: dict[str, Any] = {}
     if data is not UNDEFINED:
-        _flatten_into(data, "", out)
+        _flatten_into(data, "", out, separator)
     return out
 
 
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any]) -> None:
+def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str) -> None:
     if isinstance(value, dict):
         for key in js_keys(value):
-            _flatten_into(value[key], f"{prefix}.{key}" if prefix else key, out)
+            _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out, separator)
         if not value and prefix:
             out[prefix] = {}
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _flatten_into(item, f"{prefix}[{index}]", out)
+            _flatten_into(item, f"{prefix}[{index}]", out, separator)
         if not value:
             out[prefix] = []
     else:

@@ -14,14 +14,6 @@ from ._js import UNDEFINED, is_present, is_truthy, js_trim, to_number
 Getter = Callable[[Any], Any]
 
 
-def _step(node: Any, key: str, index: int | None) -> Any:
-    if isinstance(node, dict):
-        return node.get(key)
-    if index is not None and isinstance(node, list) and index < len(node):
-        return node[index]
-    return None
-
-
 def split_path(path: str) -> list[str]:
     return path.split(".") if path else []
 
@@ -78,12 +70,28 @@ def compile_path(path: str, missing: Any = None) -> Getter:
             return node.get(second) if isinstance(node, dict) else None
 
         return get2
+    if len(steps) == 3 and all(index is None for _, index in steps):
+        (k1, _), (k2, _), (k3, _) = steps
+
+        def get3(doc: Any) -> Any:  # context.traits.email and the like: most generic aliases
+            node = doc.get(k1) if isinstance(doc, dict) else None
+            node = node.get(k2) if isinstance(node, dict) else None
+            return node.get(k3) if isinstance(node, dict) else None
+
+        return get3
 
     def get(doc: Any) -> Any:
         node = doc
-        for key, index in steps:
-            node = _step(node, key, index)
-            if node is None:
+        for key, index in steps:  # this runs for most mapped fields
+            if isinstance(node, dict):
+                node = node.get(key)
+                if node is None:
+                    return None
+            elif index is not None and isinstance(node, list) and index < len(node):
+                node = node[index]
+                if node is None:
+                    return None
+            else:
                 return None
         return node
 
@@ -116,7 +124,13 @@ def compile_first_present(paths: Sequence[str]) -> Getter:
     def first(doc: Any) -> Any:
         for getter in getters:
             value = getter(doc)
-            if is_present(value):
+            # is_present, with its common cases first (a missing value, a non-empty string)
+            if value is None:
+                continue
+            if type(value) is str:
+                if value:
+                    return value
+            elif is_present(value):
                 return value
         return None
 

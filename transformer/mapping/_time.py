@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ._js import UNDEFINED, to_string
+
 _ISO = re.compile(
-    r"^\s*(?P<y>[+-]?\d{4,6})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"^\s*(?P<y>[+-]?\d{4,6})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2}))?)?"
     r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?"
     r"\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2})?\s*$"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def parse_date(value: Any) -> datetime | None:
-    """A timezone-aware datetime for an ISO-8601 string or epoch milliseconds, else None."""
+    """A timezone-aware datetime for an ISO-8601 string (ECMAScript's date-time format: the date
+    may be YYYY or YYYY-MM, which mean its first day) or epoch milliseconds, else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -32,7 +37,7 @@ def parse_date(value: Any) -> datetime | None:
     fraction = (parts["f"] or "0")[:3].ljust(3, "0")
     try:
         moment = datetime(
-            int(parts["y"]), int(parts["mo"]), int(parts["d"]),
+            int(parts["y"]), int(parts["mo"] or 1), int(parts["d"] or 1),
             int(parts["h"] or 0), int(parts["mi"] or 0), int(parts["s"] or 0),
             int(fraction) * 1000, tzinfo=UTC,
         )
@@ -46,8 +51,61 @@ def parse_date(value: Any) -> datetime | None:
     return moment
 
 
+def epoch_ms(value: Any) -> int | None:
+    """``to_epoch_ms(parse_date(value))`` (None where that is None). The form nearly every event
+    timestamp has (toISOString's ``YYYY-MM-DDTHH:MM:SS[.sss]Z``) is read by the C parser of
+    ``datetime.fromisoformat``, which rejects what ``datetime`` rejects; anything else it refuses
+    goes the general way."""
+    if type(value) is str and (len(value) == 20 or (len(value) == 24 and value[19] == ".")) \
+            and value[-1] == "Z" and value[10] == "T" and value[13] == ":" and value[16] == ":":
+        try:
+            fast = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return (((fast.toordinal() - _EPOCH_ORDINAL) * 86400 + fast.hour * 3600
+                     + fast.minute * 60 + fast.second) * 1000 + fast.microsecond // 1000)
+    moment = parse_date(value)
+    return None if moment is None else to_epoch_ms(moment)
+
+
 def to_epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def js_date_ms(value: Any) -> float | int:
+    """``new Date(value).getTime()``: epoch milliseconds, NaN when it is no date. Pass UNDEFINED
+    for a missing value (NaN); null is the epoch and a boolean 0 or 1 ms, as in JavaScript; an
+    array reads as its string form. Strings are read as ``parse_date`` reads them."""
+    if value is UNDEFINED or isinstance(value, dict):
+        return math.nan
+    if value is None or isinstance(value, bool):
+        return int(value or 0)
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > 8.64e15:
+            return math.nan
+        value = int(value)
+    elif isinstance(value, list):
+        value = to_string(value)
+    millis = epoch_ms(value)
+    return math.nan if millis is None else millis
+
+
+def epoch_seconds(value: Any) -> int | None:
+    """``Math.floor(new Date(value).getTime() / 1000)`` for what ``parse_date`` reads; None
+    where JavaScript has NaN (sent as null)."""
+    millis = epoch_ms(value)
+    return None if millis is None else millis // 1000
+
+
+def to_seconds(value: Any) -> int | None:
+    """The CDK v2 workflows' ``toSeconds``: epoch seconds, but None (their undefined) for what is
+    no date *and* for the epoch itself, because they test ``getTime()`` for truthiness. A boolean
+    is a date there (``new Date(true)`` is 1 ms)."""
+    if value is None:
+        return None
+    millis = epoch_ms(int(value) if isinstance(value, bool) else value)
+    return millis // 1000 if millis else None
 
 
 def to_iso(moment: datetime) -> str:

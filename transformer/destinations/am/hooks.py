@@ -34,17 +34,21 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     TransformerError,
+    epoch_ms,
     group_and_chunk,
+    is_apple_family,
     is_present,
     is_truthy,
     js_get,
     js_keys,
+    js_or,
     js_trim,
+    lodash_is_empty,
     object_keys,
-    parse_date,
+    sort_by_min_job_id,
     split_set_value_path,
+    spread,
     stringify,
-    to_epoch_ms,
     to_number,
     to_string,
 )
@@ -63,7 +67,6 @@ TRAIT_OPERATIONS = (("traitsToIncrement", "$add"), ("traitsToSetOnce", "$setOnce
                     ("traitsToAppend", "$append"), ("traitsToPrepend", "$prepend"))
 #: The address traits copied to user_properties (constants.js TraitsMapping.address).
 ADDRESS_TRAITS = ("city", "country", "postalCode", "state", "street")
-_APPLE_PLATFORMS = frozenset({"ios", "watchos", "ipados", "tvos"})
 _MISSING = object()
 
 
@@ -251,15 +254,6 @@ def _delete_path(obj: Any, path: str) -> None:
         raise InstrumentationError(f"traits.{path} cannot be moved: its parent is null")
     if type(obj) is dict:
         obj.pop(keys[-1], None)
-
-
-def _spread(value: Any) -> dict[str, Any]:
-    """``{...value}``."""
-    if type(value) is dict:
-        return dict(value)
-    if isinstance(value, list | str):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
 
 
 def _clone(value: Any) -> Any:
@@ -587,13 +581,8 @@ def _time(message: dict[str, Any]) -> Any:
         return 0
     if value is True:
         return 1
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment is not None else math.nan
-
-
-def _is_not_empty(value: Any) -> bool:
-    """``!lodash.isEmpty(value)``: only non-empty strings, arrays and objects."""
-    return isinstance(value, str | list | dict) and len(value) > 0
+    millis = epoch_ms(value)
+    return millis if millis is not None else math.nan
 
 
 # --- user properties ----------------------------------------------------------------------------
@@ -635,7 +624,7 @@ def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
     if is_truthy(traits):
         traits = _handle_traits(traits, config)
     properties = dict(payload["user_properties"])
-    properties.update(_spread(message.get("userProperties")))
+    properties.update(spread(message.get("userProperties")))
     payload["user_properties"] = properties
     if is_truthy(traits):
         plain = type(traits) is dict
@@ -736,14 +725,6 @@ def _user_event_name(message: dict[str, Any], template: Any, name: Any, what: st
     return _replace_all(trimmed, to_string(get_value(message, path)))
 
 
-def _or(*values: Any) -> Any:
-    """JavaScript ``a || b || c``."""
-    for value in values[:-1]:
-        if is_truthy(value):
-            return value
-    return values[-1]
-
-
 def _group_info(config: dict[str, Any], info: Any, traits: Any) -> Any:
     type_trait, value_trait = config.get("groupTypeTrait"), config.get("groupValueTrait")
     if not (is_truthy(type_trait) and is_truthy(value_trait)):
@@ -782,7 +763,7 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
         raise InstrumentationError("message type not supported")
     kind = kind.lower()
     root = "events"
-    group_info = _or(_get_groups(message), UNDEFINED)
+    group_info = js_or(_get_groups(message), UNDEFINED)
     name = message.get("name", UNDEFINED)
     properties = message.get("properties", UNDEFINED)
     if kind == "identify":
@@ -793,20 +774,20 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
             template = config.get("userProvidedPageEventString", UNDEFINED)
             ev_type = _user_event_name(message, template, name, "page")
         else:
-            ev_type = f"Viewed {to_string(_or(name, _get_category(message), ''))} Page"
-        page_properties = _spread(properties)
-        page_name = _or(name, _get_category(message))
+            ev_type = f"Viewed {to_string(js_or(name, _get_category(message), ''))} Page"
+        page_properties = spread(properties)
+        page_name = js_or(name, _get_category(message))
         if page_name is not UNDEFINED:
             page_properties["name"] = page_name
         message["properties"] = page_properties
         table = "page"
     elif kind == "screen":
-        screen_name = _or(name, message.get("event", UNDEFINED), _get_category(message))
-        ev_type = f"Viewed {to_string(_or(screen_name, ''))} Screen"
+        screen_name = js_or(name, message.get("event", UNDEFINED), _get_category(message))
+        ev_type = f"Viewed {to_string(js_or(screen_name, ''))} Screen"
         if is_truthy(config.get("useUserDefinedScreenEventName")):
             template = config.get("userProvidedScreenEventString", UNDEFINED)
             ev_type = _user_event_name(message, template, name, "screen")
-        screen_properties = _spread(properties)
+        screen_properties = spread(properties)
         if screen_name is not UNDEFINED:
             screen_properties["name"] = screen_name
         message["properties"] = screen_properties
@@ -821,7 +802,7 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
         table = "alias"
     elif kind == "track":
         ev_type = message.get("event", UNDEFINED)
-        if not _is_not_empty(ev_type):
+        if lodash_is_empty(ev_type):
             raise InstrumentationError("Event not present. Please send event field")
         table = "default"
         if (type(properties) is dict and _defined(properties.get("revenue"))
@@ -850,7 +831,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
     payload: dict[str, Any] = {}
     _apply_table(message, payload, table, config)
 
-    campaign = _or(_get_campaign(message), {})
+    campaign = js_or(_get_campaign(message), {})
     if type(campaign) is dict:
         for key in js_keys(campaign):
             campaign[f"utm_{key}"] = campaign.get(key, UNDEFINED)
@@ -858,7 +839,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
     payload["user_properties"] = {
         "initial_referrer": _get_initial_referrer(message),
         "initial_referring_domain": _get_initial_domain(message),
-        **_spread(campaign),
+        **spread(campaign),
     }
     if is_truthy(_get_skip_sync(message)):
         payload["$skip_user_properties_sync"] = True
@@ -881,7 +862,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
         set_value(payload, "event_properties", message.get("properties", UNDEFINED))
         traits = _traits(message)
         if is_truthy(traits):
-            payload["user_properties"] = {**payload["user_properties"], **_spread(traits)}
+            payload["user_properties"] = {**payload["user_properties"], **spread(traits)}
         payload["event_type"] = ev_type
         payload["user_id"] = message.get("userId", UNDEFINED)
         if is_truthy(message.get("isRevenue")):
@@ -952,10 +933,10 @@ def _revenue_fields(message: dict[str, Any], payload: dict[str, Any]) -> None:
         return properties.get(key, UNDEFINED) if type(properties) is dict else UNDEFINED
 
     payload["productId"] = prop("product_id")
-    payload["revenueType"] = _or(prop("revenueType"), prop("revenue_type"), "Purchased")
+    payload["revenueType"] = js_or(prop("revenueType"), prop("revenue_type"), "Purchased")
     price = prop("price")
     if _defined(price):
-        quantity = _or(prop("quantity"), 1)
+        quantity = js_or(prop("quantity"), 1)
     else:
         price, quantity = prop("revenue"), 1
     payload["price"] = price
@@ -975,7 +956,7 @@ def _mobile_fields(message: dict[str, Any], config: dict[str, Any],
     platform = _get_device_type(message)
     if not is_truthy(platform):
         return
-    if isinstance(platform, str) and platform.lower() in _APPLE_PLATFORMS:
+    if is_apple_family(platform):
         set_value(payload, "idfa", _get_advertising_id(message))
         set_value(payload, "idfv", _get_device_id(message))
     elif not isinstance(platform, str):
@@ -1079,17 +1060,6 @@ def _merged(chunk: list[tuple[Job, Any]]) -> Batch:
     return Batch(request=request, jobs=[j for j, _ in chunk], batched=True)
 
 
-def _min_job_id(batch: Batch) -> float:
-    ids = []
-    for job in batch.jobs:
-        meta = job.metadata_doc
-        job_id = meta.get("jobId") if isinstance(meta, dict) else None
-        if not isinstance(job_id, int | float) or isinstance(job_id, bool):
-            raise ValueError
-        ids.append(job_id)
-    return min(ids)
-
-
 def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
     """processRouterDest: per user, two or more batchable jobs share /batch requests of at most
     1000 events (a job's events stay together); other jobs (alias, group, ``dontBatch``, a lone
@@ -1110,9 +1080,4 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
         else:
             alone.extend(batchable)
         batches.extend(Batch(request=output, jobs=[job], batched=False) for job, output in alone)
-    try:
-        order = {id(b): _min_job_id(b) for b in batches}
-    except ValueError:  # the reference's sort compares NaN then: order kept
-        return batches
-    batches.sort(key=lambda b: order[id(b)])
-    return batches
+    return sort_by_min_job_id(batches)

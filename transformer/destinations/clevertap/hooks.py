@@ -27,20 +27,22 @@ import orjson
 from transformer.hooks import (
     JS_WHITESPACE,
     UNDEFINED,
+    UNSAFE_KEYS,
     Batch,
     Context,
     InstrumentationError,
     Job,
+    epoch_seconds,
+    extract_custom_fields,
     first_present,
     group_and_chunk,
     integrations_object,
+    is_apple_family,
     is_present,
     is_truthy,
     js_get,
     object_keys,
-    parse_date,
     stringify,
-    to_epoch_ms,
     to_number,
     to_string,
 )
@@ -57,10 +59,8 @@ CHARGED_EXCLUSION = frozenset({"checkout_id", "revenue", "products", "ts"})
 #: Keys convertObjectAndArrayToString sends as they are.
 NOT_STRINGIFIED = frozenset({"category-unsubscribe", "category-resubscribe"})
 DEVICE_TOKEN_TYPES = ("chrome", "fcm", "gcm", "apns", "wns", "mpns")
-APPLE_OS = ("ios", "watchos", "ipados", "tvos")
 #: The canonical names of the destination in an event's integrations object.
 INTEGRATION_NAMES = ("clevertap", "Clevertap", "CleverTap", "CLEVERTAP")
-_RESERVED = frozenset({"__proto__", "constructor", "prototype"})
 
 _USER_ID_ONLY = ("userId", "traits.userId", "traits.id", "context.traits.userId",
                  "context.traits.id")
@@ -111,28 +111,13 @@ def full_name(ctx: Context) -> dict[str, Any] | None:
 
 def custom_traits(ctx: Context) -> dict[str, Any]:
     """The traits, then context.traits, but the ones the profile mapping already sends."""
-    out: dict[str, Any] = {}
-    for path in ("traits", "context.traits"):
-        extract_custom_fields(js_get(ctx.message, path), PROFILE_EXCLUSION, out)
-    return out
+    return extract_custom_fields((js_get(ctx.message, path) for path in ("traits", "context.traits")),
+                                 PROFILE_EXCLUSION, set_value)
 
 
 def charged_custom_properties(ctx: Context) -> dict[str, Any]:
     """The Charged event's other properties."""
-    out: dict[str, Any] = {}
-    extract_custom_fields(ctx.message.get("properties"), CHARGED_EXCLUSION, out)
-    return out
-
-
-def extract_custom_fields(source: Any, exclusion: frozenset[str], out: dict[str, Any]) -> None:
-    """The reference's extractCustomFields for one source object: each own key (Object.keys) not
-    excluded, whose value is not undefined, written into ``out`` at that key as a set-value path
-    ("a.b" is ``out["a"]["b"]``)."""
-    if not is_truthy(source):
-        return
-    for key in object_keys(source):
-        if key not in exclusion and key not in _RESERVED:
-            set_value(out, key, js_get(source, key))  # a string's "0" is the string itself
+    return extract_custom_fields((ctx.message.get("properties"),), CHARGED_EXCLUSION, set_value)
 
 
 def set_value(target: dict[str, Any], path: str, value: Any) -> None:
@@ -141,7 +126,7 @@ def set_value(target: dict[str, Any], path: str, value: Any) -> None:
     arrays; a reserved key ("__proto__" ...) anywhere makes the whole path one key."""
     simple = "/" in path or ("." not in path and "\\" not in path)
     keys = [path] if simple else _split_path(path)
-    if any(key in _RESERVED for key in keys):
+    if any(key in UNSAFE_KEYS for key in keys):
         target[path] = value
         return
     node: Any = target
@@ -293,8 +278,7 @@ def unix_ts(value: Any, ctx: Context) -> Any:
     when it is not a date; anything else as it is."""
     if not is_truthy(value) or is_truthy(to_number(value)):
         return value
-    moment = parse_date(to_string(value) if isinstance(value, list) else value)
-    return None if moment is None else to_epoch_ms(moment) // 1000
+    return epoch_seconds(to_string(value) if isinstance(value, list) else value)
 
 
 def event_ts(value: Any, ctx: Context) -> Any:
@@ -346,7 +330,7 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any] | list[dict[s
     anonymous_id = message.get("anonymousId")
     token = js_get(message, "context.device.token")
     if not is_truthy(anonymous_id) or not is_truthy(token) or (
-            os_name != "android" and os_name not in APPLE_OS):
+            os_name != "android" and not is_apple_family(os_name)):
         return output
     integration = _integration(message)
     token_type = integration.get("deviceTokenType") if isinstance(integration, dict) else None

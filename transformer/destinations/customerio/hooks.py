@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -28,22 +27,23 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     empty_request,
+    epoch_seconds,
+    is_apple_family,
     is_present,
     is_truthy,
     js_get,
     object_keys,
-    parse_date,
+    split_set_value_path,
+    spread,
     stringify,
-    to_epoch_ms,
-    to_number,
     to_string,
 )
+from transformer.hooks import is_email as is_email_address
 
 _HOST = "https://track.customer.io"
 _EU_HOST = "https://track-eu.customer.io"
 _DEVICE_EVENTS = ("Application Installed", "Application Opened", "Application Uninstalled")
 _DEVICE_DELETE = "Application Uninstalled"
-_APPLE = ("ios", "watchos", "ipados", "tvos")
 #: The reference's generic aliases (first truthy, 0 or false value).
 _USER_ID_ONLY = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
 _EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
@@ -168,10 +168,10 @@ def _identify(ctx: Context, message: dict[str, Any], user_id: Any) -> None:
         _set(payload, key, value)
     created_at = _first(message, _CREATED_AT)
     if is_truthy(created_at):
-        payload["created_at"] = _unix_seconds(created_at)
+        payload["created_at"] = epoch_seconds(created_at)
     historical = _first(message, _TIMESTAMP)
     if is_truthy(historical):
-        payload["_timestamp"] = _unix_seconds(historical)
+        payload["_timestamp"] = epoch_seconds(historical)
     if is_truthy(message.get("anonymousId")):
         payload["anonymous_id"] = message["anonymousId"]
     ctx.vars["payload"] = payload
@@ -198,12 +198,12 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
         timestamp = message.get("timestamp")
         if not is_truthy(timestamp):
             timestamp = message.get("originalTimestamp")
-        device = _spread(message.get("properties"))
+        device = spread(message.get("properties"))
         device["id"] = token
-        device["last_used"] = _unix_seconds(timestamp)
+        device["last_used"] = epoch_seconds(timestamp)
         device_type = _get(message, "context.device.type")
         if isinstance(device_type, str) and device_type:
-            device["platform"] = "ios" if device_type.lower() in _APPLE else device_type.lower()
+            device["platform"] = "ios" if is_apple_family(device_type) else device_type.lower()
         payload["device"] = device
         method = "PUT"
     else:
@@ -215,7 +215,7 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
         payload["type"] = event_type
         historical = _first(message, _TIMESTAMP)
         if is_truthy(historical):
-            payload["timestamp"] = _unix_seconds(historical)
+            payload["timestamp"] = epoch_seconds(historical)
     if person_part is not None:
         if device_event and is_truthy(token):
             _route(ctx, f"{_HOST}/api/v1/customers/{person_part}/devices", "v1/customers/devices",
@@ -341,27 +341,12 @@ def _own_entries(value: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def _spread(value: Any) -> dict[str, Any]:
-    """``{...value}``: an object's keys, a string's or array's items by index."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, str | list):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
-
-
 def _path_part(value: Any) -> str:
     """A path parameter as the reference builds it: encodeURIComponent on strings, String()
     on anything else."""
     if isinstance(value, str):
         return quote(value, safe="-_.!~*'()")
     return to_string(value)
-
-
-def _unix_seconds(value: Any) -> int | None:
-    """``Math.floor(new Date(value).getTime() / 1000)``, None for NaN (null in JSON)."""
-    moment = parse_date(value)
-    return to_epoch_ms(moment) // 1000 if moment else None
 
 
 def _truncate(value: Any, limit: int) -> str:
@@ -385,7 +370,7 @@ def _set(target: dict[str, Any] | list[Any], path: str, value: Any) -> None:
         return
     if path in _UNSAFE_KEYS:
         raise InstrumentationError(f'Cannot set unsafe key: "{path}"')
-    keys: list[str | int] = [path] if "/" in path else _split(path)
+    keys: list[str | int] = [path] if "/" in path else split_set_value_path(path)
     node: Any = target
     for index, key in enumerate(keys):
         if key in _UNSAFE_KEYS:
@@ -403,29 +388,6 @@ def _set(target: dict[str, Any] | list[Any], path: str, value: Any) -> None:
             child = {}
             _assign(node, key, child)
         node = child
-
-
-def _split(path: str) -> list[str | int]:
-    parts: list[str | int] = []
-    part = ""
-
-    def push(text: str) -> None:
-        number = to_number(text)
-        integral = isinstance(number, int) or (isinstance(number, float) and number.is_integer())
-        parts.append(int(number) if text.strip() and integral else text)
-
-    chars = iter(path)
-    for char in chars:
-        if char == "\\":
-            part += next(chars, "undefined")
-        elif char == ".":
-            push(part)
-            part = ""
-        else:
-            part += char
-    if part:
-        push(part)
-    return parts
 
 
 def _read(node: Any, key: str | int) -> Any:
@@ -448,53 +410,16 @@ def _assign(node: Any, key: str | int, value: Any) -> None:
         node[key] = value
 
 
-# --- validator's isEmail (default options) ------------------------------------------------------
+# --- validator's isEmail ----------------------------------------------------------------------
 
-_USER_PART = re.compile(
-    r"^[a-z\d!#$%&'*+\-/=?^_`{|}~\u00A1-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF]+$", re.I)
-_QUOTED_USER = re.compile(
-    r"^([\s\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x21\x23-\x5b\x5d-\x7e\u00A0-\uD7FF\uF900-\uFDCF"
-    r"\uFDF0-\uFFEF]|(\\[\x01-\x09\x0b\x0c\x0d-\x7f\u00A0-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF]))*$",
-    re.I)
-_TLD = re.compile(r"^([a-z\u00A1-\u00A8\u00AA-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF]{2,}|xn[a-z0-9-]{2,})$",
-                  re.I)
-_DOMAIN_PART = re.compile(r"^[a-z_\u00a1-\uffff0-9-]+$", re.I)
 _JS_TYPES = {bool: "Boolean", int: "Number", float: "Number", dict: "Object", list: "Array"}
 
 
 def is_email(value: Any, field: str) -> bool:
-    """validator.js ``isEmail(value)`` with its default options. validator fails on a value that
-    is not a string (the reference answers 500); here that is a 400 naming ``field``."""
+    """validator.js ``isEmail(value)`` (the engine's). validator fails on a value that is not a
+    string (the reference answers 500); here that is a 400 naming ``field``."""
     if not isinstance(value, str):
         name = "null" if value is None else _JS_TYPES.get(type(value), "Object")
         raise InstrumentationError(f"{field} must be a string: Expected a string but received "
                                    f"a {name}")
-    if len(value) > 254:
-        return False
-    user, _, domain = value.rpartition("@")
-    if _byte_length(user) > 64 or _byte_length(domain) > 254:
-        return False
-    if not _is_fqdn(domain):
-        return False
-    if user.startswith('"') and user.endswith('"'):
-        return bool(_QUOTED_USER.match(user[1:-1]))
-    return all(_USER_PART.match(part) for part in user.split("."))
-
-
-def _byte_length(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
-def _is_fqdn(domain: str) -> bool:
-    parts = domain.split(".")
-    tld = parts[-1]
-    if len(parts) < 2 or not _TLD.match(tld) or re.search(r"\s", tld):
-        return False
-    for part in parts:
-        if len(part) > 63 or not _DOMAIN_PART.match(part):
-            return False
-        if re.search(r"[\uff01-\uff5e]", part) or part.startswith("-") or part.endswith("-"):
-            return False
-        if "_" in part:
-            return False
-    return True
+    return is_email_address(value)

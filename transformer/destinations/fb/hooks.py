@@ -12,26 +12,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from transformer.hooks import (
+    APPLE_FAMILY,
     UNDEFINED,
     Context,
     InstrumentationError,
     UnexpectedError,
     is_truthy,
+    js_date_ms,
     js_trim,
     number_to_string,
     object_keys,
     parse_date,
     parse_float,
     parse_int,
+    sha256_binary,
     split_set_value_path,
-    to_epoch_ms,
+    to_fixed,
     to_string,
 )
 
@@ -62,7 +63,6 @@ _OBJECT_MEMBERS = frozenset({
     "constructor", "__defineGetter__", "__defineSetter__", "hasOwnProperty", "__lookupGetter__",
     "__lookupSetter__", "isPrototypeOf", "propertyIsEnumerable", "toString", "valueOf",
     "__proto__", "toLocaleString"})
-APPLE_FAMILY = frozenset({"ios", "watchos", "ipados", "tvos"})
 NAME_PATTERN = "^[0-9a-zA-Z_][0-9a-zA-Z _-]{0,39}$"
 _NAME = re.compile(NAME_PATTERN[1:-1])
 _NOT_NAME_CHAR = re.compile(r"[^0-9A-Za-z_ -]")
@@ -146,7 +146,7 @@ def prepare(ctx: Context) -> None:
     properties = message.get("properties")
     if is_truthy(properties):
         _add_properties(message, properties, custom)
-    custom["_logTime"] = _js_date_ms(custom.get("_logTime", UNDEFINED))
+    custom["_logTime"] = js_date_ms(custom.get("_logTime", UNDEFINED))
     ctx.vars["custom_events"] = [custom]
 
 
@@ -268,26 +268,10 @@ def _assign(node: Any, key: str | int, value: Any) -> None:
 # --- dates ----------------------------------------------------------------------------------------
 
 
-def _js_date_ms(value: Any) -> float | int:
-    """``new Date(value).getTime()`` (NaN when invalid)."""
-    if value is UNDEFINED or isinstance(value, dict):
-        return math.nan
-    if value is None or isinstance(value, bool):
-        return int(value or 0)
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or abs(value) > 8.64e15:
-            return math.nan
-        value = int(value)
-    elif isinstance(value, list):
-        value = to_string(value)
-    moment = parse_date(value)
-    return math.nan if moment is None else to_epoch_ms(moment)
-
-
 def _date_in_format(value: Any) -> str:
     """The reference's getDateInFormat (with its bug: a two-digit month or day gets a leading
     0, a one-digit one does not)."""
-    ms = _js_date_ms(value)
+    ms = js_date_ms(value)
     moment = None if isinstance(ms, float) else parse_date(ms)
     if moment is None:
         return "NaN0NaN0NaN"
@@ -336,31 +320,12 @@ def _nan(number: Any) -> bool:
     return isinstance(number, float) and math.isnan(number)
 
 
-def to_fixed(number: float, digits: int) -> str:
-    """``Number.prototype.toFixed``: ties away from zero on the exact binary value."""
-    if not math.isfinite(number) or abs(number) >= 1e21:
-        return number_to_string(number)
-    if number == 0:
-        number = 0
-    quantum = Decimal(1).scaleb(-digits)
-    return format(Decimal(number).quantize(quantum, rounding=ROUND_HALF_UP), "f")
-
-
 # --- user data ------------------------------------------------------------------------------------
-
-
-def sha256_js(text: str) -> str:
-    """The npm sha256 package (Node build) on a string: the low byte of each UTF-16 unit."""
-    try:
-        data = text.encode("latin-1")
-    except UnicodeEncodeError:
-        data = text.encode("utf-16-le", "surrogatepass")[::2]
-    return hashlib.sha256(data).hexdigest()
 
 
 def hash_text(value: Any, ctx: Context) -> Any:
     """A string trimmed, lower-cased and hashed; another value is sent as it is."""
-    return sha256_js(js_trim(value).lower()) if isinstance(value, str) else value
+    return sha256_binary(js_trim(value).lower()) if isinstance(value, str) else value
 
 
 def hash_digits(value: Any, ctx: Context) -> Any:
@@ -369,25 +334,25 @@ def hash_digits(value: Any, ctx: Context) -> Any:
     if not isinstance(value, str):
         raise UnexpectedError("clonedUpdatedEvent[prop].replace is not a function")
     digits = _NON_DIGITS.sub("", value).lstrip("0")
-    return sha256_js(digits) if digits else value
+    return sha256_binary(digits) if digits else value
 
 
 def hash_gender(value: Any, ctx: Context) -> Any:
     """"f" for female, else "m", hashed; a value that is no string is dropped."""
     if not isinstance(value, str):
         return None
-    return sha256_js("f" if js_trim(value).lower() == "female" else "m")
+    return sha256_binary("f" if js_trim(value).lower() == "female" else "m")
 
 
 def hash_birth_date(value: Any, ctx: Context) -> Any:
-    return sha256_js(_date_in_format(value))
+    return sha256_binary(_date_in_format(value))
 
 
 def hash_city(value: Any, ctx: Context) -> Any:
     """Trimmed, lower-cased, without spaces, hashed."""
     if not isinstance(value, str):
         raise UnexpectedError("clonedUpdatedEvent[prop].trim is not a function")
-    return sha256_js(js_trim(value).lower().replace(" ", ""))
+    return sha256_binary(js_trim(value).lower().replace(" ", ""))
 
 
 _TEXT_USER_DATA = ("ud[em]", "ud[fn]", "ud[ln]", "ud[st]")

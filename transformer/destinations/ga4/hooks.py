@@ -24,26 +24,24 @@ from typing import Any
 from transformer.hooks import (
     JS_WHITESPACE,
     UNDEFINED,
+    UNSAFE_KEYS,
     ConfigurationError,
     Context,
     InstrumentationError,
     TransformerError,
     UnexpectedError,
+    epoch_ms,
     external_id,
+    extract_custom_fields,
     integrations_object,
-    is_array_index,
     is_blank,
     is_present,
     is_truthy,
     js_get,
     js_keys,
-    js_own,
     js_trim,
     normalize_number,
-    object_keys,
-    parse_date,
     split_set_value_path,
-    to_epoch_ms,
     to_number,
     to_string,
 )
@@ -103,7 +101,6 @@ _CONSENT_VALUES = ("GRANTED", "DENIED")
 # --- JavaScript helpers (get-value, set-value, flattenJson) ------------------------------------
 
 _JS_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}]+")  # JavaScript's \s+
-_RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 
 
 def _js_length(text: str) -> int:
@@ -120,25 +117,8 @@ def _getter(path: str) -> Callable[[Any], Any]:
 
 
 def _extract(contexts: tuple[Any, ...], exclusion: frozenset[str]) -> dict[str, Any]:
-    """extractCustomFields: the keys of each truthy context, minus ``exclusion`` and the unsafe
-    names, set (set-value: "a.b" nests) in order; later contexts win."""
-    out: dict[str, Any] = {}
-    keys: list[str] = []
-    for context in contexts:
-        if not is_truthy(context):
-            continue
-        keys.extend(k for k in object_keys(context) if k not in exclusion and k not in _RESERVED_KEYS)
-        for key in keys:
-            if isinstance(context, dict):
-                if key in context:
-                    _set(out, key, context[key])
-            elif isinstance(context, list):
-                found, value = js_own(context, key)
-                if found:
-                    _set(out, key, value)
-            elif isinstance(context, str) and is_array_index(key) and int(key) < len(context):
-                _set(out, key, context)  # get-value returns a string target whole
-    return out
+    """extractCustomFields with ga4's set-value (``_set``: sparse arrays, unsafe keys flat)."""
+    return extract_custom_fields(contexts, exclusion, _set)
 
 
 class _Sparse(dict[int, Any]):
@@ -161,7 +141,7 @@ def _set(out: dict[str, Any], key: str, value: Any) -> None:
     parts: list[Any] = split_set_value_path(key)
     if not parts:
         return
-    if any(p in _RESERVED_KEYS for p in parts if isinstance(p, str)):
+    if any(p in UNSAFE_KEYS for p in parts if isinstance(p, str)):
         out[".".join(map(str, parts))] = value
         return
     node: Any = out
@@ -289,10 +269,10 @@ def _validate_custom_event_name(event: str) -> None:
 def timestamp_micros(value: Any, ctx: Context) -> Any:
     """Whole epoch seconds x 10^6, after the reference's window check: at most 72 hours (rounded
     up) into the past, at most 15 minutes (rounded up) into the future. Unparseable: absent."""
-    moment = parse_date(value)
-    if moment is None:
+    millis = epoch_ms(value)
+    if millis is None:
         return None
-    seconds = to_epoch_ms(moment) // 1000
+    seconds = millis // 1000
     now = ctx.clock.now_ms() // 1000
     past_hours = -((seconds - now) // 3600)  # ceil((now - seconds) / 3600)
     if past_hours > 72:

@@ -1,10 +1,11 @@
 """Intercom: the reference's CDK v2 workflow (procWorkflow.yaml and utils.js), step by step.
 
-The whole event is built here because the workflow answers an already transformed request with
-the message itself and validates the message type, then the API key, in its own words before
-anything else, which the service's type dispatch and config.required would pre-empt. Its generic
-lookups are JavaScript ``??`` chains and its other fallbacks ``||`` chains, which the mapping's
-"first present" lookups do not express. Errors carry the workflow wording in processor mode
+The requests are assembled here because the workflow answers an already transformed request
+with the message itself and validates the message type, then the API key, in its own words before
+anything else, which the service's type dispatch and config.required would pre-empt. The field
+tables (generic lookups as JavaScript ``??`` chains, other fallbacks as ``||`` chains) are
+destination.yaml's ``tables``, built here with ``ctx.build``. Errors carry the workflow wording in
+processor mode
 (``...: Workflow: procWorkflow, Step: trackPayload, ChildStep: undefined, OriginalError: ...``).
 
 Network: the reference searches the contact (v2 identify and group), creates the company, tags it
@@ -15,7 +16,6 @@ not found and those side requests are left out (see destination.yaml notes).
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import Any
 
 from transformer.hooks import (
@@ -27,14 +27,15 @@ from transformer.hooks import (
     TransformationError,
     add_external_id_to_traits,
     empty_request,
-    is_present,
+    first_present,
+    flatten_json,
     is_truthy,
-    parse_date,
+    js_or,
     path_get,
+    spread,
     stringify,
-    to_epoch_ms,
-    to_number,
     to_string,
+    without_nulls,
 )
 
 BASE_ENDPOINT = "https://api.intercom.io"
@@ -42,12 +43,6 @@ BASE_EU_ENDPOINT = "https://api.eu.intercom.io"
 BASE_AU_ENDPOINT = "https://api.au.intercom.io"
 _SUPPORTED = ("identify", "track", "group")
 
-# The generic aliases the workflow reads, each joined with JavaScript ``??``.
-_USER_ID_ONLY = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
-_EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
-_PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
-_AVATAR = ("traits.avatar", "context.traits.avatar", "traits.avatarURL", "context.traits.avatarURL",
-           "traits.avatar_URL", "context.traits.avatar_URL")
 _FIRST_NAME = ("traits.firstName", "traits.firstname", "traits.first_name",
                "context.traits.firstName", "context.traits.firstname", "context.traits.first_name")
 _LAST_NAME = ("traits.lastName", "traits.lastname", "traits.last_name",
@@ -89,83 +84,6 @@ class _ChildStepError(InstrumentationError):
 _get = path_get
 
 
-def _nullish(doc: Any, paths: tuple[str, ...]) -> Any:
-    """``a ?? b ?? ...``: the first value that is not null/undefined."""
-    for path in paths:
-        value = _get(doc, path)
-        if value is not None:
-            return value
-    return None
-
-
-def _or(*values: Any) -> Any:
-    """``a || b || ...``: the first truthy value, else the last one."""
-    for value in values:
-        if is_truthy(value):
-            return value
-    return values[-1]
-
-
-def _first_present(doc: Any, paths: tuple[str, ...]) -> Any:
-    """``getFieldValueFromMessage``: the first value that is truthy, 0 or false."""
-    for path in paths:
-        value = _get(doc, path)
-        if is_present(value):
-            return value
-    return None
-
-
-def _to_seconds(value: Any) -> int | None:
-    """The workflow's ``toSeconds``: undefined for what is not a date (or is the epoch)."""
-    if value is None:
-        return None
-    moment = parse_date(int(value) if isinstance(value, bool) else value)
-    millis = to_epoch_ms(moment) if moment else 0
-    return millis // 1000 if millis else None
-
-
-def _number_or_nan(value: Any) -> float | int:
-    """``Number(value)`` of an ``a || b`` lookup (a missing value is NaN, sent as null)."""
-    return math.nan if value is None else to_number(value)
-
-
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """``removeUndefinedAndNullValues`` of the top level (NaN stays, and is sent as null)."""
-    return {k: v for k, v in payload.items() if v is not None}
-
-
-def _flatten_json(data: Any, separator: str) -> dict[str, Any]:
-    """The reference's ``flattenJson(data, separator)``: objects joined with ``separator``,
-    array items as ``key[i]``, empty containers below the top kept as leaves."""
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{prefix}{separator}{key}" if prefix else key)
-            if not value and prefix:
-                out[prefix] = {}
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{prefix}[{index}]")
-            if not value:
-                out[prefix] = []
-        else:
-            out[prefix] = value
-
-    walk(data, "")
-    return out
-
-
-def _spread(value: Any) -> dict[str, Any]:
-    """``{...value}``: an object's own entries (a list's by index, a string's characters)."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, list | str):
-        return {str(index): item for index, item in enumerate(value)}
-    return {}
-
-
 # --- the reference's utils ------------------------------------------------------------------------
 
 
@@ -199,13 +117,13 @@ def _lookup_field(message: dict[str, Any]) -> Any:
 
 def _name(message: dict[str, Any]) -> Any:
     """``getName``: traits.name, else "<firstName> <lastName>", else either of them."""
-    name = _or(_get(message, "traits.name"), _get(message, "context.traits.name"))
+    name = js_or(_get(message, "traits.name"), _get(message, "context.traits.name"))
     if is_truthy(name):
         return name
-    first, last = _first_present(message, _FIRST_NAME), _first_present(message, _LAST_NAME)
+    first, last = first_present(message, _FIRST_NAME), first_present(message, _LAST_NAME)
     if is_truthy(first) and is_truthy(last):
         return f"{to_string(first)} {to_string(last)}"
-    return _or(first, last) if is_truthy(first) or is_truthy(last) else None
+    return js_or(first, last) if is_truthy(first) or is_truthy(last) else None
 
 
 def _filter_custom_attributes(payload: dict[str, Any], kind: str, version: Any,
@@ -219,11 +137,11 @@ def _filter_custom_attributes(payload: dict[str, Any], kind: str, version: Any,
         # `lookupField !== 'email' && lookupField`: false (the key "false") for email.
         reserved = [*(_V1_COMPANY if version == "v1" else _V2_COMPANY),
                     "false" if lookup == "email" else to_string(lookup)]
-    custom = _spread(payload.get("custom_attributes"))
+    custom = spread(payload.get("custom_attributes"))
     for key in reserved:
         custom.pop(key, None)
     if custom:
-        custom = _flatten_json(custom, "." if version == "v1" else "_")
+        custom = flatten_json(custom, "." if version == "v1" else "_")
     return custom or None
 
 
@@ -255,13 +173,13 @@ def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
         return payload
     reserved: dict[str, Any] = {}
     rest: dict[str, Any] = {}
-    for key, value in _spread(metadata).items():
+    for key, value in spread(metadata).items():
         if isinstance(value, dict) and (("amount" in value and "currency" in value)
                                         or ("url" in value and "value" in value)):
             reserved[key] = value
         else:
             rest[key] = value
-    return {**payload, "metadata": {**reserved, **_flatten_json(rest, ".")}}
+    return {**payload, "metadata": {**reserved, **flatten_json(rest, ".")}}
 
 
 
@@ -281,7 +199,7 @@ def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
 def _retl_payload(message: dict[str, Any], version: Any) -> dict[str, Any]:
     """Step rEtlPayload: the traits, with the external id written in (and external_id)."""
     add_external_id_to_traits(message)
-    payload = _first_present(message, ("traits", "context.traits"))
+    payload = first_present(message, ("traits", "context.traits"))
     if not isinstance(payload, dict):
         raise _ScriptError("Cannot set properties of null (setting 'external_id')",
                            step="rEtlPayload")
@@ -290,26 +208,13 @@ def _retl_payload(message: dict[str, Any], version: Any) -> dict[str, Any]:
     return payload
 
 
-def _identify_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
-                 retl: dict[str, Any] | None) -> dict[str, Any]:
+def _identify_v2(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     traits = message.get("traits")
     context_traits = _get(message, "context.traits")
     if retl is None:
-        owner = to_number(_or(_get(traits, "ownerId"), _get(context_traits, "ownerId")))
-        payload: dict[str, Any] = {
-            "external_id": _nullish(message, _USER_ID_ONLY),
-            "email": _nullish(message, _EMAIL),
-            "phone": _nullish(message, _PHONE),
-            "avatar": _nullish(message, _AVATAR),
-            "last_seen_at": _to_seconds(_get(context_traits, "lastSeenAt")),
-            "role": _or(_get(traits, "role"), _get(context_traits, "role")),
-            "signed_up_at": _to_seconds(_or(_get(traits, "createdAt"),
-                                            _get(context_traits, "createdAt"))),
-            "owner_id": owner if is_truthy(owner) else None,
-            "unsubscribed_from_emails": _or(_get(traits, "unsubscribedFromEmails"),
-                                            _get(context_traits, "unsubscribedFromEmails")),
-        }
-        if not is_truthy(payload["external_id"]) and is_truthy(config.get("sendAnonymousId")):
+        payload = ctx.build("user_v2")
+        if not is_truthy(payload.get("external_id")) and is_truthy(config.get("sendAnonymousId")):
             payload["external_id"] = message.get("anonymousId")
     else:
         payload = retl
@@ -326,29 +231,22 @@ def _identify_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
                                    step="identifyPayloadForLatestVersion")
     # No contact search without network calls: the contact is created (POST, not PUT /<id>).
     return _response(config, version, "POST", f"{_base_endpoint(config, version)}/contacts",
-                     _clean(payload))
+                     without_nulls(payload))
 
 
-def _identify_v1(message: dict[str, Any], config: dict[str, Any], version: Any,
-                 retl: dict[str, Any] | None) -> dict[str, Any]:
+def _identify_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     traits = message.get("traits")
     context_traits = _get(message, "context.traits")
     if retl is None:
-        base: dict[str, Any] = {
-            "user_id": _nullish(message, _USER_ID_ONLY),
-            "email": _nullish(message, _EMAIL),
-            "phone": _nullish(message, _PHONE),
-            "signed_up_at": _to_seconds(_or(_get(traits, "createdAt"),
-                                            _get(context_traits, "createdAt"))),
-            "last_seen_user_agent": _get(message, "context.userAgent"),
-        }
-        if not is_truthy(base["user_id"]) and is_truthy(config.get("sendAnonymousId")):
+        base = ctx.build("user_v1")
+        if not is_truthy(base.get("user_id")) and is_truthy(config.get("sendAnonymousId")):
             base["user_id"] = message.get("anonymousId")
     else:
         base = retl
     flag = config.get("updateLastRequestAt")
     payload = {**base, "name": _name(message),
-               "custom_attributes": _or(traits, context_traits, {}),
+               "custom_attributes": js_or(traits, context_traits, {}),
                "update_last_request_at": flag if isinstance(flag, bool) else True}
     payload["companies"] = _companies(payload)
     payload["custom_attributes"] = (
@@ -361,28 +259,17 @@ def _identify_v1(message: dict[str, Any], config: dict[str, Any], version: Any,
         raise InstrumentationError("Either of `email` or `userId` is required for Identify call",
                                    step="identifyPayloadForOlderVersion")
     output = _response(config, version, "POST", f"{_base_endpoint(config, version)}/users",
-                       _clean(payload))
+                       without_nulls(payload))
     if "anonymousId" in message:
         output["userId"] = anonymous_id
     return output
 
 
-def _track(message: dict[str, Any], config: dict[str, Any], version: Any,
-           retl: dict[str, Any] | None) -> dict[str, Any]:
+def _track(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     if retl is None:
-        timestamp = _nullish(message, ("timestamp", "originalTimestamp"))
-        payload: dict[str, Any] = {
-            "event_name": message.get("event"),
-            "user_id": _nullish(message, _USER_ID_ONLY),
-            "email": _nullish(message, _EMAIL),
-            "metadata": message.get("properties"),
-        }
-        if version != "v1":
-            payload["id"] = _or(_get(message, "properties.id"), _get(message, "traits.id"))
-            payload["created_at"] = _to_seconds(timestamp)
-        else:
-            payload["created"] = _to_seconds(timestamp)
-        if not is_truthy(payload["user_id"]) and is_truthy(config.get("sendAnonymousId")):
+        payload = ctx.build("track_v1" if version == "v1" else "track_v2")
+        if not is_truthy(payload.get("user_id")) and is_truthy(config.get("sendAnonymousId")):
             payload["user_id"] = message.get("anonymousId")
     else:
         payload = retl
@@ -393,43 +280,21 @@ def _track(message: dict[str, Any], config: dict[str, Any], version: Any,
         raise InstrumentationError("Either email or userId is required for Track call",
                                    step="trackPayload")
     output = _response(config, version, "POST", f"{_base_endpoint(config, version)}/events",
-                       _clean(payload))
+                       without_nulls(payload))
     if version == "v1" and "anonymousId" in message:
         output["userId"] = message["anonymousId"]
     return output
 
 
-def _company(message: dict[str, Any]) -> dict[str, Any]:
-    """Step groupTransformation: the company from the group's traits."""
-    traits = message.get("traits")
-    context_traits = _get(message, "context.traits")
-
-    def either(key: str) -> Any:
-        return _or(_get(traits, key), _get(context_traits, key))
-
-    spend, created = either("monthlySpend"), either("remoteCreatedAt")
-    return {
-        "company_id": _nullish(message, ("groupId", "traits.groupId")),
-        "name": _nullish(message, ("traits.name", "context.traits.name")),
-        "website": _nullish(message, ("traits.website", "context.traits.website",
-                                      "properties.website")),
-        "plan": either("plan"),
-        "size": _number_or_nan(either("size")),
-        "industry": either("industry"),
-        "monthly_spend": to_number(spend) if is_truthy(spend) else None,
-        "remote_created_at": to_number(created) if is_truthy(created) else None,
-    }
-
-
-def _group_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
-              retl: dict[str, Any] | None) -> dict[str, Any]:
+def _group_v2(ctx: Context, version: Any, retl: dict[str, Any] | None) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     if not is_truthy(message.get("groupId")):
         raise _ChildStepError("groupId is required for group call",
                               step="groupPayloadForLatestVersion",
                               child_step="validateMessageAndPreparePayload")
     # The reference sends this payload uncleaned: undefined values are left out, but a null
     # (an rETL trait, external_id) or a NaN size is sent as null.
-    payload = retl if retl is not None else _clean(_company(message))
+    payload = retl if retl is not None else ctx.build("company")
     traits = message.get("traits")
     payload["custom_attributes"] = traits if is_truthy(traits) else {}
     custom = _filter_custom_attributes(payload, "company", version, message)
@@ -443,14 +308,14 @@ def _group_v2(message: dict[str, Any], config: dict[str, Any], version: Any,
                      payload)
 
 
-def _group_v1(message: dict[str, Any], config: dict[str, Any], version: Any,
-              retl: dict[str, Any] | None) -> list[dict[str, Any]]:
-    base = retl if retl is not None else _company(message)
-    traits = _first_present(message, ("traits", "context.traits"))
+def _group_v1(ctx: Context, version: Any, retl: dict[str, Any] | None) -> list[dict[str, Any]]:
+    message, config = ctx.message, ctx.config
+    base = retl if retl is not None else ctx.build("company")
+    traits = first_present(message, ("traits", "context.traits"))
     payload = {**base, "custom_attributes": traits if is_truthy(traits) else {}}
     payload["custom_attributes"] = _filter_custom_attributes(payload, "company", version, message)
     company = _response(config, version, "POST", f"{_base_endpoint(config, version)}/companies",
-                        _clean(payload))
+                        without_nulls(payload))
     responses = [company]
     attach = _attach_user(message, config)
     if attach is not None:
@@ -504,12 +369,12 @@ def process(ctx: Context) -> dict[str, Any] | list[dict[str, Any]]:
             if is_truthy(_get(message, "context.mappedToDestination")) else None)
     if kind == "identify":
         build = _identify_v1 if version == "v1" else _identify_v2
-        return build(message, config, version, retl)
+        return build(ctx, version, retl)
     if kind == "track":
-        return _track(message, config, version, retl)
+        return _track(ctx, version, retl)
     if version == "v1":
-        return _group_v1(message, config, version, retl)
-    return _group_v2(message, config, version, retl)
+        return _group_v1(ctx, version, retl)
+    return _group_v2(ctx, version, retl)
 
 
 def batch(done: list[tuple[Job, Any]]) -> list[Batch]:

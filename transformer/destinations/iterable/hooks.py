@@ -6,14 +6,13 @@
 * ``batch``: the reference's router batching (users/bulkUpdate, events/trackBulk, catalog items),
   every other request on its own.
 
-The field tables below are the reference's data/*.json mapping configs: each output key takes the
-first *present* value of its source paths (``constructPayload``).
+The field tables (the reference's data/*.json mapping configs, constructPayload's "first present
+value" lookups) are destination.yaml's ``tables``, built here with ``ctx.build``; what stays here
+is the choice of table and endpoint, the page filter and name, item conversions and batching.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
 from typing import Any
 
 from transformer.hooks import (
@@ -25,17 +24,16 @@ from transformer.hooks import (
     UnexpectedError,
     add_external_id_to_traits,
     empty_request,
+    first_present,
     group_and_chunk,
     is_present,
     is_truthy,
     json_size,
-    parse_date,
     parse_float,
     parse_int,
     path_get,
-    stringify,
-    to_epoch_ms,
     to_string,
+    without_nulls,
 )
 
 USDC = "https://api.iterable.com/api/"
@@ -44,76 +42,16 @@ EUDC = "https://api.eu.iterable.com/api/"
 MAX_BODY_BYTES = 4_000_000
 MAX_BATCH_EVENTS = 1000
 
-_USER_ID = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id",
-            "anonymousId")
-_TRAIT_EMAIL = ("traits.email", "context.traits.email")
-_PROPERTY_EMAIL = ("properties.email", "context.traits.email")
-_CREATED_AT = ("traits.createdAt", "context.traits.createdAt", "timestamp", "originalTimestamp")
-_APPLE = frozenset({"ios", "watchos", "ipados", "tvos"})
 _MISSING = object()
-
-# (output key, source paths, required) as in data/Iterable*Config.json
-_IDENTIFY = (("email", _TRAIT_EMAIL, False), ("dataFields", ("traits", "context.traits"), False),
-             ("userId", _USER_ID, False))
-_PRODUCT = (("id", ("product_id",), True), ("sku", ("sku",), False), ("name", ("name",), True),
-            ("description", ("description",), False), ("categories", ("category",), False),
-            ("price", ("price",), True), ("quantity", ("quantity",), True),
-            ("imageUrl", ("image_url",), False), ("url", ("url",), False),
-            ("dataFields", ("properties",), False))
+#: The product table's keys: a product that is no object is each of their values (below).
+_PRODUCT_KEYS = ("id", "sku", "name", "description", "categories", "price", "quantity", "imageUrl",
+                 "url", "dataFields")
 
 
 # --- lookups ------------------------------------------------------------------------------------
 
 
 _get = path_get
-
-
-def _first(doc: Any, paths: tuple[str, ...]) -> Any:
-    """The first present value of ``paths`` (the reference's sourceKeys fallbacks). As get-value
-    does, a target that is not an object or an array is itself the value of any path."""
-    if not isinstance(doc, dict | list):
-        return doc if is_present(doc) else None
-    for path in paths:
-        value = _get(doc, path)
-        if is_present(value):
-            return value
-    return None
-
-
-def _construct(doc: Any, table: Iterable[tuple[str, tuple[str, ...], bool]]) -> dict[str, Any]:
-    """``constructPayload``: present values only; a missing required one is a 400."""
-    payload: dict[str, Any] = {}
-    for key, paths, required in table:
-        value = _first(doc, paths)
-        if is_present(value):
-            payload[key] = value
-        elif required:
-            shown = paths[0] if len(paths) == 1 else list(paths)
-            raise InstrumentationError(f"Missing required value from {stringify(shown)}")
-    return payload
-
-
-def _put(payload: dict[str, Any], key: str, value: Any) -> None:
-    if is_present(value):
-        payload[key] = value
-
-
-def _config_flag(config: dict[str, Any], key: str) -> Any:
-    """``getPreferUserId`` / ``getMergeNestedObjects``: the Config value, true when absent."""
-    return config.get(key, True)
-
-
-def _date_ms(value: Any) -> float | int:
-    """``new Date(value).getTime()``: NaN (sent as null) when it is not a date."""
-    if isinstance(value, bool):
-        return int(value)
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment else math.nan
-
-
-def _int_if_truthy(value: Any) -> Any:
-    """``value ? parseInt(value, 10) : undefined`` (NaN is kept and sent as null)."""
-    return parse_int(value) if is_truthy(value) else None
 
 
 def _retl_external_id(message: dict[str, Any]) -> tuple[Any, Any]:
@@ -135,29 +73,27 @@ def _validate(payload: dict[str, Any]) -> None:
         raise InstrumentationError("userId or email is mandatory for this request")
 
 
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """``removeUndefinedAndNullValues`` of the top level (NaN stays, and is sent as null)."""
-    return {k: v for k, v in payload.items() if v is not None}
+# --- payloads (the field tables are destination.yaml's ``tables``) ----------------------------------
 
 
-# --- payloads -------------------------------------------------------------------------------------
+def _user(ctx: Context) -> dict[str, Any]:
+    """The users/update body, also a commerce request's ``user``."""
+    user = ctx.build("user")
+    _validate(user)
+    return user
 
 
-
-def _user(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """The users/update body (also a commerce request's ``user``, where a null flag stays)."""
-    payload = _construct(message, _IDENTIFY)
-    payload["preferUserId"] = _config_flag(config, "preferUserId")
-    payload["mergeNestedObjects"] = _config_flag(config, "mergeNestedObjects")
-    return payload
-
-
-def _items(message: dict[str, Any]) -> list[dict[str, Any]]:
-    properties = message.get("properties")
+def _items(ctx: Context) -> list[dict[str, Any]]:
+    properties = ctx.message.get("properties")
     products = properties.get("products") if isinstance(properties, dict) else None
     items = []
     for product in products if isinstance(products, list) else [properties]:
-        item = _construct(product, _PRODUCT)
+        if isinstance(product, dict | list):
+            item = ctx.build("product", product)
+        elif is_present(product):  # get-value answers every path of a scalar with the scalar
+            item = dict.fromkeys(_PRODUCT_KEYS, product)
+        else:
+            raise InstrumentationError('Missing required value from "product_id"')
         if isinstance(item.get("categories"), str):
             item["categories"] = item["categories"].split(",")
         item["price"] = parse_float(item["price"])
@@ -166,49 +102,26 @@ def _items(message: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def _event_fields(message: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    """createdAt, campaignId and templateId as the track and page builders convert them."""
-    payload["createdAt"] = _date_ms(_first(message, _CREATED_AT))
-    payload["campaignId"] = _int_if_truthy(_get(message, "properties.campaignId"))
-    payload["templateId"] = _int_if_truthy(_get(message, "properties.templateId"))
-    return _clean(payload)
-
-
-def _track(message: dict[str, Any]) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    _put(payload, "email", _first(message, _PROPERTY_EMAIL))
-    _put(payload, "dataFields", _get(message, "properties"))
-    _put(payload, "userId", _first(message, _USER_ID))
-    event_id = _get(message, "properties.event_id")
-    _put(payload, "id", None if event_id is None else to_string(event_id))
-    _put(payload, "eventName", _get(message, "event"))
+def _event(ctx: Context, table: str) -> dict[str, Any]:
+    """A track or page body: userId or email required, then the event fields."""
+    payload = ctx.build(table)
     _validate(payload)
-    return _event_fields(message, payload)
+    payload.update(ctx.build("event_fields"))
+    return without_nulls(payload)
 
 
-def _purchase(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    _put(payload, "dataFields", _get(message, "properties"))
-    order_id = _first(message, ("properties.order_id", "properties.orderId",
-                                "properties.event_id"))
-    _put(payload, "id", None if order_id is None else to_string(order_id))
-    total = _get(message, "properties.total")
-    if not is_present(total):
-        raise InstrumentationError('Missing required value from "properties.total"')
-    payload["user"] = user = _user(message, config)
-    _validate(user)
+def _purchase(ctx: Context) -> dict[str, Any]:
+    payload = ctx.build("purchase")
+    total = payload.pop("total")
+    payload["user"] = _user(ctx)
     payload["total"] = parse_float(total)
-    payload["items"] = _items(message)
-    return _event_fields(message, payload)
+    payload["items"] = _items(ctx)
+    payload.update(ctx.build("event_fields"))
+    return without_nulls(payload)
 
 
-def _update_cart(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    user = _user(message, config)
-    _validate(user)
-    return {"user": user, "items": _items(message)}
-
-
-def _page(message: dict[str, Any], config: dict[str, Any], kind: str) -> dict[str, Any]:
+def _page(ctx: Context, kind: str) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     properties = message.get("properties")
     props = properties if isinstance(properties, dict) else {}
     if not (is_truthy(config.get("trackAllPages"))
@@ -217,42 +130,26 @@ def _page(message: dict[str, Any], config: dict[str, Any], kind: str) -> dict[st
             or (is_truthy(config.get("trackNamedPages"))
                 and (is_truthy(props.get("name")) or is_truthy(message.get("name"))))):
         raise ConfigurationError(f"Invalid {kind} call")
-    payload: dict[str, Any] = {}
-    _put(payload, "email", _first(message, _PROPERTY_EMAIL))
-    _put(payload, "dataFields", properties)
-    _put(payload, "userId", _first(message, _USER_ID))
-    name = _first(message, ("name", "properties.name"))
-    _validate(payload)
     if config.get("mapToSingleEvent") is True:
-        payload["eventName"] = f"Loaded a {kind.capitalize()}"
+        ctx.vars["event_name"] = f"Loaded a {kind.capitalize()}"
     else:
-        payload["eventName"] = f"{'undefined' if name is None else to_string(name)} {kind}"
-    return _event_fields(message, payload)
+        name = first_present(message, ("name", "properties.name"))
+        ctx.vars["event_name"] = f"{'undefined' if name is None else to_string(name)} {kind}"
+    return _event(ctx, "page")
 
 
-def _token_request(message: dict[str, Any], config: dict[str, Any], base: str) -> dict[str, Any]:
+def _token_request(ctx: Context, base: str) -> dict[str, Any]:
     """users/registerDeviceToken (a device token) or users/registerBrowserToken (an OS one)."""
-    device = _get(message, "context.device")
-    device = device if isinstance(device, dict) else {}
-    if is_truthy(device.get("token")):
+    if is_truthy(path_get(ctx.message, "context.device.token")):
         path = "users/registerDeviceToken"
-        payload = _construct(message, (("email", _TRAIT_EMAIL, False), ("userId", _USER_ID, False)))
-        payload["preferUserId"] = _config_flag(config, "preferUserId")
-        payload["device"] = _construct(message, (
-            ("token", ("context.device.token",), True),
-            ("applicationName", ("context.device.name",), False),
-            ("dataFields", ("properties",), False)))
-        device_type = device.get("type")
-        apple = isinstance(device_type, str) and device_type.lower() in _APPLE
-        payload["device"]["platform"] = "APNS" if apple else "GCM"
+        payload = ctx.build("device_user")
+        payload["device"] = ctx.build("device")
     else:
         path = "users/registerBrowserToken"
-        payload = _construct(message, (("browserToken", ("context.os.token",), True),
-                                       ("email", _TRAIT_EMAIL, False),
-                                       ("userId", _USER_ID, False)))
+        payload = ctx.build("browser_token")
         _validate(payload)
-    return _request(base + path, path, config.get("registerDeviceOrBrowserApiKey", _MISSING),
-                    _clean(payload))
+    return _request(base + path, path, ctx.config.get("registerDeviceOrBrowserApiKey", _MISSING),
+                    without_nulls(payload))
 
 
 def _request(endpoint: str, path: str, api_key: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -283,41 +180,39 @@ def process(ctx: Context) -> dict[str, Any] | list[dict[str, Any]]:
     base = EUDC if config.get("dataCenter") == "EUDC" else USDC
     api_key = config.get("apiKey", _MISSING)
     if kind == "identify":
-        if is_truthy(_get(message, "context.mappedToDestination")):
+        if is_truthy(path_get(message, "context.mappedToDestination")):
             catalog_id, object_type = _retl_external_id(message)
             if object_type != "users":
                 traits = message.get("traits")
                 if not is_present(traits):
                     raise InstrumentationError('Missing required value from "traits"')
-                body = _clean({"update": traits, "catalogId": catalog_id})
+                body = without_nulls({"update": traits, "catalogId": catalog_id})
                 endpoint = f"{base}catalogs/{to_string(object_type)}/items"
                 return _request(endpoint, "catalogs", api_key, body)
             add_external_id_to_traits(message)
-        user = _user(message, config)
-        _validate(user)
-        output = _request(base + "users/update", "users/update", api_key, _clean(user))
+        output = _request(base + "users/update", "users/update", api_key, without_nulls(_user(ctx)))
         context = message.get("context")
         if (message.get("type") == "identify" and isinstance(context, dict)
-                and (is_truthy(_get(context, "device.token")) or is_truthy(_get(context, "os.token")))
+                and (is_truthy(path_get(context, "device.token"))
+                     or is_truthy(path_get(context, "os.token")))
                 and is_truthy(config.get("registerDeviceOrBrowserApiKey"))):
-            return [output, _token_request(message, config, base)]
+            return [output, _token_request(ctx, base)]
         return output
     if kind in ("page", "screen"):
         return _request(base + "events/track", "events/track", api_key,
-                        _page(message, config, kind))
+                        _page(ctx, kind))
     if kind == "track":
         event = message.get("event")
         name = event.lower() if isinstance(event, str) else event
         if name == "order completed":
-            path, body = "commerce/trackPurchase", _purchase(message, config)
+            path, body = "commerce/trackPurchase", _purchase(ctx)
         elif name in ("product added", "product removed"):
-            path, body = "commerce/updateCart", _update_cart(message, config)
+            path, body = "commerce/updateCart", {"user": _user(ctx), "items": _items(ctx)}
         else:
-            path, body = "events/track", _track(message)
+            path, body = "events/track", _event(ctx, "track")
         return _request(base + path, path, api_key, body)
     if kind == "alias":
-        body = _construct(message, (("currentEmail", ("previousId",), True),
-                                    ("newEmail", ("userId",), True)))
+        body = ctx.build("alias")
         return _request(base + "users/updateEmail", "users/updateEmail", api_key, body)
     raise InstrumentationError(f"Message type {kind} not supported")
 

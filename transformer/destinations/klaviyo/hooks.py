@@ -7,8 +7,10 @@ util.ts and batchUtil.ts, as code.
 * ``batch``: the reference's router: events split by message type (``groupEventsByType``), then
   per split the v1 or v2 batching.
 
-Field tables are the reference's data/*.json mapping configs: (output path, source paths); an
-output path with dots nests, and each output takes the first *present* source value.
+The profile field tables (the reference's KlaviyoProfileV2, KlaviyoIdentify and KlaviyoProfile
+mapping configs) are destination.yaml's ``tables``, built with ``ctx.build``. The e-commerce tables
+stay here: they read the properties (or a product) with get-value, which answers every path of a
+value that is no object with the value itself.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from transformer.hooks import (
     Job,
     UnexpectedError,
     empty_request,
+    extract_custom_fields,
     integrations_object,
     is_present,
     is_truthy,
     js_keys,
+    js_or,
     js_trim,
     parse_float,
     path_get,
@@ -37,6 +41,7 @@ from transformer.hooks import (
     set_dotted,
     stringify,
     to_string,
+    without_nulls,
 )
 
 BASE_ENDPOINT = "https://a.klaviyo.com"
@@ -51,69 +56,9 @@ _USER_ID = (*_USER_ID_ONLY, "anonymousId")
 _EMAIL_ONLY = ("traits.email", "context.traits.email", "properties.email")
 _EMAIL = (*_EMAIL_ONLY, "context.externalId.0.id")
 _PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
-_FIRST_NAME = ("traits.firstName", "traits.firstname", "traits.first_name",
-               "context.traits.firstName", "context.traits.firstname", "context.traits.first_name")
-_LAST_NAME = ("traits.lastName", "traits.lastname", "traits.last_name",
-              "context.traits.lastName", "context.traits.lastname", "context.traits.last_name")
 _TRAITS = ("traits", "context.traits")
 
 
-def _traits_paths(key: str, *, address: bool = True) -> tuple[str, ...]:
-    """traits.<key>, traits.address.<key>, context.traits.<key>, ... properties.<key>."""
-    if not address:
-        return (f"traits.{key}", f"context.traits.{key}", f"properties.{key}")
-    return (f"traits.{key}", f"traits.address.{key}", f"context.traits.{key}",
-            f"context.traits.address.{key}", f"properties.{key}")
-
-
-_REGION = (*_traits_paths("region"), "traits.state", "traits.address.state",
-           "context.traits.address.state", "context.traits.state", "properties.state")
-_ZIP = ("traits.zip", "traits.postalcode", "traits.postalCode", "traits.address.zip",
-        "traits.address.postalcode", "traits.address.postalCode", "context.traits.zip",
-        "context.traits.postalcode", "context.traits.postalCode", "context.traits.address.zip",
-        "context.traits.address.postalcode", "context.traits.address.postalCode", "properties.zip",
-        "properties.postalcode", "properties.postalCode")
-_STREET = ("traits.street", "traits.address.street", "context.traits.street",
-           "context.traits.address.street", "properties.street")
-
-Table = tuple[tuple[str, tuple[str, ...]], ...]
-
-# KlaviyoProfileV2.json
-_PROFILE_V2: Table = (
-    ("external_id", _USER_ID_ONLY), ("anonymous_id", ("anonymousId",)), ("email", _EMAIL_ONLY),
-    ("first_name", _FIRST_NAME), ("last_name", _LAST_NAME), ("phone_number", _PHONE),
-    ("title", _traits_paths("title", address=False)),
-    ("organization", _traits_paths("organization", address=False)),
-    ("location.city", _traits_paths("city")), ("location.region", _REGION),
-    ("location.country", _traits_paths("country")), ("location.zip", _ZIP),
-    ("location.ip", ("context.ip", "request_ip")), ("_kx", ("traits._kx", "context.traits._kx")),
-    ("image", _traits_paths("image", address=False)),
-    ("location.timezone", _traits_paths("timezone", address=False)),
-    ("location.latitude", ("latitude", "context.address.latitude", "context.location.latitude")),
-    ("location.longitude", ("longitude", "context.address.longitude",
-                            "context.location.longitude")),
-    ("location.address1", _STREET),
-)
-# KlaviyoIdentify.json (v1)
-_IDENTIFY_V1: Table = (
-    ("external_id", _USER_ID), ("email", _EMAIL_ONLY), ("first_name", _FIRST_NAME),
-    ("last_name", _LAST_NAME), ("phone_number", _PHONE),
-    ("title", _traits_paths("title", address=False)),
-    ("organization", _traits_paths("organization", address=False)),
-    ("location.city", _traits_paths("city")), ("location.region", _REGION),
-    ("location.country", _traits_paths("country")), ("location.zip", _ZIP),
-    ("image", _traits_paths("image", address=False)),
-    ("location.timezone", _traits_paths("timezone", address=False)),
-    ("location.address1", _STREET),
-)
-# KlaviyoProfile.json (v1 event profiles)
-_PROFILE_V1: Table = (
-    ("$email", _EMAIL_ONLY), ("$first_name", _FIRST_NAME), ("$last_name", _LAST_NAME),
-    ("$phone_number", _PHONE), ("$city", _traits_paths("city")), ("$region", _REGION),
-    ("$country", _traits_paths("country")), ("$zip", _ZIP),
-    ("$consent", ("context.traits.consent", "traits.consent", "properties.consent")),
-    ("$image", _traits_paths("image", address=False)), ("$address1", _STREET),
-)
 # ViewedProduct.json, AddedToCart.json, StartedCheckout.json (read from the properties);
 # a True flag marks the reference's "isFloat" conversion.
 _ECOM: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
@@ -149,7 +94,6 @@ _WHITELISTED_V2 = frozenset({
     "email", "firstName", "firstname", "first_name", "lastName", "lastname", "last_name", "phone",
     "title", "organization", "city", "region", "country", "zip", "image", "timezone", "anonymousId",
     "userId", "properties", "location", "_kx", "street", "address"})
-_RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 _TRACK_EXCLUDES = ("event", "email", "phone", "revenue", "total", "value", "value_currency",
                    "currency")
 _TRACK_V1_EXCLUDES = ("email", "phone", "revenue", "total", "value")
@@ -185,26 +129,6 @@ def _first(doc: Any, paths: tuple[str, ...]) -> Any:
     return None
 
 
-def _construct(doc: Any, table: Table) -> dict[str, Any]:
-    """``constructPayload``: present values only, dotted output keys nested."""
-    payload: dict[str, Any] = {}
-    for key, paths in table:
-        value = _first(doc, paths)
-        if not is_present(value):
-            continue
-        if "." in key:
-            parent, _, leaf = key.partition(".")
-            payload.setdefault(parent, {})[leaf] = value
-        else:
-            payload[key] = value
-    return payload
-
-
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """``removeUndefinedAndNullValues`` of the top level."""
-    return {k: v for k, v in payload.items() if v is not None}
-
-
 def _is_float(value: Any) -> Any:
     """The mapping type "isFloat": ``parseFloat``, a 400 when that is NaN."""
     if value is None:
@@ -216,19 +140,8 @@ def _is_float(value: Any) -> Any:
 
 
 def _custom_fields(message: dict[str, Any], excluded: frozenset[str] | set[str]) -> dict[str, Any]:
-    """``extractCustomFields(message, {}, ['traits', 'context.traits'], excluded)``: the traits'
-    other keys; a key seen in traits is also read from context.traits, whose value wins."""
-    payload: dict[str, Any] = {}
-    keys: list[str] = []
-    for path in _TRAITS:
-        source = _get(message, path)
-        if not is_truthy(source) or not isinstance(source, dict):
-            continue
-        keys.extend(k for k in source if k not in excluded and k not in _RESERVED_KEYS)
-        for key in keys:
-            if key in source:
-                set_dotted(payload, key, source[key])
-    return payload
+    """``extractCustomFields(message, {}, ['traits', 'context.traits'], excluded)``."""
+    return extract_custom_fields((_get(message, path) for path in _TRAITS), excluded, set_dotted)
 
 
 
@@ -443,9 +356,10 @@ def _patch_properties(message: dict[str, Any]) -> tuple[dict[str, Any], list[str
     return {"patch_properties": patch}, fields
 
 
-def _profile(message: dict[str, Any], config: dict[str, Any], identify: bool) -> dict[str, Any]:
+def _profile(ctx: Context, identify: bool) -> dict[str, Any]:
     """``constructProfile``: {data: {type, id, attributes, meta}} for profile-import."""
-    attributes = _construct(message, _PROFILE_V2)
+    message, config = ctx.message, ctx.config
+    attributes = ctx.build("profile_v2")
     phone = attributes.get("phone_number")
     if phone is not None and not _is_e164(phone):
         raise InstrumentationError("Phone number is not in E.164 format.")
@@ -457,7 +371,7 @@ def _profile(message: dict[str, Any], config: dict[str, Any], identify: bool) ->
     if is_truthy(config.get("enforceEmailAsPrimary")):
         attributes.pop("external_id", None)
         custom["_id"] = _first(message, _USER_ID_ONLY)
-    attributes["properties"] = _clean(custom)
+    attributes["properties"] = without_nulls(custom)
     data: dict[str, Any] = {"type": "profile"}
     if profile_id is not None:
         data["id"] = profile_id
@@ -473,7 +387,7 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
                      operation: str) -> dict[str, Any]:
     """``subscribeOrUnsubscribeUserToListV2``."""
     traits_properties = traits.get("properties") if isinstance(traits, dict) else None
-    consent = _or(_get(traits, "consent"), _get(traits_properties, "consent"), config.get("consent"))
+    consent = js_or(_get(traits, "consent"), _get(traits_properties, "consent"), config.get("consent"))
     email, phone = _first(message, _EMAIL), _first(message, _PHONE)
     attributes: dict[str, Any] = {"email": email, "phone_number": phone}
     status = "SUBSCRIBED" if operation == "subscribe" else "UNSUBSCRIBED"
@@ -494,31 +408,24 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
     profile_id = _external_id(message, "klaviyo-profileId") if operation == "subscribe" else None
     if profile_id is not None:
         profile["id"] = profile_id
-    profile["attributes"] = _clean(attributes)
+    profile["attributes"] = without_nulls(attributes)
     if not is_truthy(email) and not is_truthy(phone) and is_truthy(profile.get("id")):
         raise InstrumentationError(
             "Profile Id, Email or/and Phone are required to subscribe to a list"
             if operation == "subscribe"
             else "Email or/and Phone are required to unsubscribe from a list")
-    list_id = _or(_get(traits_properties, "listId"), config.get("listId"))
+    list_id = js_or(_get(traits_properties, "listId"), config.get("listId"))
     if message.get("type") == "group":
         list_id = message.get("groupId")
     return {"listId": list_id, "profile": [profile], "operation": operation}
 
 
-def _or(*values: Any) -> Any:
-    """``a || b || ...``: the first truthy value, else the last one."""
-    for value in values:
-        if is_truthy(value):
-            return value
-    return values[-1]
-
-
-def _identify_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
+def _identify_v2(ctx: Context) -> _Parts:
+    message, config = ctx.message, ctx.config
     traits = _first(message, _TRAITS)
     if is_truthy(_get(message, "context.mappedToDestination")):
         traits = _prepare_retl(message, traits)
-    parts = _Parts(profile=_profile(message, config, identify=True))
+    parts = _Parts(profile=_profile(ctx, identify=True))
     properties = traits.get("properties") if isinstance(traits, dict) else None
     subscribe = _get(properties, "subscribe")
     if subscribe is not None and (is_truthy(_get(properties, "listId"))
@@ -528,8 +435,9 @@ def _identify_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
     return parts
 
 
-def _track_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
-    event = _or(message.get("event"), message.get("name"))
+def _track_v2(ctx: Context) -> _Parts:
+    message, config = ctx.message, ctx.config
+    event = js_or(message.get("event"), message.get("name"))
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
     attributes: dict[str, Any] = {}
@@ -552,7 +460,7 @@ def _track_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
         attributes["properties"] = properties
     if is_truthy(config.get("flattenProperties")):
         attributes["properties"] = _flatten(attributes.get("properties"))
-    attributes["profile"] = _profile(message, config, identify=False)
+    attributes["profile"] = _profile(ctx, identify=False)
     metric: dict[str, Any] = {} if event is None else {"name": event}
     attributes["metric"] = {"data": {"type": "metric", "attributes": metric}}
     if message.get("messageId") is not None:
@@ -571,11 +479,12 @@ def _group_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
     return _Parts(subscription=_subscription_v2(message, traits, config, operation))
 
 
-def _parts_v2(message: dict[str, Any], config: dict[str, Any], kind: str) -> _Parts:
+def _parts_v2(ctx: Context, kind: str) -> _Parts:
+    message, config = ctx.message, ctx.config
     if kind == "identify":
-        return _identify_v2(message, config)
+        return _identify_v2(ctx)
     if kind in ("track", "screen"):
-        return _track_v2(message, config)
+        return _track_v2(ctx)
     return _group_v2(message, config)
 
 
@@ -602,7 +511,7 @@ def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) 
     traits_properties = traits.get("properties") if isinstance(traits, dict) else None
     subscription: dict[str, Any] = {"email": _first(message, _EMAIL),
                                     "phone_number": _first(message, _PHONE)}
-    consent = _or(_get(traits_properties, "consent"), config.get("consent"))
+    consent = js_or(_get(traits_properties, "consent"), config.get("consent"))
     if is_truthy(consent):
         consents = consent if isinstance(consent, list) else [consent]
         channels: dict[str, Any] = {}
@@ -611,28 +520,29 @@ def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) 
         if "sms" in consents:
             channels["sms"] = ["MARKETING"]
         subscription["channels"] = channels
-    list_id = _or(_get(traits_properties, "listId"), config.get("listId"))
+    list_id = js_or(_get(traits_properties, "listId"), config.get("listId"))
     if message.get("type") == "group":
         list_id = message.get("groupId")
-    attributes: dict[str, Any] = {"subscriptions": [_clean(subscription)]}
+    attributes: dict[str, Any] = {"subscriptions": [without_nulls(subscription)]}
     if list_id is not None:
         attributes["list_id"] = list_id
     body = {"data": {"type": "profile-subscription-bulk-create-job", "attributes": attributes}}
     return _request(config, _SUBSCRIBE_PATH, _REVISIONS["v1"], body)
 
 
-def _identify_v1(message: dict[str, Any], config: dict[str, Any]) -> Any:
+def _identify_v1(ctx: Context) -> Any:
+    message, config = ctx.message, ctx.config
     traits = _first(message, _TRAITS)
     if is_truthy(_get(message, "context.mappedToDestination")):
         traits = _prepare_retl(message, traits)
-    attributes = _construct(message, _IDENTIFY_V1)
+    attributes = ctx.build("identify_v1")
     custom = _custom_fields(message, _WHITELISTED_V1)
     if is_truthy(config.get("enforceEmailAsPrimary")):
         if not is_truthy(attributes.get("email")) and not is_truthy(attributes.get("phone_number")):
             raise InstrumentationError("None of email and phone are present in the payload")
         attributes.pop("external_id", None)
         custom["_id"] = _first(message, _USER_ID)
-    properties = _clean(custom)
+    properties = without_nulls(custom)
     if is_truthy(config.get("flattenProperties")):
         properties = _flatten(properties)
     if properties:
@@ -649,19 +559,21 @@ def _identify_v1(message: dict[str, Any], config: dict[str, Any]) -> Any:
     return profile
 
 
-def _customer_properties(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def _customer_properties(ctx: Context) -> dict[str, Any]:
     """``createCustomerProperties``: the $-prefixed profile of a v1 event."""
-    customer = _construct(message, _PROFILE_V1)
+    message, config = ctx.message, ctx.config
+    customer = ctx.build("profile_v1")
     if not is_truthy(config.get("enforceEmailAsPrimary")):
         customer["$id"] = _first(message, _USER_ID)
     else:
         if not is_truthy(customer.get("$email")) and not is_truthy(customer.get("$phone_number")):
             raise InstrumentationError("None of email and phone are present in the payload")
         customer["_id"] = _first(message, _USER_ID)
-    return _clean(customer)
+    return without_nulls(customer)
 
 
-def _track_v1(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def _track_v1(ctx: Context) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     event = message.get("event")
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
@@ -679,7 +591,7 @@ def _track_v1(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]
                 value = _is_float(value)
             if is_present(value):
                 ecom_properties[key] = value
-        items = _or(_get(properties, "items"), _get(properties, "products"))
+        items = js_or(_get(properties, "items"), _get(properties, "products"))
         if is_truthy(items):
             item_list = []
             for product in items if isinstance(items, list) else []:
@@ -693,7 +605,7 @@ def _track_v1(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]
         # the event's other properties are never added.
         attributes["properties"] = ecom_properties
     else:
-        value = _or(_get(properties, "revenue"), _get(properties, "total"), _get(properties, "value"))
+        value = js_or(_get(properties, "revenue"), _get(properties, "total"), _get(properties, "value"))
         metric_name = _first(message, ("event", "properties.event", "properties.name"))
         if not is_present(metric_name):
             raise InstrumentationError(
@@ -709,7 +621,7 @@ def _track_v1(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]
     flatten = is_truthy(config.get("flattenProperties"))
     if flatten:
         attributes["properties"] = _flatten(attributes.get("properties"))
-    profile = {**_customer_properties(message, config),
+    profile = {**_customer_properties(ctx),
                **_custom_fields(message, _WHITELISTED_V1)}
     attributes["profile"] = _flatten(profile) if flatten else profile
     if is_truthy(message.get("timestamp")):
@@ -731,11 +643,12 @@ def _group_v1(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str,
     return [_subscribe_v1(message, _first(message, _TRAITS), config)]
 
 
-def _output_v1(message: dict[str, Any], config: dict[str, Any], kind: str) -> Any:
+def _output_v1(ctx: Context, kind: str) -> Any:
+    message, config = ctx.message, ctx.config
     if kind == "identify":
-        return _identify_v1(message, config)
+        return _identify_v1(ctx)
     if kind in ("track", "screen"):
-        return _track_v1(message, config)
+        return _track_v1(ctx)
     return _group_v1(message, config)
 
 
@@ -769,9 +682,9 @@ def process(ctx: Context) -> Any:
     if kind not in ("identify", "track", "screen", "group"):
         raise InstrumentationError(f"Event type {kind} is not supported")
     if import_api:
-        parts = _parts_v2(message, config, kind)
+        parts = _parts_v2(ctx, kind)
         return parts if ctx.mode == "router" else _requests_v2(parts, config)
-    return _output_v1(message, config, kind)
+    return _output_v1(ctx, kind)
 
 
 # --- router ---------------------------------------------------------------------------------------

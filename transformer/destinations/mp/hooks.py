@@ -29,14 +29,14 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     UnexpectedError,
+    is_apple_family,
     is_present,
     is_truthy,
+    js_date_ms,
     js_trim,
     ms_to_iso,
-    parse_date,
     set_dotted,
     stringify,
-    to_epoch_ms,
     to_string,
     unique_by,
 )
@@ -91,7 +91,6 @@ _OPERATION_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _OPERATIONS = (("setOnceProperties", "$set_once"), ("unionProperties", "$union"),
                ("appendProperties", "$append"))
-_APPLE = frozenset({"ios", "watchos", "ipados", "tvos"})
 
 
 # --- small JavaScript semantics -------------------------------------------------------------------
@@ -129,13 +128,8 @@ def _unset(doc: dict[str, Any], path: str) -> None:
 
 def _date_ms(message: dict[str, Any], key: str) -> int | None:
     """``new Date(message[key]).getTime()``, None for an invalid date (null is the epoch)."""
-    if key not in message:
-        return None
-    value = message[key]
-    if value is None or isinstance(value, bool):
-        return int(bool(value))
-    moment = parse_date(value)
-    return to_epoch_ms(moment) if moment is not None else None
+    ms = js_date_ms(message.get(key, UNDEFINED))
+    return None if isinstance(ms, float) else ms
 
 
 def _filled(value: Any) -> bool:
@@ -256,7 +250,7 @@ def _prepare_identify(ctx: Context) -> None:
     if is_truthy(device) and isinstance(device, dict):
         device_type = device.get("type")
         if isinstance(device_type, str):
-            ctx.vars["ios"] = device_type.lower() in _APPLE
+            ctx.vars["ios"] = is_apple_family(device_type)
             ctx.vars["android"] = device_type.lower() == "android"
             if ctx.vars["ios"] or ctx.vars["android"]:
                 ctx.vars["device_token"] = device.get("token")
@@ -668,10 +662,8 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
             for requests, jobs in merged]
 
 
-def _job_id(job: Job) -> Any:
-    meta = job.metadata_doc
-    job_id = meta.get("jobId") if isinstance(meta, dict) else None
-    return job_id if isinstance(job_id, int | float) and not isinstance(job_id, bool) else 0
+def _job_id(job: Job) -> int | float:
+    return job.job_id or 0
 
 
 def _job_key(job: Job) -> Any:

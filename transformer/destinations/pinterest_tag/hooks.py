@@ -5,22 +5,17 @@ The whole event is built here because the workflow answers an already transforme
 (``message.statusCode``) with the request itself, checks the config (which keys depends on
 ``apiVersion``) before the message type, names the failing step in its processor errors, and turns
 one event into one request per mapped event name. Its lookups are JavaScript ``??`` chains (a null
-goes on to the next path, an empty string stops there; a null at the end is sent as null), which
-the mapping's "first present" lookups do not express; the field tables below say which paths each
-key reads.
+goes on to the next path, an empty string stops there; a null at the end is sent as null): the
+common and user field tables are destination.yaml's ``tables`` (``first_defined`` with
+``js_null``), built here with ``ctx.build``; the product and custom data lookups, which read items
+of the event, stay here (``_coalesce``).
 
 ``batch``: router requests, as rtWorkflow.yaml builds them: the events of up to 1000 per request
 (``{"data": [...]}``), jobs kept whole and in order (the reference's batchMultiplexedEvents).
-
-Helpers here that belong in the engine (listed for the lead): ``_get``/``_coalesce`` (a
-json-template path and a ``??`` chain that tell undefined from null), ``_convert_to_string``
-(integrations-lib convertToString), ``_sha256`` (the sha256 package's binary-string hashing) and
-``_lodash_empty`` (lodash isEmpty, numbers included).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any
@@ -35,10 +30,11 @@ from transformer.hooks import (
     group_and_chunk,
     is_truthy,
     js_trim,
-    parse_date,
+    lodash_is_empty,
+    sha256_binary,
     stringify,
-    to_epoch_ms,
     to_number,
+    to_seconds,
     to_string,
 )
 
@@ -52,9 +48,6 @@ _ACTION_SOURCE_ERROR = "Action source must be one of " + ", ".join(VALID_ACTION_
 _SUPPORTED_TYPES = ("track", "page", "screen")
 _ECOM_EVENTS = {"order completed": "checkout", "product added": "add_to_cart",
                 "products searched": "search", "product list filtered": "search"}
-_GENDERS = {**dict.fromkeys(("f", "F", "Female", "female", "FEMALE"), "f"),
-            **dict.fromkeys(("m", "M", "Male", "male", "MALE"), "m"),
-            **dict.fromkeys(("n", "N", "non-binary", "non binary", "Non-Binary", "Non Binary"), "n")}
 #: user_data keys sent as a string, not as a list of (hashed) values.
 _USER_SCALARS = frozenset({"client_user_agent", "client_ip_address", "click_id", "partner_id"})
 _LOWERED = frozenset({"em", "ct", "st", "country", "ln", "fn", "ge"})
@@ -63,7 +56,7 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _SPACES = re.compile(r"\s+")
 _LODASH_PATH = re.compile(r"[^.[\]]+")
 
-# --- field tables: output key -> the paths of its ``??`` chain ----------------------------------
+# --- paths of ``??`` chains (the field tables are destination.yaml's ``tables``) ------------------
 
 _P = tuple[tuple[str, ...], ...]
 
@@ -74,50 +67,12 @@ def _paths(*paths: str) -> _P:
 
 _TIMESTAMP = _paths("timestamp", "originalTimestamp")
 _PAGE_URL = _paths("context.page.url", "properties.url")
-_COMMON: tuple[tuple[str, _P], ...] = (
-    ("action_source", _paths("traits.action_source", "context.traits.action_source",
-                             "traits.actionSource", "context.traits.actionSource",
-                             "properties.action_source", "properties.actionSource", "channel")),
-    ("app_name", _paths("properties.appName", "context.app.name")),
-    ("app_version", _paths("properties.appVersion", "context.app.version")),
-    ("device_brand", _paths("properties.manufacturer", "context.device.manufacturer")),
-    ("device_model", _paths("properties.deviceModel", "context.device.model")),
-    ("device_type", _paths("properties.deviceType", "context.device.type")),
-    ("language", _paths("properties.language", "context.traits.language", "context.locale")),
-)
 _AD_TRACKING = _paths("context.device.adTrackingEnabled")
 _OS_VERSION = _paths("context.os.version")
 _MESSAGE_ID = _paths("messageId")
 _PARTNER_NAME = _paths("properties.partnerName")
 _CARRIER = _paths("context.network.carrier")
 _WIFI = _paths("context.network.wifi")
-
-_GENDER = _paths("traits.gender", "context.traits.gender")
-_USER: tuple[tuple[str, _P], ...] = (
-    ("em", _paths("traits.email", "context.traits.email", "properties.email",
-                  "context.externalId.0.id")),
-    ("ph", _paths("traits.phone", "context.traits.phone", "properties.phone")),
-    ("ge", ()),  # the gender, mapped below
-    ("db", _paths("traits.birthday", "context.traits.birthday", "traits.dateOfBirth",
-                  "context.traits.dateOfBirth", "traits.dateofbirth", "context.dateofbirth",
-                  "traits.dob", "context.traits.dob", "traits.DOB", "context.traits.DOB")),
-    ("ln", _paths("traits.lastName", "traits.lastname", "traits.last_name",
-                  "context.traits.lastName", "context.traits.lastname", "context.traits.last_name")),
-    ("fn", _paths("traits.firstName", "traits.firstname", "traits.first_name",
-                  "context.traits.firstName", "context.traits.firstname",
-                  "context.traits.first_name")),
-    ("ct", _paths("traits.address.city", "context.traits.address.city")),
-    ("st", _paths("traits.address.state", "context.traits.address.state")),
-    ("zp", _paths("traits.address.zip", "context.traits.address.zip")),
-    ("country", _paths("traits.address.country", "context.traits.address.country")),
-    ("hashed_maids", _paths("context.device.advertisingId")),
-    ("client_ip_address", _paths("context.ip", "request_ip")),
-    ("client_user_agent", _paths("context.userAgent")),
-    ("external_id", _paths("userId", "traits.userId", "traits.id", "context.traits.userId",
-                           "context.traits.id", "anonymousId")),
-)
-_CLICK_ID = _paths("properties.clickId")
-_PARTNER_ID = _paths("traits.partnerId", "context.traits.partnerId")
 
 #: custom_data keys sent as strings when the property is truthy.
 _CUSTOM_STRINGS = (("order_id", "order_id"), ("content_name", "contentName"),
@@ -169,20 +124,6 @@ def _string_if_truthy(value: Any) -> Any:
     return _convert_to_string(value) if is_truthy(value) else UNDEFINED
 
 
-def _sha256(value: Any) -> str:
-    """The reference's ``sha256`` package: a string is hashed as a binary string (the low byte of
-    each UTF-16 code unit), so only ASCII hashes as its UTF-8 bytes do."""
-    text = value if isinstance(value, str) else to_string(value)
-    return hashlib.sha256(text.encode("utf-16-le", "surrogatepass")[::2]).hexdigest()
-
-
-def _lodash_empty(value: Any) -> bool:
-    """lodash ``isEmpty``: numbers and booleans are empty too."""
-    if isinstance(value, str | list | dict):
-        return not value
-    return True
-
-
 def _item_string(key: str, value: Any) -> str:
     """``value.toString()`` of a user_data item; the reference crashes on null (a 500), here the
     event is rejected naming the field."""
@@ -224,8 +165,8 @@ def process(ctx: Context) -> Any:
     if kind == "track" and not (is_truthy(message.get("event")) or is_truthy(message.get("name"))):
         raise InstrumentationError("event_name could not be mapped. Aborting.",
                                    step="validateInputForTrack")
-    base = _common_fields(message, config, api_version)
-    base["user_data"] = _user_fields(message, config)
+    base = _common_fields(ctx, api_version)
+    base["user_data"] = _user_fields(ctx)
     if kind == "track":
         base["custom_data"] = _ecom_fields(message)
     payloads = [{**base, "event_name": name} for name in _event_names(message, config, kind)]
@@ -253,10 +194,9 @@ def _validate_input(config: dict[str, Any], api_version: Any, kind: Any) -> None
 
 
 def _event_time(message: dict[str, Any]) -> Any:
-    """``toSeconds``: undefined for what is not a date, and for the epoch itself."""
-    moment = parse_date(_coalesce(message, _TIMESTAMP))
-    millis = to_epoch_ms(moment) if moment is not None else 0
-    return millis // 1000 if millis else UNDEFINED
+    """``toSeconds`` of the timestamp (undefined for what is not a date, and for the epoch)."""
+    seconds = to_seconds(_coalesce(message, _TIMESTAMP))
+    return UNDEFINED if seconds is None else seconds
 
 
 def _event_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
@@ -270,13 +210,12 @@ def _event_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
     return _get(message, _MESSAGE_ID[0])
 
 
-def _common_fields(message: dict[str, Any], config: dict[str, Any],
-                   api_version: Any) -> dict[str, Any]:
+def _common_fields(ctx: Context, api_version: Any) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
     fields: dict[str, Any] = {"event_time": _event_time(message)}
     url = _coalesce(message, _PAGE_URL)
     fields["event_source_url"] = url if is_truthy(url) else UNDEFINED
-    for key, paths in _COMMON:
-        fields[key] = _coalesce(message, paths)
+    fields.update(ctx.build("common"))
     os_version = _get(message, _OS_VERSION[0])
     fields["os_version"] = os_version if is_truthy(os_version) else UNDEFINED
     tracking = _get(message, _AD_TRACKING[0])
@@ -306,19 +245,10 @@ def _common_fields(message: dict[str, Any], config: dict[str, Any],
     return fields
 
 
-def _user_fields(message: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    gender = _coalesce(message, _GENDER)
-    if is_truthy(gender) and isinstance(gender, str):
-        gender = _GENDERS.get(gender, gender)
-    raw: dict[str, Any] = {}
-    for key, paths in _USER:
-        raw[key] = gender if key == "ge" else _coalesce(message, paths)
-    raw["click_id"] = _string_if_truthy(_get(message, _CLICK_ID[0]))
-    partner_id = _coalesce(message, _PARTNER_ID)
-    raw["partner_id"] = _string_if_truthy(partner_id)
-    if not is_truthy(config.get("sendExternalId")):
-        del raw["external_id"]
-    fields = {k: v for k, v in raw.items() if not _lodash_empty(v)}
+def _user_fields(ctx: Context) -> dict[str, Any]:
+    message, config = ctx.message, ctx.config
+    raw = ctx.build("user")
+    fields = {k: v for k, v in raw.items() if not lodash_is_empty(v)}
     user: dict[str, Any] = {}
     if is_truthy(config.get("sendingUnHashedData")):
         for key, value in fields.items():
@@ -326,7 +256,7 @@ def _user_fields(message: dict[str, Any], config: dict[str, Any]) -> dict[str, A
                 user[key] = to_string(value)
             else:
                 items = value if isinstance(value, list) else [value]
-                user[key] = [_sha256(_normalized(key, item)) for item in items]
+                user[key] = [sha256_binary(to_string(_normalized(key, item))) for item in items]
     else:
         for key, value in fields.items():
             user[key] = value if key in _USER_SCALARS or isinstance(value, list) else [value]

@@ -30,6 +30,7 @@ from transformer.hooks import (
     is_present,
     is_truthy,
     json_size,
+    sort_by_min_job_id,
     to_string,
 )
 from transformer.useragent import parse as parse_user_agent
@@ -201,19 +202,10 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
             groups.setdefault(key, []).append(entry)
     chunks = [chunk for entries in groups.values() for chunk in _chunks(entries)] + alone
     batches = [_batch(chunk) for chunk in chunks]
-    job_ids = {id(job): _job_id(job) for b in batches for job in b.jobs}
-    if all(job_id is not None for job_id in job_ids.values()):
-        order = {key: value or 0.0 for key, value in job_ids.items()}
+    if all(job.job_id is not None for b in batches for job in b.jobs):
         for b in batches:
-            b.jobs.sort(key=lambda job: order[id(job)])
-        batches.sort(key=lambda b: order[id(b.jobs[0])])
-    return batches
-
-
-def _job_id(job: Job) -> float | None:
-    meta = job.metadata_doc
-    job_id = meta.get("jobId") if isinstance(meta, dict) else None
-    return job_id if isinstance(job_id, int | float) and not isinstance(job_id, bool) else None
+            b.jobs.sort(key=lambda job: job.job_id or 0)
+    return sort_by_min_job_id(batches)
 
 
 def _item(output: dict[str, Any]) -> dict[str, Any]:

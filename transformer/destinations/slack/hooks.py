@@ -26,6 +26,7 @@ from transformer.hooks import (
     InstrumentationError,
     is_truthy,
     js_keys,
+    js_or,
     js_trim,
     object_keys,
     stringify,
@@ -552,13 +553,6 @@ def _prop(value: Any, key: str) -> Any:
     return value.get(key, UNDEFINED) if isinstance(value, dict) else UNDEFINED
 
 
-def _or(*values: Any) -> Any:
-    for value in values[:-1]:
-        if is_truthy(value):
-            return value
-    return values[-1]
-
-
 def user_name(message: dict[str, Any]) -> Any:
     """getName: the traits' name, first+last name, username, the email, else the user id."""
     traits = _traits(message)
@@ -567,7 +561,7 @@ def user_name(message: dict[str, Any]) -> Any:
     if is_truthy(first):
         full = f"{to_string(first)}{to_string(last)}" if is_truthy(last) else first
     user_id = message.get("userId")
-    return _or(_prop(traits, "name"), full, _prop(traits, "username"),
+    return js_or(_prop(traits, "name"), full, _prop(traits, "username"),
                _prop(message.get("properties"), "email"), _prop(traits, "email"),
                f"User {to_string(user_id)}" if is_truthy(user_id) else UNDEFINED,
                f"Anonymous user {to_string(message.get('anonymousId', UNDEFINED))}")

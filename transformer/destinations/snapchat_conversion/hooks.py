@@ -3,7 +3,7 @@
 * ``prepare``: which Snapchat events a message becomes (the event name, or the rows of
   ``Config.rudderEventsToSnapEvents``), the conversion type and its config checks, and the vars
   that select the field tables of destination.yaml.
-* ``hash_text``, ``hash_value``, ``hash_phone``, ``hash_email``, ``apple_family``: ``apply``
+* ``hash_text``, ``hash_value``, ``hash_phone``, ``hash_email``: ``apply``
   modifiers (the reference's getHashedValue and friends).
 * ``contents``, ``extinfo``: the v3 product contents and app extended info.
 * ``finish``: assembles each Snapchat event from the mapped pieces in the reference's key order,
@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from datetime import UTC, datetime
@@ -32,17 +31,18 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     UnexpectedError,
+    epoch_ms,
     group_and_chunk,
+    is_apple_family,
+    is_email,
     is_present,
     is_truthy,
     js_trim,
     number_to_string,
-    parse_date,
     parse_float,
     parse_int,
+    sha256_binary,
     stringify,
-    to_epoch_ms,
-    to_number,
     to_string,
 )
 
@@ -114,7 +114,6 @@ V3_TABLES = {
 PRODUCT_EVENTS = frozenset({"product_list_viewed", "checkout_started", "order_completed"})
 CHANNELS = {"web": "WEB", "mobile": "MOBILE_APP", "mobile_app": "MOBILE_APP",
             "offline": "OFFLINE"}
-APPLE_FAMILY = frozenset({"ios", "watchos", "ipados", "tvos"})
 
 _HASHED = re.compile(r"[0-9a-fA-F]{64}")
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -124,44 +123,13 @@ _JS_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}]+")
 # --- hashing (the reference's getHashedValue over the npm sha256 package) -------------------------
 
 
-def sha256_js(value: Any) -> str:
-    """What the npm ``sha256`` package (Node build) returns: a string hashed as a "binary"
-    Buffer, i.e. the low byte of each UTF-16 unit; a list as its byte values; anything else is the
-    TypeError Node's Buffer raises."""
-    if isinstance(value, str):
-        try:
-            data = value.encode("latin-1")
-        except UnicodeEncodeError:
-            data = value.encode("utf-16-le", "surrogatepass")[::2]
-    elif isinstance(value, list):
-        data = bytes(_uint8(item) for item in value)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        raise UnexpectedError('The "string" argument must be of type string. Received type '
-                              f"number ({to_string(value)})")
-    else:
-        received = f"type boolean ({to_string(value)})" if isinstance(value, bool) \
-            else "an instance of Object"
-        raise UnexpectedError(
-            "The first argument must be of type string or an instance of Buffer, ArrayBuffer, or "
-            f"Array or an Array-like Object. Received {received}")
-    return hashlib.sha256(data).hexdigest()
-
-
-def _uint8(item: Any) -> int:
-    """A Buffer byte from an array item: ToNumber, then modulo 256 (NaN and infinities 0)."""
-    number = to_number(item)
-    if isinstance(number, float) and not math.isfinite(number):
-        return 0
-    return int(number) % 256
-
-
 def _hashed(identifier: Any) -> Any:
     """getHashedValue: a 64-hex-digit value is already a hash and stays as it is."""
     if not is_truthy(identifier):
         return None
     if _HASHED.fullmatch(to_string(identifier)):
         return identifier
-    return sha256_js(identifier)
+    return sha256_binary(identifier)
 
 
 def hash_text(value: Any, ctx: Context) -> Any:
@@ -189,68 +157,6 @@ def hash_email(value: Any, ctx: Context) -> Any:
     """v3: the lower-cased, trimmed email, hashed when it is a valid address."""
     text = js_trim(to_string(value).lower())
     return _hashed(text) if text and is_email(text) else None
-
-
-def apple_family(value: Any, ctx: Context) -> Any:
-    """True for an Apple platform name (isAppleFamily), else absent."""
-    return True if isinstance(value, str) and value.lower() in APPLE_FAMILY else None
-
-
-# --- validator.js isEmail (default options) -------------------------------------------------------
-
-_USER_PART = re.compile(
-    r"[a-z0-9!#$%&'*+\-/=?^_`{|}~\u00a1-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]+", re.I)
-_QUOTED_USER = re.compile(
-    r"(?:[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-    r"\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x21\x23-\x5b\x5d-\x7e\u00a0-\ud7ff\uf900-\ufdcf"
-    r"\ufdf0-\uffef]|\\[\x01-\x09\x0b\x0c\x0d-\x7f\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef])*",
-    re.I)
-_TLD = re.compile(
-    r"(?:[a-z\u00a1-\u00a8\u00aa-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]{2,}|xn[a-z0-9-]{2,})", re.I)
-_DOMAIN_PART = re.compile(r"[a-z_\u00a1-\uffff0-9-]+", re.I)
-_FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
-_DIGITS = re.compile(r"[0-9]+")
-
-
-def _utf16(text: str) -> str:
-    """``text`` as JavaScript sees it: a character beyond the BMP as its two surrogates."""
-    if all(ord(c) < 0x10000 for c in text):
-        return text
-    return "".join(
-        c if ord(c) < 0x10000 else
-        chr(0xD800 + ((ord(c) - 0x10000) >> 10)) + chr(0xDC00 + ((ord(c) - 0x10000) & 0x3FF))
-        for c in text)
-
-
-def is_email(address: str) -> bool:
-    """validator.js ``isEmail`` with its default options (UTF-8 local part allowed, a TLD
-    required, no IP domain, 64/254 byte limits); lengths and ranges in UTF-16 units, as in
-    JavaScript."""
-    if len(_utf16(address)) > 254:
-        return False
-    user, at, domain = address.rpartition("@")
-    if not at:
-        user, domain = "", address
-    if len(user.encode("utf-8", "surrogatepass")) > 64 or \
-            len(domain.encode("utf-8", "surrogatepass")) > 254:
-        return False
-    user, domain = _utf16(user), _utf16(domain)
-    if not _is_fqdn(domain):
-        return False
-    if user[:1] == '"' and user[-1:] == '"':
-        return _QUOTED_USER.fullmatch(user[1:-1]) is not None
-    return all(_USER_PART.fullmatch(part) for part in user.split("."))
-
-
-def _is_fqdn(domain: str) -> bool:
-    parts = domain.split(".")
-    tld = parts[-1]
-    if len(parts) < 2 or not _TLD.fullmatch(tld) or _JS_SPACES.search(tld) \
-            or _DIGITS.fullmatch(tld):
-        return False
-    return all(len(part) <= 63 and _DOMAIN_PART.fullmatch(part) and not _FULL_WIDTH.search(part)
-               and not part.startswith("-") and not part.endswith("-") and "_" not in part
-               for part in parts)
 
 
 # --- prepare --------------------------------------------------------------------------------------
@@ -411,10 +317,9 @@ def _event_time(ctx: Context, days: int) -> Any:
                   if is_present(v)), None)
     if not is_truthy(value):
         return value
-    moment = parse_date(value)
-    if moment is None:
+    ms = epoch_ms(value)
+    if ms is None:
         return "NaN"
-    ms = to_epoch_ms(moment)
     age = ctx.clock.now_ms() // 1000 - ms // 1000
     if math.ceil(age / 86400) > days:
         raise InstrumentationError(f"Events must be sent within {days} days of their occurrence")
@@ -508,7 +413,7 @@ def extinfo(ctx: Context) -> list[str]:
     """getExtInfo: the 16 values of Snapchat's extinfo, each as a string ("" when absent)."""
     message = ctx.message
     device_type = _path(message, ("context", "device", "type"))
-    apple = isinstance(device_type, str) and device_type.lower() in APPLE_FAMILY
+    apple = is_apple_family(device_type)
     out = ["i2" if apple else "a2"]
     for keys in _EXTINFO:
         if keys is None:

@@ -11,16 +11,12 @@
 * ``batch``: router requests (Events 1.0: 50 events per pixel/batch request; Events 2.0: 1000 data
   items per event/track request and event_source), test events alone, ordered by jobId.
 
-Helpers here that belong in the engine (listed for the lead): ``_standard_events``
-(getHashFromArrayWithDuplicate), ``second_timestamp`` (the secondTimestamp conversion),
-``sha256_binary`` (hashToSha256: the sha256 package's binary-string hashing), ``_lodash_present``
-(isDefinedAndNotNullAndNotEmpty) and ``_by_min_job_id`` (sortBatchesByMinJobId).
+``_standard_events`` (getHashFromArrayWithDuplicate) and ``second_timestamp`` (secondTimestamp)
+are used by this destination only.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
 from typing import Any
 
@@ -31,13 +27,17 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
+    epoch_seconds,
     group_and_chunk,
+    is_apple_family,
     is_blank,
     is_truthy,
     js_trim,
+    lodash_is_empty,
     number_to_string,
-    parse_date,
-    to_epoch_ms,
+    sha256_binary,
+    sha256_utf8,
+    sort_by_min_job_id,
     to_string,
 )
 
@@ -79,7 +79,6 @@ EVENTS_WITH_RECOMMENDED_PARAMS = ("AddToCart", "CompletePayment", "PlaceAnOrder"
 #: Event names that are Object.prototype members in the reference's lookup tables: they pass
 #: every check and map to no event at all.
 _PROTOTYPE_NAMES = frozenset({"constructor", "__proto__"})
-_APPLE_FAMILY = ("ios", "watchos", "ipados", "tvos")
 _MS_TIMESTAMP = re.compile(r"[+-]?\d+")
 
 
@@ -162,25 +161,7 @@ def second_timestamp(value: Any, ctx: Context) -> Any:
         else None)
     if text is not None and _MS_TIMESTAMP.fullmatch(text):
         return value
-    moment = parse_date(value)
-    return to_epoch_ms(moment) // 1000 if moment is not None else None
-
-
-def sha256_binary(value: Any, ctx: Context | None = None) -> str:
-    """The reference's ``hashToSha256`` (the sha256 package): ``String(value)`` hashed as a binary
-    string, the low byte of each UTF-16 code unit (so only ASCII hashes as its UTF-8 does)."""
-    return hashlib.sha256(
-        to_string(value).encode("utf-16-le", "surrogatepass")[::2]).hexdigest()
-
-
-def _sha256_utf8(text: str) -> str:
-    """crypto-js ``SHA256(text).toString()``."""
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _lodash_present(value: Any) -> bool:
-    """The reference's isDefinedAndNotNullAndNotEmpty (lodash isEmpty: numbers are empty)."""
-    return isinstance(value, str | list | dict) and bool(value)
+    return epoch_seconds(value)
 
 
 def _contents(message: dict[str, Any], with_type: bool) -> list[dict[str, Any]]:
@@ -289,11 +270,11 @@ def _user_v1(payload: dict[str, Any], fields: dict[str, Any], config: dict[str, 
     traits = fields.get("traits")
     traits = traits if isinstance(traits, dict) else {}
     updates: dict[str, Any] = {}
-    if _lodash_present(external_id):
+    if not lodash_is_empty(external_id):
         updates["external_id"] = external_id
     for key, trait in (("email", "email"), ("phone_number", "phone")):
         current = user.get(key) if isinstance(user, dict) else None
-        if not _lodash_present(current) and is_truthy(traits.get(trait)):
+        if lodash_is_empty(current) and is_truthy(traits.get(trait)):
             updates[key] = traits[trait]
     if updates:
         context = payload.setdefault("context", {})
@@ -305,12 +286,12 @@ def _user_v1(payload: dict[str, Any], fields: dict[str, Any], config: dict[str, 
         times = 1 if key == "external_id" and "external_id" in updates else rounds
         for _ in range(times):
             value = user.get(key)
-            if not _lodash_present(value):
+            if lodash_is_empty(value):
                 break
             if not isinstance(value, str):
                 raise InstrumentationError(f"context.user.{key} must be a string to be hashed")
             text = js_trim(value)
-            user[key] = _sha256_utf8(text.lower() if lower else text)
+            user[key] = sha256_utf8(text.lower() if lower else text)
 
 
 def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
@@ -335,17 +316,17 @@ def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             properties["contents_ids"] = ids
             properties["num_items"] = len(ids)
     external_id = fields.get("external_id")
-    if _lodash_present(external_id):
+    if not lodash_is_empty(external_id):
         payload["user"] = {**payload.get("user", {}), "external_id": external_id}
     user = payload.get("user")
-    if is_truthy(config.get("hashUserProperties")) and _lodash_present(user):
+    if is_truthy(config.get("hashUserProperties")) and not lodash_is_empty(user):
         payload["user"] = user = _hash_user_v2(user)
     os_name = _os_name(message)
     if os_name is not None and user:
         if not isinstance(os_name, str):
             raise InstrumentationError("context.os.name must be a string")
         os_name = os_name.lower()
-        if os_name in _APPLE_FAMILY:
+        if is_apple_family(os_name):
             user.pop("gaid", None)
         elif os_name == "android":
             user.pop("idfa", None)
@@ -420,7 +401,7 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
         else:
             rest.append((job, responses))
     batches = _batches_v2(rest) if v2 else _batches_v1(rest)
-    return _by_min_job_id(batches + alone)
+    return sort_by_min_job_id(batches + alone)
 
 
 def _batches_v1(rest: list[tuple[Job, list[Any]]]) -> list[Batch]:
@@ -485,24 +466,3 @@ def _batch_request(endpoint: str, path: str, config: dict[str, Any],
         "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
         "files": {},
     }
-
-
-def _by_min_job_id(batches: list[Batch]) -> list[Batch]:
-    """sortBatchesByMinJobId (a stable sort), when every job has a numeric jobId."""
-    keys: list[float] = []
-    for b in batches:
-        ids = [_job_id(job) for job in b.jobs]
-        numbers = [job_id for job_id in ids if job_id is not None]
-        if len(numbers) != len(ids):
-            return batches
-        keys.append(min(numbers))
-    order = sorted(range(len(batches)), key=keys.__getitem__)
-    return [batches[i] for i in order]
-
-
-def _job_id(job: Job) -> float | None:
-    meta = job.metadata_doc
-    job_id = meta.get("jobId") if isinstance(meta, dict) else None
-    if isinstance(job_id, bool) or not isinstance(job_id, int | float):
-        return None
-    return None if isinstance(job_id, float) and math.isnan(job_id) else job_id
