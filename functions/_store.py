@@ -1,8 +1,8 @@
 """Where versions and aliases live: the interface, and its SQLite implementation.
 
-A PostgreSQL store (many replicas sharing one database) implements the same ``Store`` protocol;
-the registry knows nothing else about storage. Versions are immutable, so a version id can be
-cached forever anywhere; only aliases move.
+``PostgresStore`` (``_postgres``: many replicas sharing one database) implements the same
+``Store`` protocol; the registry knows nothing else about storage. Versions are immutable, so a
+version id can be cached forever anywhere; only aliases move.
 """
 
 from __future__ import annotations

@@ -1,0 +1,249 @@
+"""The PostgreSQL store: one database shared by every replica.
+
+The service creates and migrates its own tables: each migration runs once, in order, inside a
+transaction holding an advisory lock, so replicas starting at the same moment wait for each other
+instead of racing (the second one finds the work done). A connection pool serves the queries;
+every psycopg error becomes ``StoreUnavailable`` here and nowhere else, so a database that goes
+away fails the calls that need it (the service turns that into a 500 per event) and the pool
+reconnects when it comes back.
+
+The connection string may hold a password: messages name only user, host, port and database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+
+from ._errors import NotFound, StoreUnavailable
+from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: versions and aliases; ``seq`` orders versions uploaded in the same millisecond
+    """
+    CREATE TABLE versions (
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        seq BIGSERIAL NOT NULL,
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        wall_ms BIGINT, cpu_ms BIGINT, memory_bytes BIGINT, output_bytes BIGINT, log_bytes BIGINT,
+        code BYTEA NOT NULL,
+        PRIMARY KEY (workspace, name, version_id)
+    );
+    CREATE INDEX versions_by_time ON versions (workspace, name, created_at_ms DESC, seq DESC);
+    CREATE INDEX versions_by_id ON versions (workspace, version_id);
+    CREATE TABLE aliases (
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        PRIMARY KEY (workspace, name, alias),
+        FOREIGN KEY (workspace, name, version_id)
+            REFERENCES versions (workspace, name, version_id) ON DELETE CASCADE
+    );
+    """,
+)
+
+#: First key of the advisory lock taken while migrating (the second is the schema's hash).
+_LOCK_CLASS = 0x7472616E  # "tran"
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+_COLUMNS = ("v.workspace, v.name, v.version_id, v.kind, v.language, v.created_at_ms, v.size_bytes, "
+            "v.wall_ms, v.cpu_ms, v.memory_bytes, v.output_bytes, v.log_bytes, "
+            "ARRAY(SELECT a.alias FROM aliases a WHERE a.workspace = v.workspace AND a.name = v.name "
+            "AND a.version_id = v.version_id ORDER BY a.alias)")
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """Connections per replica, and how long a call waits for the database before it fails."""
+
+    min_size: int = 1
+    max_size: int = 4
+    connect_timeout_s: float = 5.0
+    wait_s: float = 2.0
+
+
+def describe(dsn: str) -> str:
+    """``user@host:port/dbname`` of a connection string: never its password."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "(unparsable connection string)"
+    return (f"{parts.get('user', '')}@{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
+            f"/{parts.get('dbname', '')}")
+
+
+class PostgresStore:
+    """Versions and aliases in PostgreSQL, in ``schema`` (created if missing)."""
+
+    def __init__(self, dsn: str, *, schema: str = "public", limits: PoolLimits | None = None) -> None:
+        if not _SCHEMA.match(schema):
+            raise StoreUnavailable(f"schema {schema!r} must be a lower-case SQL identifier")
+        self._limits = limits = limits or PoolLimits()
+        try:
+            conninfo_to_dict(dsn)
+        except psycopg.Error:
+            # psycopg's message quotes the string, password and all
+            raise StoreUnavailable("the database URL is not a valid PostgreSQL connection string"
+                                   ) from None
+        self._where = describe(dsn)
+        self._schema = schema
+        connect_timeout = max(1, round(limits.connect_timeout_s))
+        with self._translate("cannot open the function registry"), \
+                psycopg.connect(dsn, connect_timeout=connect_timeout) as conn:
+            _migrate(conn, schema)
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            dsn, min_size=limits.min_size, max_size=limits.max_size, open=False,
+            kwargs={"autocommit": True, "connect_timeout": connect_timeout,
+                    "options": f"-c search_path={schema}"},
+            # A connection the server dropped while idle is found here, not by a caller's query.
+            check=ConnectionPool.check_connection,
+            timeout=limits.wait_s, name=f"transformer-registry-{schema}",
+        )
+        with self._translate("cannot open the function registry"):
+            self._pool.open(wait=True, timeout=limits.connect_timeout_s)
+
+    @property
+    def schema(self) -> str:
+        return self._schema
+
+    @contextmanager
+    def _translate(self, doing: str) -> Iterator[None]:
+        """The one place psycopg errors become registry errors."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise StoreUnavailable(f"{doing} at {self._where}: {detail or type(exc).__name__}") from exc
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._translate("function registry error"), self._pool.connection() as conn:
+            yield conn
+
+    def put_version(self, version: FunctionVersion, code: bytes) -> FunctionVersion:
+        limits = version.limits
+        with self._conn() as conn:
+            conn.execute(
+                "INSERT INTO versions (workspace, name, version_id, kind, language, created_at_ms, "
+                "size_bytes, wall_ms, cpu_ms, memory_bytes, output_bytes, log_bytes, code) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (version.workspace, version.name, version.version_id, version.kind.value,
+                 version.language.value, version.created_at_ms, version.size_bytes,
+                 limits.wall_ms, limits.cpu_ms, limits.memory_bytes, limits.output_bytes,
+                 limits.log_bytes, code))
+        return self.get_version(version.workspace, version.name, version.version_id)
+
+    def get_version(self, workspace: str, name: str, version_id: str) -> FunctionVersion:
+        rows = self._select("WHERE v.workspace = %s AND v.name = %s AND v.version_id = %s",
+                            (workspace, name, version_id))
+        if not rows:
+            raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
+                           f"{workspace!r}")
+        return rows[0]
+
+    def get_code(self, workspace: str, name: str, version_id: str) -> bytes:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT code FROM versions WHERE workspace = %s AND name = %s AND version_id = %s",
+                (workspace, name, version_id)).fetchone()
+        if row is None:
+            raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
+                           f"{workspace!r}")
+        return bytes(row[0])
+
+    def find_version(self, workspace: str, version_id: str) -> FunctionVersion:
+        rows = self._select("WHERE v.workspace = %s AND v.version_id = %s", (workspace, version_id))
+        if not rows:
+            raise NotFound(f"no function version {version_id!r} in workspace {workspace!r}")
+        return rows[0]
+
+    def latest_version(self, workspace: str, name: str) -> FunctionVersion:
+        rows = self._select("WHERE v.workspace = %s AND v.name = %s "
+                            "ORDER BY v.created_at_ms DESC, v.seq DESC LIMIT 1", (workspace, name))
+        if not rows:
+            raise NotFound(f"no function {name!r} in workspace {workspace!r}")
+        return rows[0]
+
+    def list_latest(self, workspace: str) -> list[FunctionVersion]:
+        return self._select(
+            "WHERE v.workspace = %s AND v.seq = (SELECT l.seq FROM versions l WHERE l.workspace = "
+            "v.workspace AND l.name = v.name ORDER BY l.created_at_ms DESC, l.seq DESC LIMIT 1) "
+            "ORDER BY v.name", (workspace,))
+
+    def list_versions(self, workspace: str, name: str) -> list[FunctionVersion]:
+        return self._select("WHERE v.workspace = %s AND v.name = %s "
+                            "ORDER BY v.created_at_ms DESC, v.seq DESC", (workspace, name))
+
+    def delete_function(self, workspace: str, name: str) -> int:
+        with self._conn() as conn, conn.transaction():
+            conn.execute("DELETE FROM aliases WHERE workspace = %s AND name = %s", (workspace, name))
+            return conn.execute("DELETE FROM versions WHERE workspace = %s AND name = %s",
+                                (workspace, name)).rowcount
+
+    def set_alias(self, workspace: str, name: str, alias: str, version_id: str) -> None:
+        self.get_version(workspace, name, version_id)
+        try:
+            with self._conn() as conn:
+                conn.execute(
+                    "INSERT INTO aliases (workspace, name, alias, version_id) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (workspace, name, alias) DO UPDATE SET version_id = excluded.version_id",
+                    (workspace, name, alias, version_id))
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation):  # deleted meanwhile
+                raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
+                               f"{workspace!r}") from None
+            raise
+
+    def resolve_alias(self, workspace: str, name: str, alias: str) -> str | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT version_id FROM aliases WHERE workspace = %s AND name = %s AND alias = %s",
+                (workspace, name, alias)).fetchone()
+        return None if row is None else str(row[0])
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _select(self, where: str, args: tuple[object, ...]) -> list[FunctionVersion]:
+        with self._conn() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM versions v {where}", args).fetchall()
+        return [_version(row) for row in rows]
+
+
+def _migrate(conn: psycopg.Connection[Any], schema: str) -> None:
+    """Bring ``schema`` up to the newest migration; replicas starting together take turns."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, schema))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                     "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        current = int(row[0]) if row else 0
+        for number, script in enumerate(_MIGRATIONS[current:], start=current + 1):
+            conn.execute(script.encode())
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+
+
+def _version(row: tuple[Any, ...]) -> FunctionVersion:
+    (workspace, name, version_id, kind, language, created, size, wall, cpu, memory, output, log,
+     aliases) = row
+    return FunctionVersion(
+        workspace=workspace, name=name, version_id=version_id, kind=FunctionKind(kind),
+        language=Language(language), created_at_ms=int(created), size_bytes=int(size),
+        limits=LimitOverrides(wall, cpu, memory, output, log), aliases=tuple(aliases),
+    )
