@@ -13,6 +13,7 @@ The connection string may hold a password: messages name only user, host, port a
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,12 +69,14 @@ _COLUMNS = ("v.workspace, v.name, v.version_id, v.kind, v.language, v.created_at
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """Connections per replica, and how long a call waits for the database before it fails."""
+    """Connections per replica; how long a call waits for a connection before it fails, and for
+    how long after such a failure calls fail at once instead of waiting again."""
 
     min_size: int = 1
     max_size: int = 4
     connect_timeout_s: float = 5.0
     wait_s: float = 2.0
+    retry_s: float = 1.0
 
 
 def describe(dsn: str) -> str:
@@ -101,6 +104,11 @@ class PostgresStore:
                                    ) from None
         self._where = describe(dsn)
         self._schema = schema
+        # While the database is unreachable, calls fail at once until this monotonic time: a
+        # replica without its database answers each batch now (a 500, or the cached version)
+        # instead of holding it, and a thread, for ``wait_s``.
+        self._down_until = 0.0
+        self._down_reason = ""
         connect_timeout = max(1, round(limits.connect_timeout_s))
         with self._translate("cannot open the function registry"), \
                 psycopg.connect(dsn, connect_timeout=connect_timeout) as conn:
@@ -131,8 +139,16 @@ class PostgresStore:
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._translate("function registry error"), self._pool.connection() as conn:
-            yield conn
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable(f"function registry at {self._where} unreachable: {self._down_reason}")
+        try:
+            with self._translate("function registry error"), self._pool.connection() as conn:
+                yield conn
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, psycopg.OperationalError):
+                self._down_reason = str(exc.__cause__).splitlines()[0] if str(exc.__cause__) else "down"
+                self._down_until = time.monotonic() + self._limits.retry_s
+            raise
 
     def put_version(self, version: FunctionVersion, code: bytes) -> FunctionVersion:
         limits = version.limits

@@ -3,7 +3,6 @@ that is wrong, down, or goes away and comes back."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -13,6 +12,7 @@ from psycopg import sql
 
 from functions import FunctionKind, Language, PoolLimits, PostgresStore, Registry, StoreUnavailable
 
+from ..helpers import eventually, free_port
 from ..postgres import TcpProxy, database_url, fresh_schema
 
 T = FunctionKind.TRANSFORMATION
@@ -40,7 +40,7 @@ def test_replicas_starting_together_migrate_once(schema: str) -> None:
         barrier.wait()
         try:
             stores.append(PostgresStore(url, schema=schema))
-        except BaseException as exc:  # noqa: BLE001  # reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=start) for _ in range(4)]
@@ -59,12 +59,6 @@ def test_replicas_starting_together_migrate_once(schema: str) -> None:
     assert rows == [(1,)]
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize(("url", "message"), [
     ("postgresql://postgres:s3cret-pw@127.0.0.1:{port}/test", "Connection refused"),
     ("postgresql//postgres:s3cret-pw@127.0.0.1/test", "not a valid PostgreSQL connection string"),
@@ -74,7 +68,7 @@ def test_a_wrong_or_unreachable_database_is_one_clear_error(url: str, message: s
     """A server that is down, a malformed URL, a missing database: one line naming it, no password."""
     database_url()
     with pytest.raises(StoreUnavailable) as caught:
-        PostgresStore(url.format(port=closed_port()), limits=PoolLimits(connect_timeout_s=2))
+        PostgresStore(url.format(port=free_port()), limits=PoolLimits(connect_timeout_s=2))
     text = caught.value.message
     assert message in text and "s3cret-pw" not in text and "\n" not in text
 
@@ -93,7 +87,7 @@ def test_database_going_away_fails_calls_and_recovers(schema: str) -> None:
         with pytest.raises(StoreUnavailable):
             registry.upload("ws", "fn", T, PY, b"two")
         proxy.restore()
-        assert registry.resolve("ws", "fn@live") == before
+        assert eventually(StoreUnavailable, lambda: registry.resolve("ws", "fn@live")) == before
         after = registry.upload("ws", "fn", T, PY, b"two")
         assert registry.set_alias("ws", "fn", "live", after.version_id).aliases == ("live",)
     finally:

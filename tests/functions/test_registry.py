@@ -14,9 +14,9 @@ from functions import (
     Language,
     LimitOverrides,
     NotFound,
+    PostgresStore,
     Registry,
     RegistryLimits,
-    PostgresStore,
     SqliteStore,
     Store,
 )
