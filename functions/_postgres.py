@@ -24,8 +24,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from ._errors import NotFound, StoreUnavailable
-from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides
+from ._errors import StoreUnavailable
+from ._store import SqlStore, Statement, no_version
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: versions and aliases; ``seq`` orders versions uploaded in the same millisecond
@@ -61,11 +61,6 @@ _MIGRATIONS: tuple[str, ...] = (
 _LOCK_CLASS = 0x7472616E  # "tran"
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-_COLUMNS = ("v.workspace, v.name, v.version_id, v.kind, v.language, v.created_at_ms, v.size_bytes, "
-            "v.wall_ms, v.cpu_ms, v.memory_bytes, v.output_bytes, v.log_bytes, "
-            "ARRAY(SELECT a.alias FROM aliases a WHERE a.workspace = v.workspace AND a.name = v.name "
-            "AND a.version_id = v.version_id ORDER BY a.alias)")
-
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
@@ -89,8 +84,11 @@ def describe(dsn: str) -> str:
             f"/{parts.get('dbname', '')}")
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """Versions and aliases in PostgreSQL, in ``schema`` (created if missing)."""
+
+    _TIEBREAK = "seq"
+    _JOIN = "string_agg"
 
     def __init__(self, dsn: str, *, schema: str = "public", limits: PoolLimits | None = None) -> None:
         if not _SCHEMA.match(schema):
@@ -150,94 +148,27 @@ class PostgresStore:
                 self._down_until = time.monotonic() + self._limits.retry_s
             raise
 
-    def put_version(self, version: FunctionVersion, code: bytes) -> FunctionVersion:
-        limits = version.limits
+    def _rows(self, query: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
         with self._conn() as conn:
-            conn.execute(
-                "INSERT INTO versions (workspace, name, version_id, kind, language, created_at_ms, "
-                "size_bytes, wall_ms, cpu_ms, memory_bytes, output_bytes, log_bytes, code) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (version.workspace, version.name, version.version_id, version.kind.value,
-                 version.language.value, version.created_at_ms, version.size_bytes,
-                 limits.wall_ms, limits.cpu_ms, limits.memory_bytes, limits.output_bytes,
-                 limits.log_bytes, code))
-        return self.get_version(version.workspace, version.name, version.version_id)
+            return conn.execute(query, args).fetchall()
 
-    def get_version(self, workspace: str, name: str, version_id: str) -> FunctionVersion:
-        rows = self._select("WHERE v.workspace = %s AND v.name = %s AND v.version_id = %s",
-                            (workspace, name, version_id))
-        if not rows:
-            raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
-                           f"{workspace!r}")
-        return rows[0]
-
-    def get_code(self, workspace: str, name: str, version_id: str) -> bytes:
-        with self._conn() as conn:
-            row = conn.execute(
-                "SELECT code FROM versions WHERE workspace = %s AND name = %s AND version_id = %s",
-                (workspace, name, version_id)).fetchone()
-        if row is None:
-            raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
-                           f"{workspace!r}")
-        return bytes(row[0])
-
-    def find_version(self, workspace: str, version_id: str) -> FunctionVersion:
-        rows = self._select("WHERE v.workspace = %s AND v.version_id = %s", (workspace, version_id))
-        if not rows:
-            raise NotFound(f"no function version {version_id!r} in workspace {workspace!r}")
-        return rows[0]
-
-    def latest_version(self, workspace: str, name: str) -> FunctionVersion:
-        rows = self._select("WHERE v.workspace = %s AND v.name = %s "
-                            "ORDER BY v.created_at_ms DESC, v.seq DESC LIMIT 1", (workspace, name))
-        if not rows:
-            raise NotFound(f"no function {name!r} in workspace {workspace!r}")
-        return rows[0]
-
-    def list_latest(self, workspace: str) -> list[FunctionVersion]:
-        return self._select(
-            "WHERE v.workspace = %s AND v.seq = (SELECT l.seq FROM versions l WHERE l.workspace = "
-            "v.workspace AND l.name = v.name ORDER BY l.created_at_ms DESC, l.seq DESC LIMIT 1) "
-            "ORDER BY v.name", (workspace,))
-
-    def list_versions(self, workspace: str, name: str) -> list[FunctionVersion]:
-        return self._select("WHERE v.workspace = %s AND v.name = %s "
-                            "ORDER BY v.created_at_ms DESC, v.seq DESC", (workspace, name))
-
-    def delete_function(self, workspace: str, name: str) -> int:
+    def _change(self, *statements: Statement) -> int:
+        count = 0
         with self._conn() as conn, conn.transaction():
-            conn.execute("DELETE FROM aliases WHERE workspace = %s AND name = %s", (workspace, name))
-            return conn.execute("DELETE FROM versions WHERE workspace = %s AND name = %s",
-                                (workspace, name)).rowcount
+            for query, args in statements:
+                count = conn.execute(query, args).rowcount
+        return count
 
     def set_alias(self, workspace: str, name: str, alias: str, version_id: str) -> None:
-        self.get_version(workspace, name, version_id)
         try:
-            with self._conn() as conn:
-                conn.execute(
-                    "INSERT INTO aliases (workspace, name, alias, version_id) VALUES (%s, %s, %s, %s) "
-                    "ON CONFLICT (workspace, name, alias) DO UPDATE SET version_id = excluded.version_id",
-                    (workspace, name, alias, version_id))
+            super().set_alias(workspace, name, alias, version_id)
         except StoreUnavailable as exc:
             if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation):  # deleted meanwhile
-                raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
-                               f"{workspace!r}") from None
+                raise no_version(workspace, name, version_id) from None
             raise
-
-    def resolve_alias(self, workspace: str, name: str, alias: str) -> str | None:
-        with self._conn() as conn:
-            row = conn.execute(
-                "SELECT version_id FROM aliases WHERE workspace = %s AND name = %s AND alias = %s",
-                (workspace, name, alias)).fetchone()
-        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self._pool.close()
-
-    def _select(self, where: str, args: tuple[object, ...]) -> list[FunctionVersion]:
-        with self._conn() as conn:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM versions v {where}", args).fetchall()
-        return [_version(row) for row in rows]
 
 
 def _migrate(conn: psycopg.Connection[Any], schema: str) -> None:
@@ -255,13 +186,3 @@ def _migrate(conn: psycopg.Connection[Any], schema: str) -> None:
         for number, script in enumerate(_MIGRATIONS[current:], start=current + 1):
             conn.execute(script.encode())
             conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
-
-
-def _version(row: tuple[Any, ...]) -> FunctionVersion:
-    (workspace, name, version_id, kind, language, created, size, wall, cpu, memory, output, log,
-     aliases) = row
-    return FunctionVersion(
-        workspace=workspace, name=name, version_id=version_id, kind=FunctionKind(kind),
-        language=Language(language), created_at_ms=int(created), size_bytes=int(size),
-        limits=LimitOverrides(wall, cpu, memory, output, log), aliases=tuple(aliases),
-    )
