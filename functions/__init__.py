@@ -11,7 +11,7 @@ True
 from ._errors import InvalidFunction, NotFound, RegistryError, StoreUnavailable
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
-from ._postgres import PoolLimits, PostgresStore, describe
+from ._postgres import PoolLimits, PostgresStore
 from ._python import METADATA_FIELDS, Mode, validate
 from ._registry import Registry, RegistryLimits, Validator
 from ._runner import (
@@ -56,7 +56,6 @@ __all__ = [
     "StoreUnavailable",
     "Validator",
     "check_limits",
-    "describe",
     "failure_of",
     "inline_version",
     "limits_for",

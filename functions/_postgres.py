@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ._errors import StoreUnavailable
 from ._store import SqlStore, Statement, no_version
@@ -114,7 +114,7 @@ class PostgresStore(SqlStore):
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             dsn, min_size=limits.min_size, max_size=limits.max_size, open=False,
             kwargs={"autocommit": True, "connect_timeout": connect_timeout,
-                    "options": f"-c search_path={schema}"},
+                    "options": f"-c search_path={schema}", "application_name": f"transformer ({schema})"},
             # A connection the server dropped while idle is found here, not by a caller's query.
             check=ConnectionPool.check_connection,
             timeout=limits.wait_s, name=f"transformer-registry-{schema}",
@@ -143,7 +143,9 @@ class PostgresStore(SqlStore):
             with self._translate("function registry error"), self._pool.connection() as conn:
                 yield conn
         except StoreUnavailable as exc:
-            if isinstance(exc.__cause__, psycopg.OperationalError):
+            # No connection at all within ``wait_s`` (not one connection that broke): the database
+            # is down or unreachable.
+            if isinstance(exc.__cause__, PoolTimeout):
                 self._down_reason = str(exc.__cause__).splitlines()[0] if str(exc.__cause__) else "down"
                 self._down_until = time.monotonic() + self._limits.retry_s
             raise

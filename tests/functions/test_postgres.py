@@ -93,3 +93,21 @@ def test_database_going_away_fails_calls_and_recovers(schema: str) -> None:
     finally:
         store.close()
         proxy.close()
+
+
+def test_connections_the_server_killed_are_replaced_unnoticed(schema: str) -> None:
+    """Pooled connections terminated by the server (a failover, an admin) cost no failed call."""
+    url = database_url()
+    store = PostgresStore(url, schema=schema, limits=PoolLimits(min_size=2, max_size=2))
+    registry = Registry(store, accept_all)
+    try:
+        version = registry.upload("ws", "fn", T, PY, b"code", alias="live")
+        with psycopg.connect(url, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s", (f"transformer ({schema})",)).fetchone()
+        assert row is not None and row[0] >= 1
+        for _ in range(4):
+            assert registry.resolve("ws", "fn@live") == version
+    finally:
+        store.close()
