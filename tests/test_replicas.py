@@ -135,6 +135,25 @@ def test_two_replicas_share_the_registry_behind_round_robin(schema: str, tmp_pat
     assert all(count > 0 for count in served), served
 
 
+def wait_until_a_child_runs(pid: int, timeout: float = 30) -> None:
+    """Until one of ``pid``'s child processes (its sandbox workers) has been running for 50 ms."""
+    deadline = time.monotonic() + timeout
+    running: dict[int, int] = {}
+    while time.monotonic() < deadline:
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+        for child in children:
+            try:
+                state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            running[child] = running.get(child, 0) + 1 if state == "R" else 0
+            if running[child] >= 5:
+                return
+        time.sleep(0.01)
+    raise AssertionError("no sandbox worker started running the batch")
+
+
 def test_sigterm_drains_an_in_flight_batch_and_flips_health_first(schema: str, tmp_path: Path) -> None:
     """With the PostgreSQL registry, SIGTERM turns health NOT_SERVING, lets the running batch finish
     with its results, and the process exits 0."""
@@ -149,7 +168,7 @@ def test_sigterm_drains_an_in_flight_batch_and_flips_health_first(schema: str, t
         assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
         in_flight = pb_grpc.TransformerStub(channel).UserTransform.future(
             user_request("slow", [user_job(0)]), timeout=60)
-        time.sleep(0.5)  # the batch is now in its 2-second function call
+        wait_until_a_child_runs(proc.pid)  # the batch is now in its 2-second function call
         proc.send_signal(signal.SIGTERM)
         assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
         watch.cancel()  # an open stream would hold the drain until the grace deadline
