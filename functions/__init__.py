@@ -1,5 +1,5 @@
 """User functions: their kinds and calling conventions, the registry that versions them, the
-stores it uses, and running versions in the sandbox.
+stores it uses (SQLite; PostgreSQL for many replicas), and running versions in the sandbox.
 
 >>> registry = Registry(SqliteStore(":memory:"), validate=lambda kind, language, code: None)
 >>> v = registry.upload("ws", "enrich", FunctionKind.TRANSFORMATION, Language.PYTHON, b"...",
@@ -11,6 +11,7 @@ True
 from ._errors import InvalidFunction, NotFound, RegistryError, StoreUnavailable
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
+from ._postgres import PoolLimits, PostgresStore
 from ._python import METADATA_FIELDS, Mode, validate
 from ._registry import Registry, RegistryLimits, Validator
 from ._runner import (
@@ -41,6 +42,8 @@ __all__ = [
     "Mode",
     "NotFound",
     "Outcome",
+    "PoolLimits",
+    "PostgresStore",
     "Program",
     "Reason",
     "Registry",

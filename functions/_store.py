@@ -1,8 +1,9 @@
-"""Where versions and aliases live: the interface, and its SQLite implementation.
+"""Where versions and aliases live: the interface, the queries both SQL stores share, and the
+SQLite store.
 
-A PostgreSQL store (many replicas sharing one database) implements the same ``Store`` protocol;
-the registry knows nothing else about storage. Versions are immutable, so a version id can be
-cached forever anywhere; only aliases move.
+``PostgresStore`` (``_postgres``: many replicas sharing one database) implements the same
+``Store`` protocol on the same ``SqlStore`` queries; the registry knows nothing else about storage.
+Versions are immutable, so a version id can be cached forever anywhere; only aliases move.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ._errors import NotFound, StoreUnavailable
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides
@@ -80,11 +81,108 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_COLUMNS = ("workspace, name, version_id, kind, language, created_at_ms, size_bytes, wall_ms, "
-            "cpu_ms, memory_bytes, output_bytes, log_bytes")
+_COLUMNS = ("v.workspace, v.name, v.version_id, v.kind, v.language, v.created_at_ms, v.size_bytes, "
+            "v.wall_ms, v.cpu_ms, v.memory_bytes, v.output_bytes, v.log_bytes")
+Statement = tuple[str, tuple[object, ...]]
 
 
-class SqliteStore:
+class SqlStore:
+    """The ``Store`` methods, written once in the SQL that SQLite and PostgreSQL both speak.
+
+    A subclass runs statements (``%s`` placeholders), translating its driver's errors into
+    ``StoreUnavailable``, and names the two things the dialects spell differently.
+    """
+
+    #: The column that orders versions created in the same millisecond.
+    _TIEBREAK = "rowid"
+    #: The aggregate that joins strings with a separator.
+    _JOIN = "group_concat"
+
+    def _rows(self, query: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _change(self, *statements: Statement) -> int:
+        """Run ``statements`` in one transaction; the last one's row count."""
+        raise NotImplementedError
+
+    def put_version(self, version: FunctionVersion, code: bytes) -> FunctionVersion:
+        limits = version.limits
+        self._change((
+            "INSERT INTO versions (workspace, name, version_id, kind, language, created_at_ms, "
+            "size_bytes, wall_ms, cpu_ms, memory_bytes, output_bytes, log_bytes, code) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (version.workspace, version.name, version.version_id, version.kind.value,
+             version.language.value, version.created_at_ms, version.size_bytes,
+             limits.wall_ms, limits.cpu_ms, limits.memory_bytes, limits.output_bytes,
+             limits.log_bytes, code)))
+        return self.get_version(version.workspace, version.name, version.version_id)
+
+    def get_version(self, workspace: str, name: str, version_id: str) -> FunctionVersion:
+        rows = self._select("WHERE v.workspace = %s AND v.name = %s AND v.version_id = %s",
+                            (workspace, name, version_id))
+        if not rows:
+            raise no_version(workspace, name, version_id)
+        return rows[0]
+
+    def get_code(self, workspace: str, name: str, version_id: str) -> bytes:
+        rows = self._rows(
+            "SELECT code FROM versions WHERE workspace = %s AND name = %s AND version_id = %s",
+            (workspace, name, version_id))
+        if not rows:
+            raise no_version(workspace, name, version_id)
+        return bytes(rows[0][0])
+
+    def find_version(self, workspace: str, version_id: str) -> FunctionVersion:
+        rows = self._select("WHERE v.workspace = %s AND v.version_id = %s", (workspace, version_id))
+        if not rows:
+            raise NotFound(f"no function version {version_id!r} in workspace {workspace!r}")
+        return rows[0]
+
+    def latest_version(self, workspace: str, name: str) -> FunctionVersion:
+        rows = self._select(f"WHERE v.workspace = %s AND v.name = %s ORDER BY {self._newest('v')} LIMIT 1",
+                            (workspace, name))
+        if not rows:
+            raise NotFound(f"no function {name!r} in workspace {workspace!r}")
+        return rows[0]
+
+    def list_latest(self, workspace: str) -> list[FunctionVersion]:
+        tiebreak = self._TIEBREAK
+        return self._select(
+            f"WHERE v.workspace = %s AND v.{tiebreak} = (SELECT l.{tiebreak} FROM versions l "
+            f"WHERE l.workspace = v.workspace AND l.name = v.name ORDER BY {self._newest('l')} LIMIT 1) "
+            "ORDER BY v.name", (workspace,))
+
+    def list_versions(self, workspace: str, name: str) -> list[FunctionVersion]:
+        return self._select(f"WHERE v.workspace = %s AND v.name = %s ORDER BY {self._newest('v')}",
+                            (workspace, name))
+
+    def delete_function(self, workspace: str, name: str) -> int:
+        return self._change(("DELETE FROM aliases WHERE workspace = %s AND name = %s", (workspace, name)),
+                            ("DELETE FROM versions WHERE workspace = %s AND name = %s", (workspace, name)))
+
+    def set_alias(self, workspace: str, name: str, alias: str, version_id: str) -> None:
+        self.get_version(workspace, name, version_id)
+        self._change((
+            "INSERT INTO aliases (workspace, name, alias, version_id) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (workspace, name, alias) DO UPDATE SET version_id = excluded.version_id",
+            (workspace, name, alias, version_id)))
+
+    def resolve_alias(self, workspace: str, name: str, alias: str) -> str | None:
+        rows = self._rows("SELECT version_id FROM aliases WHERE workspace = %s AND name = %s AND alias = %s",
+                          (workspace, name, alias))
+        return str(rows[0][0]) if rows else None
+
+    def _newest(self, table: str) -> str:
+        return f"{table}.created_at_ms DESC, {table}.{self._TIEBREAK} DESC"
+
+    def _select(self, where: str, args: tuple[object, ...]) -> list[FunctionVersion]:
+        aliases = (f"(SELECT {self._JOIN}(a.alias, ',') FROM aliases a WHERE a.workspace = v.workspace "
+                   "AND a.name = v.name AND a.version_id = v.version_id)")
+        return [_version(row) for row in self._rows(f"SELECT {_COLUMNS}, {aliases} FROM versions v {where}",
+                                                    args)]
+
+
+class SqliteStore(SqlStore):
     """The default store: one SQLite file (``./.transformer/registry.sqlite3`` by default)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -113,107 +211,38 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"function registry error: {exc}") from exc
 
-    def put_version(self, version: FunctionVersion, code: bytes) -> FunctionVersion:
-        limits = version.limits
+    def _rows(self, query: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
         with self._cursor() as cur:
-            cur.execute(
-                f"INSERT OR IGNORE INTO versions ({_COLUMNS}, code) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (version.workspace, version.name, version.version_id, version.kind.value,
-                 version.language.value, version.created_at_ms, version.size_bytes,
-                 limits.wall_ms, limits.cpu_ms, limits.memory_bytes, limits.output_bytes,
-                 limits.log_bytes, code),
-            )
-        return self.get_version(version.workspace, version.name, version.version_id)
+            return cur.execute(query.replace("%s", "?"), args).fetchall()
 
-    def get_version(self, workspace: str, name: str, version_id: str) -> FunctionVersion:
-        rows = self._select("WHERE workspace = ? AND name = ? AND version_id = ?",
-                            (workspace, name, version_id))
-        if not rows:
-            raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
-                           f"{workspace!r}")
-        return rows[0]
-
-    def get_code(self, workspace: str, name: str, version_id: str) -> bytes:
+    def _change(self, *statements: Statement) -> int:
         with self._cursor() as cur:
-            row = cur.execute(
-                "SELECT code FROM versions WHERE workspace = ? AND name = ? AND version_id = ?",
-                (workspace, name, version_id)).fetchone()
-        if row is None:
-            raise NotFound(f"function {name!r} has no version {version_id!r} in workspace "
-                           f"{workspace!r}")
-        return bytes(row[0])
-
-    def find_version(self, workspace: str, version_id: str) -> FunctionVersion:
-        rows = self._select("WHERE workspace = ? AND version_id = ?", (workspace, version_id))
-        if not rows:
-            raise NotFound(f"no function version {version_id!r} in workspace {workspace!r}")
-        return rows[0]
-
-    def latest_version(self, workspace: str, name: str) -> FunctionVersion:
-        rows = self._select("WHERE workspace = ? AND name = ? ORDER BY created_at_ms DESC, "
-                            "rowid DESC LIMIT 1", (workspace, name))
-        if not rows:
-            raise NotFound(f"no function {name!r} in workspace {workspace!r}")
-        return rows[0]
-
-    def list_latest(self, workspace: str) -> list[FunctionVersion]:
-        return self._select(
-            "WHERE workspace = ? AND rowid IN (SELECT rowid FROM versions v WHERE v.workspace = "
-            "versions.workspace AND v.name = versions.name ORDER BY created_at_ms DESC, rowid DESC "
-            "LIMIT 1) ORDER BY name", (workspace,))
-
-    def list_versions(self, workspace: str, name: str) -> list[FunctionVersion]:
-        return self._select("WHERE workspace = ? AND name = ? ORDER BY created_at_ms DESC, "
-                            "rowid DESC", (workspace, name))
-
-    def delete_function(self, workspace: str, name: str) -> int:
-        with self._cursor() as cur:
-            cur.execute("DELETE FROM aliases WHERE workspace = ? AND name = ?", (workspace, name))
-            cur.execute("DELETE FROM versions WHERE workspace = ? AND name = ?", (workspace, name))
-            return cur.rowcount
-
-    def set_alias(self, workspace: str, name: str, alias: str, version_id: str) -> None:
-        self.get_version(workspace, name, version_id)
-        with self._cursor() as cur:
-            cur.execute(
-                "INSERT INTO aliases (workspace, name, alias, version_id) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (workspace, name, alias) DO UPDATE SET version_id = excluded.version_id",
-                (workspace, name, alias, version_id))
-
-    def resolve_alias(self, workspace: str, name: str, alias: str) -> str | None:
-        with self._cursor() as cur:
-            row = cur.execute(
-                "SELECT version_id FROM aliases WHERE workspace = ? AND name = ? AND alias = ?",
-                (workspace, name, alias)).fetchone()
-        return None if row is None else str(row[0])
+            cur.execute("BEGIN")
+            try:
+                for query, args in statements:
+                    count = cur.execute(query.replace("%s", "?"), args).rowcount
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+            return count
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def _select(self, where: str, args: tuple[object, ...]) -> list[FunctionVersion]:
-        with self._cursor() as cur:
-            rows = cur.execute(f"SELECT {_COLUMNS} FROM versions {where}", args).fetchall()
-            aliases: dict[tuple[str, str, str], list[str]] = {}
-            if rows:
-                workspace, name = rows[0][0], rows[0][1]
-                query = ("SELECT name, version_id, alias FROM aliases WHERE workspace = ?"
-                         + ("" if len({r[1] for r in rows}) > 1 else " AND name = ?")
-                         + " ORDER BY alias")
-                params = (workspace,) if len({r[1] for r in rows}) > 1 else (workspace, name)
-                for alias_name, version_id, alias in cur.execute(query, params):
-                    aliases.setdefault((workspace, alias_name, version_id), []).append(alias)
-        return [_version(row, tuple(aliases.get((row[0], row[1], row[2]), ()))) for row in rows]
+
+def no_version(workspace: str, name: str, version_id: str) -> NotFound:
+    return NotFound(f"function {name!r} has no version {version_id!r} in workspace {workspace!r}")
 
 
-def _version(row: tuple[object, ...], aliases: tuple[str, ...]) -> FunctionVersion:
-    (workspace, name, version_id, kind, language, created, size, wall, cpu, memory, output,
-     log) = row
+def _version(row: tuple[Any, ...]) -> FunctionVersion:
+    (workspace, name, version_id, kind, language, created, size, wall, cpu, memory, output, log,
+     aliases) = row
     return FunctionVersion(
         workspace=str(workspace), name=str(name), version_id=str(version_id),
-        kind=FunctionKind(kind), language=Language(language), created_at_ms=int(created),  # type: ignore[call-overload]
-        size_bytes=int(size),  # type: ignore[call-overload]
-        limits=LimitOverrides(wall, cpu, memory, output, log),  # type: ignore[arg-type]
-        aliases=aliases,
+        kind=FunctionKind(kind), language=Language(language), created_at_ms=int(created),
+        size_bytes=int(size), limits=LimitOverrides(wall, cpu, memory, output, log),
+        # alias names never hold a comma (see the registry's name check)
+        aliases=tuple(sorted(aliases.split(","))) if aliases else (),
     )

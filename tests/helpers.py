@@ -1,12 +1,19 @@
-"""Small builders for requests in tests."""
+"""Small builders for requests in tests, and waiting for a server process to serve."""
 
 from __future__ import annotations
 
-from typing import Any
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import grpc
 import orjson
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from transformer.v1 import transformer_pb2 as pb
+
+T = TypeVar("T")
 
 WEBHOOK = {"ID": "d1", "Config": {"webhookUrl": "https://example.test/hook"},
            "DestinationDefinition": {"Name": "WEBHOOK"}}
@@ -30,3 +37,36 @@ def request(dest_type: str, jobs: list[pb.Job], destination: Any = None) -> pb.T
     return pb.TransformRequest(
         destination_type=dest_type, jobs=jobs,
         destination=b"" if destination is None else orjson.dumps(destination))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_serving(target: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                    return
+            except grpc.RpcError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+
+
+def eventually(errors: type[BaseException] | tuple[type[BaseException], ...], call: Callable[[], T],
+               timeout: float = 20) -> T:
+    """``call()``'s value once it stops raising ``errors`` (e.g. while a pool reconnects)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except errors:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

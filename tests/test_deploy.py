@@ -17,14 +17,12 @@ from transformer._catalog import load_catalog
 from transformer._settings import Settings
 from transformer.cli import main
 
-from .test_cli import free_port
+from .helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 #: Oldest Kubernetes the manifests must be valid for (native gRPC probes are GA since 1.27).
 KUBERNETES_VERSION = "1.27.0"
-#: Settings the manifests use that the PostgreSQL store adds (branch `pg`), not yet in Settings.
-PENDING_SETTINGS = {"database_url"}
 
 
 def manifests() -> dict[str, dict[str, Any]]:
@@ -104,7 +102,7 @@ def test_environment_names_settings_and_references_exist() -> None:
     for item in main_container["env"]:
         assert item["name"].startswith("TRANSFORMER_")
         field = item["name"].removeprefix("TRANSFORMER_").lower()
-        assert field in Settings.model_fields or field in PENDING_SETTINGS, item["name"]
+        assert field in Settings.model_fields, item["name"]
         if "valueFrom" in item:
             ref = item["valueFrom"]["secretKeyRef"]
             secret = resources["Secret"]

@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
-from functions import Registry, Runner, SqliteStore, validate
+from functions import PoolLimits, PostgresStore, Registry, Runner, SqliteStore, Store, validate
 from sandbox import WorkerPool
 from transformer._catalog import Catalog
 from transformer._clock import SYSTEM_CLOCK, Clock, FixedClock
@@ -157,8 +157,15 @@ class TransformerService(pb_grpc.TransformerServicer):  # type: ignore[misc]  # 
 
 
 def open_registry(settings: Settings) -> Registry:
-    """The function registry the settings name (SQLite is the only store so far)."""
-    return Registry(SqliteStore(settings.registry_path), validate)
+    """The function registry the settings name; raises ``StoreUnavailable`` when it cannot be opened."""
+    store: Store
+    if settings.store == "postgres":
+        assert settings.database_url is not None  # the settings insist
+        store = PostgresStore(settings.database_url.get_secret_value(), schema=settings.database_schema,
+                              limits=PoolLimits(max_size=settings.database_pool_size))
+    else:
+        store = SqliteStore(settings.registry_path)
+    return Registry(store, validate)
 
 
 class Server:
@@ -240,7 +247,8 @@ class Server:
             await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
         isolation = self.pool.isolation
         log.info("serving", address=f"{self.settings.host}:{self.port}", pid=os.getpid(),
-                 destinations=len(self.catalog), test_clock=self.settings.test_clock,
+                 destinations=len(self.catalog), store=self.settings.store,
+                 test_clock=self.settings.test_clock,
                  sandbox_workers=self.pool.size, seccomp=isolation.seccomp,
                  metrics_port=self.metrics_endpoint.port if self.metrics_endpoint else None,
                  tracing=self.settings.tracing)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sandbox import LimitPolicy, Limits, LimitsError
@@ -48,13 +48,22 @@ class Settings(BaseSettings):
     )
 
     # user functions: the registry and the sandbox
-    store: Literal["sqlite"] = Field("sqlite", description="where the function registry lives")
+    store: Literal["sqlite", "postgres"] = Field(
+        "sqlite", description="where the function registry lives: a SQLite file, or PostgreSQL "
+                              "shared by many replicas")
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL connection string (store=postgres); never logged")
+    database_schema: str = Field(
+        "public", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema of the registry's tables (created if missing)")
+    database_pool_size: int = Field(4, ge=1, le=100, description="PostgreSQL connections per server process")
     registry_path: str = Field(
         "./.transformer/registry.sqlite3",
         description="SQLite file of the function registry (':memory:' keeps it in memory)",
     )
+    # 1 s: an alias moved on one replica is used by every replica within 2 s (see Resolver)
     function_cache_seconds: float = Field(
-        5.0, ge=0, description="how long a resolved function ref (name, alias) is reused",
+        1.0, ge=0, description="how long a resolved function ref (name, alias) is reused",
     )
     sandbox_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1, le=256,
@@ -97,6 +106,13 @@ class Settings(BaseSettings):
         if self.metrics_port is None:
             return self
         return self.model_copy(update={"metrics_port": self.metrics_port + index})
+
+    @model_validator(mode="after")
+    def _database_named(self) -> Settings:
+        if self.store == "postgres" and not self.database_url:
+            raise ValueError("store 'postgres' needs TRANSFORMER_DATABASE_URL (a PostgreSQL connection "
+                             "string such as postgresql://user@host:5432/dbname)")
+        return self
 
     @property
     def limit_policy(self) -> LimitPolicy:

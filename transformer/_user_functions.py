@@ -101,9 +101,16 @@ class Resolver:
     not exist are remembered as long. Programs are cached by version id for good (versions never
     change). ``forget`` drops a workspace's refs at once (called when this replica's registry
     changes them).
+
+    Replicas sharing PostgreSQL learn of alias moves by this short TTL (1 s by default, so a move
+    is used everywhere within 2 s), not by LISTEN/NOTIFY: the bound then holds by construction,
+    with no dedicated listening connection whose drop or reconnect could miss a move, at the cost
+    of one indexed lookup per ref per replica per TTL. When the registry cannot be reached, a ref
+    that resolved before keeps its last program (checked again after each TTL), so a replica that
+    loses its database keeps running the functions it already runs.
     """
 
-    def __init__(self, registry: Registry, policy: LimitPolicy, ttl_s: float = 5.0, *,
+    def __init__(self, registry: Registry, policy: LimitPolicy, ttl_s: float = 1.0, *,
                  max_refs: int = 4096, max_programs: int = 1024,
                  clock: Callable[[], float] = time.monotonic, metrics: Metrics | None = None) -> None:
         self.registry = registry
@@ -131,7 +138,15 @@ class Resolver:
             found = entry[1]
         else:
             self.metrics.cache_miss.inc()
-            found = await asyncio.to_thread(self._lookup, workspace, ref)
+            try:
+                found = await asyncio.to_thread(self._lookup, workspace, ref)
+            except JobError as exc:  # the registry is unreachable
+                if entry is None or isinstance(entry[1], JobError):
+                    raise
+                found = entry[1]
+                log.warning("function registry unavailable; running the version resolved before",
+                            workspace=workspace, ref=ref, function=found.label,
+                            error=exc.message)
             if len(self._refs) >= self._max_refs:
                 self._prune(now)
             self._refs[key] = (now + self._ttl_s, found)

@@ -20,6 +20,12 @@ from transformer._logging import configure
 from transformer._settings import Settings
 
 
+class StartupError(click.ClickException):
+    """Something the service needs at start is missing (the registry's database): one line, exit 2."""
+
+    exit_code = 2
+
+
 def _settings(**flags: Any) -> Settings:
     """Environment first, flags on top; every invalid value reported at once, then exit 2."""
     given = {k: v for k, v in flags.items() if v is not None and v != ()}
@@ -71,6 +77,7 @@ def serve(**flags: Any) -> None:
         catalog = load_catalog(settings.destinations_dir)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from None
+    _check_registry(settings)
     if settings.workers == 1:
         asyncio.run(_serve(settings, catalog))
         return
@@ -79,10 +86,26 @@ def serve(**flags: Any) -> None:
     _serve_many(settings)
 
 
+def _check_registry(settings: Settings) -> None:
+    """Open the registry once before serving (this also migrates its tables): a wrong database URL
+    or a database that is down is one clear line, not a traceback from every worker."""
+    from functions import StoreUnavailable
+    from transformer._server import open_registry
+
+    try:
+        open_registry(settings).store.close()
+    except StoreUnavailable as exc:
+        raise StartupError(exc.message) from None
+
+
 async def _serve(settings: Settings, catalog: Any) -> None:
+    from functions import StoreUnavailable
     from transformer._server import serve_forever
 
-    await serve_forever(settings, catalog)
+    try:
+        await serve_forever(settings, catalog)
+    except StoreUnavailable as exc:  # the database went away since _check_registry
+        raise StartupError(exc.message) from None
 
 
 def _worker(settings: Settings, ready: Any) -> None:
@@ -93,7 +116,11 @@ def _worker(settings: Settings, ready: Any) -> None:
     catch_early_stop()
     ready.set()
     configure(settings.log_level, settings.log_format)
-    asyncio.run(_serve(settings, load_catalog(settings.destinations_dir)))
+    try:
+        asyncio.run(_serve(settings, load_catalog(settings.destinations_dir)))
+    except StartupError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
 
 
 def _serve_many(settings: Settings) -> None:

@@ -14,10 +14,14 @@ from functions import (
     Language,
     LimitOverrides,
     NotFound,
+    PostgresStore,
     Registry,
     RegistryLimits,
     SqliteStore,
+    Store,
 )
+
+from ..postgres import database_url, fresh_schema
 
 T = FunctionKind.TRANSFORMATION
 PY = Language.PYTHON
@@ -28,13 +32,25 @@ def reject_bad(kind: FunctionKind, language: Language, code: bytes) -> None:
         raise InvalidFunction("invalid syntax", line=3, column=7)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store the registry runs on: every test here runs against both."""
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / ".transformer" / "registry.sqlite3")
+        yield sqlite
+        sqlite.close()
+        return
+    with fresh_schema() as schema:
+        postgres = PostgresStore(database_url(), schema=schema)
+        yield postgres
+        postgres.close()
+
+
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
+def registry(store: Store) -> Registry:
     ticks = itertools.count(1_000)
-    store = SqliteStore(tmp_path / ".transformer" / "registry.sqlite3")
-    yield Registry(store, reject_bad, limits=RegistryLimits(max_code_bytes=1024),
-                   clock=lambda: next(ticks))
-    store.close()
+    return Registry(store, reject_bad, limits=RegistryLimits(max_code_bytes=1024),
+                    clock=lambda: next(ticks))
 
 
 def test_upload_is_idempotent_per_content(registry: Registry) -> None:
