@@ -8,7 +8,7 @@ stores it uses, and running versions in the sandbox.
 True
 """
 
-from ._errors import InvalidFunction, NotFound, RegistryError, StoreUnavailable
+from ._errors import InputError, InvalidFunction, NotFound, RegistryError, StoreUnavailable
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
 from ._python import METADATA_FIELDS, Mode, validate
@@ -27,6 +27,7 @@ from ._runner import (
     make_program,
 )
 from ._store import SqliteStore, Store
+from ._trial import Trial, run_trial
 
 __all__ = [
     "KINDS",
@@ -34,6 +35,7 @@ __all__ = [
     "Failure",
     "FunctionKind",
     "FunctionVersion",
+    "InputError",
     "InvalidFunction",
     "KindSpec",
     "Language",
@@ -51,12 +53,14 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreUnavailable",
+    "Trial",
     "Validator",
     "check_limits",
     "failure_of",
     "inline_version",
     "limits_for",
     "make_program",
+    "run_trial",
     "validate",
     "version_id_for",
 ]
