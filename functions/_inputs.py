@@ -58,13 +58,9 @@ def guess_kind(language: Language, code: bytes, path: Path) -> FunctionKind:
         names = " and ".join(kind.value for kind in kinds)
         raise InputError(f"{path}: defines entry points of a {names} function: give the kind "
                          "(--kind) to say which to run")
-    wanted = "; ".join(f"a {spec.kind.value}: {' or '.join(f'{n}()' for n in _short(spec.entry_points))}"
-                       for spec in KINDS.values())
-    raise InputError(f"{path}: no entry point found at the top level ({wanted})")
-
-
-def _short(names: tuple[str, ...]) -> tuple[str, ...]:
-    return names if len(names) <= 2 else (names[0], "...", names[-1])
+    raise InputError(f"{path}: no entry point found at the top level (a transformation defines "
+                     "transformEvent() or transformBatch(), a destination on_track() ... on_alias(), "
+                     "a source on_request())")
 
 
 def read_events(path: Path) -> list[bytes]:

@@ -18,6 +18,7 @@ import orjson
 
 from sandbox import LimitPolicy, WorkerPool
 
+from ._errors import InputError
 from ._inputs import guess_kind, read_events, read_function, read_settings
 from ._model import FunctionKind, Language, LimitOverrides
 from ._results import EventResult, FunctionRun
@@ -45,13 +46,14 @@ class LoadedFunction:
     program: Program
 
 
-def load_function(path: str | Path, policy: LimitPolicy, kind: FunctionKind | None = None) -> LoadedFunction:
-    """Read and validate a function file as an upload would be; raises ``InputError`` or
-    ``InvalidFunction`` (with line and column)."""
+def load_function(path: str | Path, policy: LimitPolicy, kind: FunctionKind | None = None, *,
+                  workspace: str = LOCAL_WORKSPACE) -> LoadedFunction:
+    """Read and validate a function file as an upload to ``workspace`` would be, named after the
+    file; raises ``InputError`` or ``InvalidFunction`` (with line and column)."""
     path = Path(path)
     language, code = read_function(path)
     kind = kind or guess_kind(language, code, path)
-    version = inline_version(LOCAL_WORKSPACE, _name(path), kind, language, code, LimitOverrides())
+    version = inline_version(workspace, function_name(path), kind, language, code, LimitOverrides())
     return LoadedFunction(path, kind, language, code, make_program(version, code, policy, test=True))
 
 
@@ -79,9 +81,14 @@ class LocalHarness:
 
     async def arun(self, path: str | Path, events: Events = None, *,
                    kind: FunctionKind | str | None = None, settings: Settings = None) -> FunctionRun:
-        function = load_function(path, self.policy, FunctionKind(kind) if isinstance(kind, str) else kind)
+        function = load_function(path, self.policy, kind_named(kind) if isinstance(kind, str) else kind)
         inputs = default_events(function.kind) if events is None else _encode_events(events)
-        trial = await run_trial(Runner(self._started()), function.program, inputs, _encode_settings(settings))
+        return await self.arun_loaded(function, inputs, _encode_settings(settings))
+
+    async def arun_loaded(self, function: LoadedFunction, inputs: Sequence[bytes],
+                          settings: bytes = b"{}") -> FunctionRun:
+        """Run a loaded function on encoded inputs with encoded settings."""
+        trial = await run_trial(Runner(self._started()), function.program, inputs, settings)
         return _function_run(function, trial, self._peak_memory())
 
     def close(self) -> None:
@@ -107,6 +114,14 @@ class LocalHarness:
         return max(peaks) if peaks else None
 
 
+def kind_named(name: str) -> FunctionKind:
+    try:
+        return FunctionKind(name)
+    except ValueError:
+        known = ", ".join(kind.value for kind in FunctionKind)
+        raise InputError(f"unknown function kind {name!r}; known: {known}") from None
+
+
 def _vm_hwm(pid: int) -> int | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -118,7 +133,8 @@ def _vm_hwm(pid: int) -> int | None:
     return None
 
 
-def _name(path: Path) -> str:
+def function_name(path: Path) -> str:
+    """The name a function file runs (and is tested on a server) under: its file name's stem."""
     return path.stem or "function"
 
 

@@ -18,7 +18,15 @@ from typing import Any
 from ._errors import InputError
 from ._expect import COMPARED, Mismatch, compare
 from ._inputs import check_language, read_events, read_expected, read_function, read_settings
-from ._local import LOCAL_WORKSPACE, LoadedFunction, LocalHarness, default_events, load_function
+from ._local import (
+    LOCAL_WORKSPACE,
+    LoadedFunction,
+    LocalHarness,
+    default_events,
+    function_name,
+    kind_named,
+    load_function,
+)
 from ._results import ERROR_STATUS, EventResult, FunctionRun
 from ._samples import SAMPLE_TYPES, sample_event, sample_events
 from ._scaffold import scaffold
@@ -58,6 +66,8 @@ __all__ = [
     "check_language",
     "compare",
     "default_events",
+    "function_name",
+    "kind_named",
     "load_function",
     "read_events",
     "read_expected",
