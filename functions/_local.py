@@ -72,6 +72,11 @@ class LocalHarness:
         self._workers = workers
         self._pool: WorkerPool | None = None
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker pool is running (it starts on the first run)."""
+        return self._pool is not None
+
     def run(self, path: str | Path, events: Events = None, *, kind: FunctionKind | str | None = None,
             settings: Settings = None) -> FunctionRun:
         """Run the function in ``path`` on ``events`` (default: the built-in samples for its kind)
