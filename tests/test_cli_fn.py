@@ -65,6 +65,19 @@ def test_the_generated_pytest_tests_pass(tmp_path: Path) -> None:
     assert "9 passed" in result.stdout
 
 
+def test_the_plugin_is_lazy(tmp_path: Path) -> None:
+    """The plugin is loaded in every session but starts no sandbox worker until a function runs."""
+    (tmp_path / "test_lazy.py").write_text(
+        "def test_lazy(request, transformer_harness):\n"
+        "    assert request.config.pluginmanager.has_plugin('transformer')\n"
+        "    assert not transformer_harness.started\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_report_shows_each_event_and_the_line_that_failed(tmp_path: Path) -> None:
     """Without --expect: status, output, error with the user's source line, logs; exit 1 on a failure."""
     path = tmp_path / "check.py"
