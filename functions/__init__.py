@@ -8,7 +8,7 @@ stores it uses (SQLite; PostgreSQL for many replicas), and running versions in t
 True
 """
 
-from ._errors import InvalidFunction, NotFound, RegistryError, StoreUnavailable
+from ._errors import InputError, InvalidFunction, NotFound, RegistryError, StoreUnavailable
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
 from ._postgres import PoolLimits, PostgresStore
@@ -28,6 +28,7 @@ from ._runner import (
     make_program,
 )
 from ._store import SqliteStore, Store
+from ._trial import Trial, run_trial
 
 __all__ = [
     "KINDS",
@@ -35,6 +36,7 @@ __all__ = [
     "Failure",
     "FunctionKind",
     "FunctionVersion",
+    "InputError",
     "InvalidFunction",
     "KindSpec",
     "Language",
@@ -54,12 +56,14 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreUnavailable",
+    "Trial",
     "Validator",
     "check_limits",
     "failure_of",
     "inline_version",
     "limits_for",
     "make_program",
+    "run_trial",
     "validate",
     "version_id_for",
 ]

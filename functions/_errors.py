@@ -1,10 +1,12 @@
-"""The registry's exception tree.
+"""The package's exception tree.
 
     RegistryError
     ├── InvalidFunction     the upload is rejected (compile error with line/column, missing entry
     │                       point, too large, unknown kind)
     ├── NotFound            no such function, version or alias
-    └── StoreUnavailable    the store cannot be reached (retry)
+    ├── StoreUnavailable    the store cannot be reached (retry)
+    └── InputError          a local run's input (function file, events, settings, expected results)
+                            cannot be read, or is of a language not supported yet
 """
 
 from __future__ import annotations
@@ -28,4 +30,8 @@ class NotFound(RegistryError):
 
 
 class StoreUnavailable(RegistryError):
+    pass
+
+
+class InputError(RegistryError):
     pass

@@ -77,6 +77,8 @@ class Failure:
     message: str
     #: The ``Limits`` field exceeded, for ``Reason.LIMIT``.
     limit: str = ""
+    #: The line of the function's source that raised, when known (for showing it to its author).
+    line: int | None = None
 
     @property
     def status(self) -> int:
@@ -333,20 +335,21 @@ def failure_of(error: CallError) -> Failure:
     """The failure an error of the sandbox means for the input it happened to."""
     if isinstance(error, UserError):
         where = _position(error.line, error.function)
+        line = error.line if where else None
         text = f"{error.exception_name}: {error.message}{where}" if error.message else \
             f"{error.exception_name}{where}"
         if isinstance(error, UserDropEvent):
-            return Failure(Reason.DROPPED, text)
+            return Failure(Reason.DROPPED, text, line=line)
         if isinstance(error, UserRetryError):
-            return Failure(Reason.RETRY, text)
+            return Failure(Reason.RETRY, text, line=line)
         if isinstance(error, UserEventNotSupported):
-            return Failure(Reason.NOT_SUPPORTED, text)
+            return Failure(Reason.NOT_SUPPORTED, text, line=line)
         assert isinstance(error, UserValidationError)
-        return Failure(Reason.INVALID_EVENT, text)
+        return Failure(Reason.INVALID_EVENT, text, line=line)
     if isinstance(error, UncaughtError):
         where = _position(error.line, error.function)
         text = f"{error.exception_type}: {error.message}" if error.message else error.exception_type
-        return Failure(Reason.FUNCTION_ERROR, text + where)
+        return Failure(Reason.FUNCTION_ERROR, text + where, line=error.line if where else None)
     if isinstance(error, LimitExceeded):
         return Failure(Reason.LIMIT, str(error), error.limit.value)
     if isinstance(error, InvalidOutput):

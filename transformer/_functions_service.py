@@ -8,7 +8,6 @@ What a tested function does to an input is never an RPC error: it is that input'
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,7 +19,6 @@ from functions import (
     InvalidFunction,
     Language,
     LimitOverrides,
-    Mode,
     NotFound,
     Outcome,
     Program,
@@ -31,6 +29,7 @@ from functions import (
     check_limits,
     inline_version,
     make_program,
+    run_trial,
 )
 from sandbox import LimitPolicy
 from transformer.v1 import functions_pb2 as fpb
@@ -173,23 +172,11 @@ class FunctionsService(fpb_grpc.FunctionsServicer):  # type: ignore[misc]  # gen
         settings = request.settings or b"{}"
         if settings.lstrip()[:1] != b"{":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "settings must be a JSON object")
-        if program.mode is Mode.DESTINATION:
-            # the destination function's shim takes the whole destination document
-            settings = b'{"Config":' + settings + b"}"
-        inputs = [(event, settings) for event in request.events]
-        started = time.perf_counter()
-        if program.mode is Mode.BATCH:
-            run = await self._runner.run(program, inputs)
-            elapsed = _ms(started)
-            return fpb.TestResponse(
-                results=[_test_result(program, outcome, elapsed) for outcome in run.outcomes],
-                unmatched_outputs=run.unmatched, logs=list(run.logs), elapsed_ms=elapsed)
-        results = []
-        for pair in inputs:  # one call each, so each input gets its own time
-            call_started = time.perf_counter()
-            [outcome] = (await self._runner.run(program, [pair])).outcomes
-            results.append(_test_result(program, outcome, _ms(call_started)))
-        return fpb.TestResponse(results=results, elapsed_ms=_ms(started))
+        trial = await run_trial(self._runner, program, request.events, settings)
+        return fpb.TestResponse(
+            results=[_test_result(program, outcome, elapsed)
+                     for outcome, elapsed in zip(trial.outcomes, trial.elapsed_ms, strict=True)],
+            unmatched_outputs=trial.unmatched, logs=list(trial.logs), elapsed_ms=trial.total_ms)
 
     def _test_program(self, request: fpb.TestRequest) -> Program:
         which = request.WhichOneof("function")
@@ -212,10 +199,6 @@ class FunctionsService(fpb_grpc.FunctionsServicer):  # type: ignore[misc]  # gen
             version = self._registry.resolve(request.workspace, request.ref)
             return make_program(version, self._registry.code(version), self._policy, test=True)
         raise InvalidFunction("name the function to test: inline code or a ref")
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
 
 
 def _test_result(program: Program, outcome: Outcome, elapsed_ms: float) -> fpb.TestResult:

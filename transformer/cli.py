@@ -16,6 +16,7 @@ import orjson
 from pydantic import ValidationError
 
 from transformer._catalog import CatalogError, load_catalog
+from transformer._cli_fn import fn
 from transformer._logging import configure
 from transformer._settings import Settings
 
@@ -41,6 +42,9 @@ def _settings(**flags: Any) -> Settings:
 @click.version_option(package_name="transformer")
 def main() -> None:
     """Event transformation service: customer-data events in, destination API requests out."""
+
+
+main.add_command(fn)
 
 
 @main.command()

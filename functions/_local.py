@@ -1,0 +1,174 @@
+"""Running a function file on a laptop in the server's own sandbox, with the server's limits.
+
+``LocalHarness`` goes through exactly what ``Functions.Test`` does: the file becomes an inline
+version and a ``Program`` (validation, calling shim, limits from the same ``LimitPolicy``), and
+``run_trial`` runs it in a ``WorkerPool`` of confined workers. Nothing here executes user code
+in-process. The pool starts on the first run and stops on ``close``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sandbox import LimitPolicy, WorkerPool
+
+from ._errors import InputError
+from ._inputs import guess_kind, read_events, read_function, read_settings
+from ._model import FunctionKind, Language, LimitOverrides
+from ._results import EventResult, FunctionRun
+from ._runner import Outcome, Program, Runner, inline_version, make_program
+from ._samples import sample_event, sample_events
+from ._trial import Trial, run_trial
+
+#: The workspace local runs pretend to be in (part of the version id, hence of error labels).
+LOCAL_WORKSPACE = "local"
+
+#: What ``events`` may be: JSON values, already-encoded documents, or a .json/.jsonl file.
+Events = Sequence[Any] | str | Path | None
+#: What ``settings`` may be: a JSON object, an encoded one, or a .json file.
+Settings = dict[str, Any] | bytes | str | Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFunction:
+    """A function file ready to run."""
+
+    path: Path
+    kind: FunctionKind
+    language: Language
+    code: bytes
+    program: Program
+
+
+def load_function(path: str | Path, policy: LimitPolicy, kind: FunctionKind | None = None, *,
+                  workspace: str = LOCAL_WORKSPACE) -> LoadedFunction:
+    """Read and validate a function file as an upload to ``workspace`` would be, named after the
+    file; raises ``InputError`` or ``InvalidFunction`` (with line and column)."""
+    path = Path(path)
+    language, code = read_function(path)
+    kind = kind or guess_kind(language, code, path)
+    version = inline_version(workspace, function_name(path), kind, language, code, LimitOverrides())
+    return LoadedFunction(path, kind, language, code, make_program(version, code, policy, test=True))
+
+
+def default_events(kind: FunctionKind) -> list[bytes]:
+    """The built-in samples a kind is tried on when no events are given."""
+    if kind is FunctionKind.SOURCE:
+        return [orjson.dumps(sample_event("request"))]
+    return [orjson.dumps(event) for event in sample_events()]
+
+
+class LocalHarness:
+    """Runs function files in a private pool of sandbox workers (``workers`` of them)."""
+
+    def __init__(self, policy: LimitPolicy | None = None, *, workers: int = 1) -> None:
+        self.policy = policy or LimitPolicy()
+        self._workers = workers
+        self._pool: WorkerPool | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker pool is running (it starts on the first run)."""
+        return self._pool is not None
+
+    def run(self, path: str | Path, events: Events = None, *, kind: FunctionKind | str | None = None,
+            settings: Settings = None) -> FunctionRun:
+        """Run the function in ``path`` on ``events`` (default: the built-in samples for its kind)
+        with ``settings`` (a transformation's metadata, a destination or source function's
+        settings). Not from a running event loop: use ``arun`` there."""
+        return asyncio.run(self.arun(path, events, kind=kind, settings=settings))
+
+    async def arun(self, path: str | Path, events: Events = None, *,
+                   kind: FunctionKind | str | None = None, settings: Settings = None) -> FunctionRun:
+        function = load_function(path, self.policy, kind_named(kind) if isinstance(kind, str) else kind)
+        inputs = default_events(function.kind) if events is None else _encode_events(events)
+        return await self.arun_loaded(function, inputs, _encode_settings(settings))
+
+    async def arun_loaded(self, function: LoadedFunction, inputs: Sequence[bytes],
+                          settings: bytes = b"{}") -> FunctionRun:
+        """Run a loaded function on encoded inputs with encoded settings."""
+        trial = await run_trial(Runner(self._started()), function.program, inputs, settings)
+        return _function_run(function, trial, self._peak_memory())
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> LocalHarness:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _started(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = WorkerPool(self._workers, policy=self.policy)
+        return self._pool
+
+    def _peak_memory(self) -> int | None:
+        """The largest peak resident set (VmHWM) of the workers, from /proc (None elsewhere)."""
+        assert self._pool is not None
+        peaks = [peak for pid in self._pool.stats().worker_pids if (peak := _vm_hwm(pid)) is not None]
+        return max(peaks) if peaks else None
+
+
+def kind_named(name: str) -> FunctionKind:
+    try:
+        return FunctionKind(name)
+    except ValueError:
+        known = ", ".join(kind.value for kind in FunctionKind)
+        raise InputError(f"unknown function kind {name!r}; known: {known}") from None
+
+
+def _vm_hwm(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def function_name(path: Path) -> str:
+    """The name a function file runs (and is tested on a server) under: its file name's stem."""
+    return path.stem or "function"
+
+
+def _encode_events(events: Sequence[Any] | str | Path) -> list[bytes]:
+    if isinstance(events, (str, Path)):
+        return read_events(Path(events))
+    return [event if isinstance(event, bytes) else orjson.dumps(event) for event in events]
+
+
+def _encode_settings(settings: Settings) -> bytes:
+    if settings is None:
+        return b"{}"
+    if isinstance(settings, bytes):
+        return settings
+    if isinstance(settings, (str, Path)):
+        return read_settings(Path(settings))
+    return orjson.dumps(settings)
+
+
+def _function_run(function: LoadedFunction, trial: Trial, peak_memory: int | None) -> FunctionRun:
+    results = tuple(_event_result(outcome, elapsed)
+                    for outcome, elapsed in zip(trial.outcomes, trial.elapsed_ms, strict=True))
+    return FunctionRun(function.path, function.program.label, function.kind, function.language, results,
+                       unmatched=tuple(orjson.loads(output) for output in trial.unmatched),
+                       call_logs=trial.logs, elapsed_ms=trial.total_ms, peak_memory_bytes=peak_memory)
+
+
+def _event_result(outcome: Outcome, elapsed_ms: float) -> EventResult:
+    failure = outcome.failure
+    return EventResult(outcome.status, tuple(orjson.loads(output) for output in outcome.outputs),
+                       failure.message if failure else None, outcome.logs, elapsed_ms,
+                       failure.line if failure else None)
