@@ -1,5 +1,6 @@
 """User functions: their kinds and calling conventions, the registry that versions them, the
-stores it uses, and running versions in the sandbox.
+stores it uses, and running versions in the sandbox (Python in the worker pool, WebAssembly in the
+wasmtime runtime: ``Runner`` picks by the version's language, so callers never need to).
 
 >>> registry = Registry(SqliteStore(":memory:"), validate=lambda kind, language, code: None)
 >>> v = registry.upload("ws", "enrich", FunctionKind.TRANSFORMATION, Language.PYTHON, b"...",
@@ -8,10 +9,11 @@ stores it uses, and running versions in the sandbox.
 True
 """
 
-from ._errors import InvalidFunction, NotFound, RegistryError, StoreUnavailable
+from ._errors import GuestBuildError, InvalidFunction, NotFound, RegistryError, StoreUnavailable
+from ._guests import build_guest
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
-from ._python import METADATA_FIELDS, Mode, validate
+from ._python import METADATA_FIELDS, Mode
 from ._registry import Registry, RegistryLimits, Validator
 from ._runner import (
     Failure,
@@ -27,6 +29,7 @@ from ._runner import (
     make_program,
 )
 from ._store import SqliteStore, Store
+from ._validate import validate
 
 __all__ = [
     "KINDS",
@@ -34,6 +37,7 @@ __all__ = [
     "Failure",
     "FunctionKind",
     "FunctionVersion",
+    "GuestBuildError",
     "InvalidFunction",
     "KindSpec",
     "Language",
@@ -52,6 +56,7 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "Validator",
+    "build_guest",
     "check_limits",
     "failure_of",
     "inline_version",

@@ -426,7 +426,7 @@ class UserFunctions:
                     outcomes[index] = exc
                 return
             run = await self.runner.run(program, [(jobs[i].message, raw_dests[i]) for i in indices])
-            _log_function_output(program, run.outcomes)
+            _log_function_output(program, run.outcomes, run.logs)
             for index, outcome in zip(indices, run.outcomes, strict=True):
                 outcomes[index] = (program, outcome)
 
@@ -490,7 +490,7 @@ class UserFunctions:
             return pb.SourceTransformResponse(results=failed, request_id=request.request_id), \
                 Stats(len(deliveries), len(failed), len(failed))
         run = await self.runner.run(program, [(delivery, settings) for delivery in deliveries])
-        _log_function_output(program, run.outcomes)
+        _log_function_output(program, run.outcomes, run.logs)
         results = []
         for outcome in run.outcomes:
             if outcome.failure is None:
