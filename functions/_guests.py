@@ -13,6 +13,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,12 +25,13 @@ STACK_BYTES = 262_144
 #: The command that builds a C guest (a WASI reactor); the source and output paths follow.
 C_COMMAND = ("cc", "--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s",
              f"-Wl,-z,stack-size={STACK_BYTES}")
-#: The command that builds a Zig guest (no entry point, exports kept).
-ZIG_COMMAND = ("build-exe", "-target", "wasm32-wasi", "-fno-entry", "-rdynamic", "-O", "ReleaseSmall",
-               "--stack", str(STACK_BYTES))
+#: The command that builds a Zig guest (no entry point, exports kept); a ``guest.zig`` beside the
+#: source or one directory up is its module ``guest`` (``@import("guest")``).
+ZIG_COMMAND = ("build-exe", "-target", "wasm32-wasi", "-fno-entry", "-rdynamic", "-O", "ReleaseFast",
+               "-fstrip", "--stack", str(STACK_BYTES))
+ZIG_SDK = "guest.zig"
 _LANGUAGES = {".c": C_COMMAND, ".zig": ZIG_COMMAND}
-# what a guest may include or import from beside it (the SDK header, a shared .zig file)
-_DEPENDENCIES = (".h", ".c", ".zig")
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.MULTILINE)
 _TIMEOUT_S = 600  # the first build also builds wasi-libc into zig's own cache
 
 
@@ -37,9 +39,8 @@ def build_guest(source: Path, cache_dir: Path) -> bytes:
     """The module built from ``source`` (``.c`` or ``.zig``), from ``cache_dir`` when the same
     inputs were built before; raises ``GuestBuildError`` with the compiler's output.
 
-    The cache key covers the command, the toolchain's version, the source and every ``.h``, ``.c``
-    and ``.zig`` file in its directory and the one above (where ``functions/examples`` keeps the
-    headers and helpers guests share).
+    The cache key covers the command, the toolchain's version, the source, what a C source
+    ``#include "..."``s (transitively) and a Zig source's ``guest.zig``.
     """
     source = Path(source)
     command = _LANGUAGES.get(source.suffix)
@@ -58,8 +59,7 @@ def build_guest(source: Path, cache_dir: Path) -> bytes:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         output = Path(scratch) / "guest.wasm"
-        arguments = [*command, "-o", str(output), str(source.resolve())] if source.suffix == ".c" else \
-            [*command, f"-femit-bin={output}", str(source.resolve())]
+        arguments = _arguments(source.resolve(), command, output)
         try:
             done = subprocess.run([sys.executable, "-m", "ziglang", *arguments], cwd=scratch,
                                   capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
@@ -71,13 +71,39 @@ def build_guest(source: Path, cache_dir: Path) -> bytes:
     return target.read_bytes()
 
 
+def _arguments(source: Path, command: tuple[str, ...], output: Path) -> list[str]:
+    if source.suffix == ".c":
+        return [*command, "-o", str(output), str(source)]
+    sdk = _zig_sdk(source)
+    if sdk is None:
+        return [*command, f"-femit-bin={output}", f"-Mroot={source}"]
+    return [*command, f"-femit-bin={output}", "--dep", "guest", f"-Mroot={source}", f"-Mguest={sdk}"]
+
+
+def _zig_sdk(source: Path) -> Path | None:
+    for folder in (source.parent, source.parent.parent):
+        sdk = (folder / ZIG_SDK).resolve()
+        if sdk.is_file() and sdk != source.resolve():
+            return sdk
+    return None
+
+
 def _digest(source: Path, command: tuple[str, ...]) -> str:
     digest = hashlib.sha256("\0".join((*command, _toolchain())).encode())
-    files = {source.resolve()}
-    for folder in (source.parent, source.parent.parent):
-        files.update(p.resolve() for p in folder.glob("*") if p.suffix in _DEPENDENCIES and p.is_file())
-    for path in sorted(files):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    files: dict[Path, bytes] = {}
+    pending = [source.resolve()]
+    if source.suffix == ".zig":
+        pending += [sdk for sdk in (_zig_sdk(source),) if sdk is not None]
+    while pending:
+        path = pending.pop()
+        if path in files:
+            continue
+        files[path] = data = path.read_bytes()
+        if path.suffix in (".c", ".h"):
+            pending += [(path.parent / name.decode()).resolve() for name in _INCLUDE.findall(data)
+                        if (path.parent / name.decode()).is_file()]
+    for path in sorted(files):  # by name and content: the same sources anywhere share a build
+        digest.update(path.name.encode() + b"\0" + files[path] + b"\0")
     return digest.hexdigest()
 
 

@@ -26,6 +26,7 @@ from sandbox import (
     CompileError,
     GuestError,
     GuestTrapped,
+    InvalidAnswer,
     InvalidCall,
     InvalidInput,
     InvalidModule,
@@ -389,7 +390,7 @@ def failure_of(error: CallError) -> Failure:
         return Failure(Reason.FUNCTION_ERROR, text + where)
     if isinstance(error, LimitExceeded):
         return Failure(Reason.LIMIT, str(error), error.limit.value)
-    if isinstance(error, (InvalidOutput, GuestError, GuestTrapped)):
+    if isinstance(error, (InvalidOutput, InvalidAnswer, GuestError, GuestTrapped)):
         return Failure(Reason.FUNCTION_ERROR, str(error))
     if isinstance(error, InvalidInput):
         return Failure(Reason.INVALID_EVENT, str(error))

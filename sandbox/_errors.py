@@ -181,6 +181,15 @@ class InvalidInput(CallError):
     """An input of a WebAssembly call is not a JSON document; the guest was not given it."""
 
 
+class InvalidAnswer(CallError):
+    """A WebAssembly guest's answer breaks ABI v1 (not JSON, not one result per event, a result of
+    the wrong shape, bytes outside its memory)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the guest's answer is unusable: {detail}")
+        self.detail = detail
+
+
 class GuestError(CallError):
     """A WebAssembly guest answered an input with ``{"error": "..."}``: it failed on purpose."""
 

@@ -21,21 +21,15 @@ from typing import Any
 
 import orjson
 
-from sandbox._errors import (
-    USER_ERROR_TYPES,
-    CallError,
-    GuestError,
-    InvalidOutput,
-    LimitExceeded,
-)
-from sandbox._kinds import LimitName, OutputProblem
+from sandbox._errors import USER_ERROR_TYPES, CallError, GuestError, InvalidAnswer, LimitExceeded
+from sandbox._kinds import LimitName
 from sandbox._results import CallResult
 
 ABI_VERSION = 1
 MAX_MESSAGE = 2_000
 _OUTPUT_KEYS = frozenset(("event", "events", "request"))
 _ERROR_TYPES = {cls.exception_name: cls for cls in USER_ERROR_TYPES.values()}
-_RESULT_SHAPE = 'each result must be an object with one key: "event", "events", "request" or "error"'
+_RESULT_SHAPE = 'a result must be an object with one key: "event", "events", "request" or "error"'
 _dumps = orjson.dumps
 
 
@@ -47,9 +41,9 @@ class BadAnswer(Exception):
         super().__init__(detail)
         self.detail = detail
 
-    def error(self) -> InvalidOutput:
+    def error(self) -> InvalidAnswer:
         """The error of the one event a single-event call carried."""
-        return InvalidOutput(OutputProblem.OTHER, "$", self.detail)
+        return InvalidAnswer(self.detail)
 
 
 def encode_input(kind: str, events: Sequence[bytes], metadata: Sequence[bytes], settings: bytes) -> bytes:
@@ -67,15 +61,15 @@ def decode_answer(data: bytes, count: int, max_output: int) -> list[CallResult]:
     try:
         answer = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise BadAnswer(f"the answer is not JSON: {exc}") from None
+        raise BadAnswer(f"it is not JSON: {exc}") from None
     results = answer.get("results") if type(answer) is dict else None
     if type(results) is not list:
-        raise BadAnswer('the answer must be a JSON object {"results": [...]}')
+        raise BadAnswer('it must be a JSON object {"results": [...]}')
     if len(results) != count:
-        raise BadAnswer(f"the answer has {len(results)} results for {count} event{'s' if count != 1 else ''}")
+        raise BadAnswer(f"it has {len(results)} results for {count} event{'s' if count != 1 else ''}")
     decoded: list[CallResult] = []
     append = decoded.append
-    for index, entry in enumerate(results):
+    for entry in results:
         if type(entry) is dict and len(entry) == 1:
             key, value = next(iter(entry.items()))
             if key in _OUTPUT_KEYS:
@@ -88,7 +82,7 @@ def decode_answer(data: bytes, count: int, max_output: int) -> list[CallResult]:
             if key == "error":
                 append(CallResult(None, _guest_error(value)))
                 continue
-        append(CallResult(None, InvalidOutput(OutputProblem.OTHER, f"$.results[{index}]", _RESULT_SHAPE)))
+        append(CallResult(None, InvalidAnswer(_RESULT_SHAPE)))
     return decoded
 
 

@@ -31,8 +31,8 @@ from typing import Any, cast
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from sandbox._errors import CallError, GuestTrapped, InvalidModule, InvalidOutput, LimitExceeded
-from sandbox._kinds import LimitName, OutputProblem, TrapKind
+from sandbox._errors import CallError, GuestTrapped, InvalidAnswer, InvalidModule, LimitExceeded
+from sandbox._kinds import LimitName, TrapKind
 from sandbox._wasm_module import WASI_MODULE, memory_minimum
 
 _TRAP_KINDS = {
@@ -176,8 +176,8 @@ class Host:
                 raise LimitExceeded(LimitName.MEMORY_BYTES, budget.memory_bytes)
             base, size = _memory(context, memory)
             if pointer + len(data) > size:
-                raise InvalidOutput(OutputProblem.OTHER, "$", f"alloc({len(data)}) returned {pointer}, "
-                                    f"outside the guest's {size}-byte memory")
+                raise InvalidAnswer(f"alloc({len(data)}) returned {pointer}, outside the guest's "
+                                    f"{size}-byte memory")
             ctypes.memmove(base + pointer, data, len(data))
             args[0].i32, args[1].i32 = pointer, len(data)
             _invoke(context, exports.func(b"transform"), args, 2)
@@ -187,8 +187,8 @@ class Host:
                 raise LimitExceeded(LimitName.MAX_OUTPUT_BYTES, budget.max_output_bytes)
             base, size = _memory(context, memory)
             if out_pointer + out_length > size:
-                raise InvalidOutput(OutputProblem.OTHER, "$", f"transform returned {out_length} bytes at "
-                                    f"{out_pointer}, outside the guest's {size}-byte memory")
+                raise InvalidAnswer(f"transform returned {out_length} bytes at {out_pointer}, outside the "
+                                    f"guest's {size}-byte memory")
             return ctypes.string_at(base + out_pointer, out_length)
         except _Stopped as stopped:
             used = _memory(context, memory)[1] if has_memory else 0

@@ -207,13 +207,15 @@ class WasmRuntime:
         if self._cache_dir is None:
             return compile_guest(self._engine, wasm)
         path = self._cache_dir / f"{hashlib.sha256(wasm).hexdigest()}.cwasm"
-        if path.is_file():
-            try:
-                module = wasmtime.Module.deserialize_file(self._engine, str(path))
-                check_interface(module)
-                return module
-            except (wasmtime.WasmtimeError, InvalidModule):
-                pass  # written by another wasmtime version or configuration: compile again
+        try:
+            # read, not mapped (deserialize_file): a file truncated under a mapping kills the process
+            module = wasmtime.Module.deserialize(self._engine, path.read_bytes())
+            check_interface(module)
+            return module
+        except FileNotFoundError:
+            pass
+        except (OSError, wasmtime.WasmtimeError, InvalidModule):
+            pass  # unreadable, or written by another wasmtime version or configuration: compile again
         module = compile_guest(self._engine, wasm)
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@
  * service calls (alloc, dealloc, transform), splits the batch it is given into events, and joins
  * the results into the answer. JSON is read in place: a tg_json is a span of the input, found with
  * tg_get (object member) and tg_items/tg_next (array items); nothing is copied or decoded unless you
- * ask (tg_unescape). printf and fprintf(stderr, ...) go to the function's log.
+ * ask (tg_unescape). printf and fprintf(stderr, ...) go to the function's log (stdout is flushed
+ * when the call ends).
  *
  * Build (the `ziglang` Python package bundles clang and wasi-libc):
  *
@@ -22,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,6 +298,7 @@ __attribute__((export_name("transform"))) int64_t tg__transform(const char *inpu
         call.index++;
     }
     tg_puts(&out, "]}");
+    fflush(stdout); /* stdout is fully buffered (it is not a terminal): what is left goes to the log now */
     return (int64_t)((uint64_t)(uintptr_t)out.p << 32 | (uint32_t)out.n);
 }
 
