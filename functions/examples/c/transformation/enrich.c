@@ -23,7 +23,8 @@ void tg_handle(const tg_call *call, tg_json event, tg_json metadata, tg_buf *out
     }
     if (tg_is(tg_get(event, "event"), "Spam Event")) {
         tg_json id = tg_get(event, "messageId");
-        printf("dropped spam event %.*s\n", (int)id.n, id.p);
+        if (tg_type(id) == TG_STRING) printf("dropped spam event %.*s\n", (int)id.n - 2, id.p + 1);
+        else printf("dropped spam event without a messageId\n");
         tg_drop(out);
         return;
     }
