@@ -52,8 +52,9 @@ def transformer(channel: grpc.Channel) -> pb_grpc.TransformerStub:
     return pb_grpc.TransformerStub(channel)
 
 
-def upload(functions: fpb_grpc.FunctionsStub, name: str, code: bytes, kind: int = TRANSFORMATION,
-           language: int = WASM, **limits: int) -> fpb.FunctionVersion:
+def upload(functions: fpb_grpc.FunctionsStub, name: str, code: bytes,
+           kind: fpb.FunctionKind.ValueType = TRANSFORMATION,
+           language: fpb.FunctionLanguage.ValueType = WASM, **limits: int) -> fpb.FunctionVersion:
     version: fpb.FunctionVersion = functions.Upload(fpb.UploadRequest(
         workspace="ws", name=name, kind=kind, language=language, code=code, limits=fpb.Limits(**limits)))
     return version
