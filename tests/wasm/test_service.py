@@ -53,8 +53,8 @@ def transformer(channel: grpc.Channel) -> pb_grpc.TransformerStub:
 
 
 def upload(functions: fpb_grpc.FunctionsStub, name: str, code: bytes,
-           kind: fpb.FunctionKind.ValueType = TRANSFORMATION,
-           language: fpb.FunctionLanguage.ValueType = WASM, **limits: int) -> fpb.FunctionVersion:
+           kind: Any = TRANSFORMATION,
+           language: Any = WASM, **limits: int) -> fpb.FunctionVersion:
     version: fpb.FunctionVersion = functions.Upload(fpb.UploadRequest(
         workspace="ws", name=name, kind=kind, language=language, code=code, limits=fpb.Limits(**limits)))
     return version
