@@ -1,5 +1,7 @@
 """User functions: their kinds and calling conventions, the registry that versions them, the
-stores it uses (SQLite; PostgreSQL for many replicas), and running versions in the sandbox.
+stores it uses (SQLite; PostgreSQL for many replicas), and running versions in the sandbox (Python
+in the worker pool, WebAssembly in the wasmtime runtime: ``Runner`` picks by the version's language,
+so callers never need to).
 
 >>> registry = Registry(SqliteStore(":memory:"), validate=lambda kind, language, code: None)
 >>> v = registry.upload("ws", "enrich", FunctionKind.TRANSFORMATION, Language.PYTHON, b"...",
@@ -8,11 +10,12 @@ stores it uses (SQLite; PostgreSQL for many replicas), and running versions in t
 True
 """
 
-from ._errors import InputError, InvalidFunction, NotFound, RegistryError, StoreUnavailable
+from ._errors import GuestBuildError, InputError, InvalidFunction, NotFound, RegistryError, StoreUnavailable
+from ._guests import build_guest
 from ._kinds import KINDS, KindSpec
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
 from ._postgres import PoolLimits, PostgresStore
-from ._python import METADATA_FIELDS, Mode, validate
+from ._python import METADATA_FIELDS, Mode
 from ._registry import Registry, RegistryLimits, Validator
 from ._runner import (
     Failure,
@@ -29,6 +32,7 @@ from ._runner import (
 )
 from ._store import SqliteStore, Store
 from ._trial import Trial, run_trial
+from ._validate import validate
 
 __all__ = [
     "KINDS",
@@ -36,6 +40,7 @@ __all__ = [
     "Failure",
     "FunctionKind",
     "FunctionVersion",
+    "GuestBuildError",
     "InputError",
     "InvalidFunction",
     "KindSpec",
@@ -58,6 +63,7 @@ __all__ = [
     "StoreUnavailable",
     "Trial",
     "Validator",
+    "build_guest",
     "check_limits",
     "failure_of",
     "inline_version",

@@ -2,7 +2,8 @@
 
     RegistryError
     ├── InvalidFunction     the upload is rejected (compile error with line/column, missing entry
-    │                       point, too large, unknown kind)
+    │   │                   point, too large, unknown kind, not a WebAssembly guest)
+    │   └── GuestBuildError a C or Zig source did not build into a WebAssembly guest
     ├── NotFound            no such function, version or alias
     ├── StoreUnavailable    the store cannot be reached (retry)
     └── InputError          a local run's input (function file, events, settings, expected results)
@@ -23,6 +24,10 @@ class InvalidFunction(RegistryError):
         super().__init__(message)
         self.line = line
         self.column = column
+
+
+class GuestBuildError(InvalidFunction):
+    """``build_guest`` failed; the message carries the compiler's output."""
 
 
 class NotFound(RegistryError):

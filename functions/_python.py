@@ -1,4 +1,4 @@
-"""Python functions: upload validation, and the calling convention of each kind.
+"""Python functions: checking the source, and the calling convention of each kind.
 
 Only JSON crosses into the sandbox, so what a function is given besides JSON (the ``metadata``
 callable of a transformation, the dispatch of a destination function to ``on_<type>``) is built
@@ -117,16 +117,10 @@ class Prepared:
     mode: Mode
 
 
-def validate(kind: FunctionKind, language: Language, code: bytes) -> None:
-    """The registry's validator: raises ``InvalidFunction`` (with line and column where known)."""
-    prepare(kind, language, code, "<upload>")
-
-
 def prepare(kind: FunctionKind, language: Language, code: bytes, filename: str) -> Prepared:
-    """Check ``code`` for ``kind`` and append its calling shim; raises ``InvalidFunction``."""
-    if language is Language.WASM:
-        raise InvalidFunction("WebAssembly functions are not supported yet: upload Python source "
-                              "(language PYTHON)")
+    """Check Python ``code`` for ``kind`` and append its calling shim; raises ``InvalidFunction``."""
+    if language is not Language.PYTHON:
+        raise InvalidFunction(f"{language.value} code is not Python source")
     source = _decode(code)
     spec = KINDS[kind]
     try:

@@ -1,7 +1,8 @@
-"""Running function versions in the sandbox pool, and what each input became.
+"""Running function versions in the sandbox, and what each input became.
 
-``Program`` is a version ready to run (its source with the calling shim, its limits); ``Runner``
-runs one program on a batch of inputs in one pool request and reads each call's raw JSON output
+``Program`` is a version ready to run (its source with the calling shim, or its WebAssembly module;
+its limits); ``Runner`` runs one program on a batch of inputs, Python in one pool request and
+WebAssembly in guest calls of the ``WasmRuntime`` (``_wasm``), and reads each call's raw JSON output
 into an ``Outcome``: the output documents, or a ``Failure`` saying why, with the call's logs.
 
 Outputs stay encoded wherever they can: a transformation or destination function returning one
@@ -23,7 +24,12 @@ from sandbox import (
     CallError,
     CallResult,
     CompileError,
+    GuestError,
+    GuestTrapped,
+    InvalidAnswer,
     InvalidCall,
+    InvalidInput,
+    InvalidModule,
     InvalidOutput,
     LimitExceeded,
     LimitPolicy,
@@ -36,6 +42,7 @@ from sandbox import (
     UserEventNotSupported,
     UserRetryError,
     UserValidationError,
+    WasmRuntime,
     WorkerCrashed,
     WorkerPool,
 )
@@ -43,6 +50,7 @@ from sandbox import (
 from ._errors import InvalidFunction
 from ._model import FunctionKind, FunctionVersion, Language, LimitOverrides, version_id_for
 from ._python import SHIM_PREFIX, Mode, prepare
+from ._wasm import MODES, run_guest, validate_wasm
 
 _Fragment = orjson.Fragment
 _NULL = b"null"
@@ -128,6 +136,9 @@ class Program:
     source: str
     entry: str
     limits: Limits
+    language: Language = Language.PYTHON
+    #: The module of a WebAssembly function.
+    code: bytes = b""
 
 
 def limits_for(policy: LimitPolicy, overrides: LimitOverrides) -> Limits:
@@ -167,19 +178,33 @@ def check_limits(policy: LimitPolicy, overrides: LimitOverrides) -> None:
 def make_program(version: FunctionVersion, code: bytes, policy: LimitPolicy, *,
                  test: bool = False) -> Program:
     """The program of a stored version (``test``: with its own cache key, so that test runs never
-    share module state with the version's live runs)."""
+    share module state with the version's live runs; a WebAssembly module is then validated too,
+    as it may never have been uploaded)."""
     label = f"{version.name}@{version.version_id[:8]}"
-    prepared = prepare(version.kind, version.language, code, f"<{label}>")
     cache_key = ("test-" if test else "") + version.version_id
-    return Program(cache_key, label, version.kind, prepared.mode, prepared.source, prepared.entry,
-                   limits_for(policy, version.limits))
+    limits = limits_for(policy, version.limits)
+    if version.language is Language.WASM:
+        if test:
+            validate_wasm(code)
+        return Program(cache_key, label, version.kind, MODES[version.kind], "", "", limits,
+                       Language.WASM, code)
+    prepared = prepare(version.kind, version.language, code, f"<{label}>")
+    return Program(cache_key, label, version.kind, prepared.mode, prepared.source, prepared.entry, limits)
 
 
 class Runner:
-    """Runs programs in a worker pool."""
+    """Runs programs: Python in a worker pool, WebAssembly in ``wasm`` (when none is given, a runtime
+    with the pool's limit policy starts on the first WebAssembly run)."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: WorkerPool, wasm: WasmRuntime | None = None) -> None:
         self.pool = pool
+        self._wasm = wasm
+
+    @property
+    def wasm(self) -> WasmRuntime:
+        if self._wasm is None:
+            self._wasm = WasmRuntime(self.pool.policy)
+        return self._wasm
 
     async def run(self, program: Program, inputs: Sequence[tuple[bytes, bytes]]) -> RunResult:
         """Run ``program`` on ``inputs``: each a pair of JSON documents, the function's two arguments
@@ -187,6 +212,8 @@ class Runner:
         null. Never raises for what the function or an input does."""
         if not inputs:
             return RunResult([])
+        if program.language is Language.WASM:
+            return await self._run_wasm(program, inputs)
         if program.mode is Mode.BATCH:
             return await self._run_batch(program, inputs)
         calls = [(_Fragment(a or _NULL), _Fragment(b or _NULL)) for a, b in inputs]
@@ -236,6 +263,20 @@ class Runner:
             else:
                 outcomes[match].outputs.append(encoded)
         return RunResult(outcomes, unmatched, logs)
+
+    async def _run_wasm(self, program: Program, inputs: Sequence[tuple[bytes, bytes]]) -> RunResult:
+        try:
+            run = await run_guest(self.wasm, program, inputs)
+        except InvalidModule as exc:  # validated at upload: only a stored version that no longer compiles
+            failure = Failure(Reason.FUNCTION_ERROR, f"the function cannot run: {exc}")
+        except LimitsError as exc:
+            failure = Failure(Reason.SANDBOX, f"the function's limits are not allowed: {exc}")
+        except PoolError as exc:
+            failure = Failure(Reason.SANDBOX, f"the sandbox is unavailable: {exc}")
+        else:
+            read = _READERS[program.mode]
+            return RunResult([_outcome(result, read) for result in run.results], logs=run.logs)
+        return RunResult([Outcome(failure=failure) for _ in inputs])
 
     async def _call(self, program: Program, calls: list[tuple[Any, Any]],
                     inputs: Sequence[tuple[bytes, bytes]]) -> tuple[list[CallResult], list[Outcome] | None]:
@@ -352,8 +393,10 @@ def failure_of(error: CallError) -> Failure:
         return Failure(Reason.FUNCTION_ERROR, text + where, line=error.line if where else None)
     if isinstance(error, LimitExceeded):
         return Failure(Reason.LIMIT, str(error), error.limit.value)
-    if isinstance(error, InvalidOutput):
+    if isinstance(error, (InvalidOutput, InvalidAnswer, GuestError, GuestTrapped)):
         return Failure(Reason.FUNCTION_ERROR, str(error))
+    if isinstance(error, InvalidInput):
+        return Failure(Reason.INVALID_EVENT, str(error))
     if isinstance(error, WorkerCrashed):
         return Failure(Reason.SANDBOX, str(error))
     return Failure(Reason.SANDBOX, f"{type(error).__name__}: {error}")

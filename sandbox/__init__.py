@@ -1,4 +1,5 @@
-"""Isolation runtime for user functions: restricted compilation and a pool of confined workers.
+"""Isolation runtimes for user functions: restricted Python in a pool of confined workers, and
+WebAssembly guests in wasmtime.
 
     code = compile_function(source, "acme/enrich@v3", entry_points=["transformEvent"])
     with WorkerPool(size=2) as pool:
@@ -8,14 +9,27 @@ User code is compiled with RestrictedPython and runs only in pre-started worker 
 are resource-limited (RLIMIT_AS/CPU/NOFILE), stripped of root, seccomp-filtered where possible and
 watched by a wall-clock watchdog. Each call yields a ``CallResult``: its JSON output or a typed
 ``CallError`` (user exception, uncaught exception, limit exceeded, invalid output, worker crash),
-plus its captured logs. This package imports neither ``transformer`` nor ``functions``.
+plus its captured logs.
+
+    check_wasm(wasm)  # raises InvalidModule unless it is a guest of ABI v1 (docs/wasm-abi.md)
+    with WasmRuntime(policy) as runtime:
+        run = runtime.run("v4", wasm, "transformation", [event, ...], [metadata, ...], b"{}")
+
+WebAssembly guests run in this process on the runtime's threads, one fresh instance per batch, with
+their memory, fuel, time, answer and log bounded; each event gets a ``CallResult`` of the same kinds
+as a Python call's. This package imports neither ``transformer`` nor ``functions``.
 """
 
 from sandbox._compile import CompiledCode, compile_function
 from sandbox._errors import (
     CallError,
     CompileError,
+    GuestError,
+    GuestTrapped,
+    InvalidAnswer,
     InvalidCall,
+    InvalidInput,
+    InvalidModule,
     InvalidOutput,
     LimitExceeded,
     LimitsError,
@@ -33,11 +47,13 @@ from sandbox._errors import (
     WorkerCrashed,
     WorkerStartError,
 )
-from sandbox._kinds import LimitName, OutputProblem, UserExceptionKind
+from sandbox._kinds import LimitName, OutputProblem, TrapKind, UserExceptionKind
 from sandbox._limits import LimitPolicy, Limits
 from sandbox._modules import ALLOWED_MODULES
 from sandbox._pool import IsolationReport, PoolStats, WorkerPool
 from sandbox._results import CallResult, JSONValue
+from sandbox._wasm_module import check_wasm
+from sandbox._wasm_runtime import WasmRun, WasmRuntime
 
 __all__ = [
     "ALLOWED_MODULES",
@@ -45,7 +61,12 @@ __all__ = [
     "CallResult",
     "CompileError",
     "CompiledCode",
+    "GuestError",
+    "GuestTrapped",
+    "InvalidAnswer",
     "InvalidCall",
+    "InvalidInput",
+    "InvalidModule",
     "InvalidOutput",
     "IsolationReport",
     "JSONValue",
@@ -61,6 +82,7 @@ __all__ = [
     "PoolStats",
     "SandboxError",
     "SourceIssue",
+    "TrapKind",
     "UncaughtError",
     "UserDropEvent",
     "UserError",
@@ -68,8 +90,11 @@ __all__ = [
     "UserExceptionKind",
     "UserRetryError",
     "UserValidationError",
+    "WasmRun",
+    "WasmRuntime",
     "WorkerCrashed",
     "WorkerPool",
     "WorkerStartError",
+    "check_wasm",
     "compile_function",
 ]

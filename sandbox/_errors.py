@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sandbox._kinds import LimitName, OutputProblem, UserExceptionKind
+from sandbox._kinds import LimitName, OutputProblem, TrapKind, UserExceptionKind
 
 
 class SandboxError(Exception):
@@ -57,6 +57,11 @@ class MissingEntryPoint(CompileError):
     def __init__(self, name: str) -> None:
         super().__init__(f"no top-level function {name!r} is defined", line=None, column=None)
         self.name = name
+
+
+class InvalidModule(SandboxError):
+    """Bytes that are not a WebAssembly guest of ABI v1 (not WebAssembly, a missing or mistyped export,
+    an import that is not WASI preview1)."""
 
 
 class InvalidCall(SandboxError, TypeError):
@@ -149,6 +154,7 @@ _LIMIT_TEXT = {
     LimitName.MEMORY_BYTES: "the memory limit of {} bytes",
     LimitName.MAX_OUTPUT_BYTES: "the output size limit of {} bytes",
     LimitName.MAX_LOG_BYTES: "the log size limit of {} bytes",
+    LimitName.FUEL: "the fuel limit of {} units",
 }
 
 
@@ -169,6 +175,47 @@ class InvalidOutput(CallError):
         self.problem = problem
         self.path = path
         self.detail = detail
+
+
+class InvalidInput(CallError):
+    """An input of a WebAssembly call is not a JSON document; the guest was not given it."""
+
+
+class InvalidAnswer(CallError):
+    """A WebAssembly guest's answer breaks ABI v1 (not JSON, not one result per event, a result of
+    the wrong shape, bytes outside its memory)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the guest's answer is unusable: {detail}")
+        self.detail = detail
+
+
+class GuestError(CallError):
+    """A WebAssembly guest answered an input with ``{"error": "..."}``: it failed on purpose."""
+
+
+class GuestTrapped(CallError):
+    """A WebAssembly guest stopped abnormally; ``trap`` says how (never one of its limits)."""
+
+    def __init__(self, trap: TrapKind, detail: str = "") -> None:
+        text = _TRAP_TEXT[trap]
+        super().__init__(f"wasm trap: {text}{f' ({detail})' if detail else ''}")
+        self.trap = trap
+        self.detail = detail
+
+
+_TRAP_TEXT = {
+    TrapKind.UNREACHABLE: "unreachable code reached (the guest aborted or panicked)",
+    TrapKind.MEMORY_OUT_OF_BOUNDS: "out-of-bounds memory access",
+    TrapKind.STACK_OVERFLOW: "call stack exhausted",
+    TrapKind.INTEGER_DIVISION_BY_ZERO: "integer division by zero",
+    TrapKind.INTEGER_OVERFLOW: "integer overflow",
+    TrapKind.BAD_CONVERSION_TO_INTEGER: "invalid conversion to integer",
+    TrapKind.INDIRECT_CALL: "bad indirect call",
+    TrapKind.TABLE_OUT_OF_BOUNDS: "out-of-bounds table access",
+    TrapKind.EXIT: "the guest exited",
+    TrapKind.OTHER: "the guest failed",
+}
 
 
 class WorkerCrashed(CallError):

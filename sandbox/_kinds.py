@@ -13,6 +13,7 @@ class LimitName(StrEnum):
     MEMORY_BYTES = "memory_bytes"
     MAX_OUTPUT_BYTES = "max_output_bytes"
     MAX_LOG_BYTES = "max_log_bytes"
+    FUEL = "fuel"
 
 
 class OutputProblem(StrEnum):
@@ -25,6 +26,21 @@ class OutputProblem(StrEnum):
     TOO_DEEP = "too_deep"
     INTEGER_RANGE = "integer_range"
     INVALID_STRING = "invalid_string"
+    OTHER = "other"
+
+
+class TrapKind(StrEnum):
+    """Why a WebAssembly guest stopped abnormally (that was not one of its limits)."""
+
+    UNREACHABLE = "unreachable"  # abort(), panics, __builtin_trap()
+    MEMORY_OUT_OF_BOUNDS = "memory_out_of_bounds"
+    STACK_OVERFLOW = "stack_overflow"
+    INTEGER_DIVISION_BY_ZERO = "integer_division_by_zero"
+    INTEGER_OVERFLOW = "integer_overflow"
+    BAD_CONVERSION_TO_INTEGER = "bad_conversion_to_integer"
+    INDIRECT_CALL = "indirect_call"  # to a null table entry, or with the wrong signature
+    TABLE_OUT_OF_BOUNDS = "table_out_of_bounds"
+    EXIT = "exit"  # called WASI proc_exit (exit())
     OTHER = "other"
 
 

@@ -25,7 +25,10 @@ class Limits:
     ``wall_ms`` and ``cpu_seconds`` bound one call; ``memory_bytes`` is the worker's address space
     (RLIMIT_AS) while it runs the function; ``max_output_bytes`` and ``max_log_bytes`` bound the JSON
     a call returns and the text it logs; ``max_events_per_batch`` is how many calls travel to a
-    worker in one round trip.
+    worker in one round trip. WebAssembly guests run in this process, not in a worker: for them
+    ``memory_bytes`` bounds the guest's linear memory, ``fuel`` the WebAssembly instructions one call
+    may execute (about one unit each), and ``cpu_seconds`` is not used (a guest runs on one thread,
+    so ``wall_ms`` bounds its CPU too). Python ignores ``fuel``.
     """
 
     wall_ms: int = 1_000
@@ -34,6 +37,7 @@ class Limits:
     max_output_bytes: int = 1 * MIB
     max_log_bytes: int = 64 * KIB
     max_events_per_batch: int = 1_000
+    fuel: int = 1_000_000_000
 
     def __post_init__(self) -> None:
         problems = []
@@ -67,7 +71,8 @@ class Limits:
 LIMIT_FIELDS = frozenset(f.name for f in fields(Limits))
 
 DEFAULT_MAXIMUM = Limits(wall_ms=30_000, cpu_seconds=30, memory_bytes=2 * GIB,
-                         max_output_bytes=32 * MIB, max_log_bytes=1 * MIB, max_events_per_batch=10_000)
+                         max_output_bytes=32 * MIB, max_log_bytes=1 * MIB, max_events_per_batch=10_000,
+                         fuel=100_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The gRPC server: Transformer and Functions services, health checking, reflection, graceful drain.
 
-A server process owns its function registry (unless one is given) and its pool of sandbox workers:
-both are opened in ``start()`` and closed in ``stop()`` after in-flight RPCs have drained.
+A server process owns its function registry (unless one is given), its pool of sandbox workers and
+its WebAssembly runtime: all are opened in ``start()`` and closed in ``stop()`` after in-flight RPCs
+have drained.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 
 from functions import PoolLimits, PostgresStore, Registry, Runner, SqliteStore, Store, validate
-from sandbox import WorkerPool
+from sandbox import WasmRuntime, WorkerPool
 from transformer._catalog import Catalog
 from transformer._clock import SYSTEM_CLOCK, Clock, FixedClock
 from transformer._functions_service import FunctionsService
@@ -188,6 +189,7 @@ class Server:
         self._given_registry = registry
         self.registry: Registry | None = None
         self.pool: WorkerPool | None = None
+        self.wasm: WasmRuntime | None = None
 
     def _build(self) -> grpc.aio.Server:
         # grpc.aio binds a server to the running event loop, so it is built inside start().
@@ -203,7 +205,7 @@ class Server:
         assert self.registry is not None and self.pool is not None
         policy = self.settings.limit_policy
         resolver = Resolver(self.registry, policy, self.settings.function_cache_seconds, metrics=self.metrics)
-        runner = Runner(self.pool)
+        runner = Runner(self.pool, self.wasm)
         functions = UserFunctions(resolver, runner, self.metrics)
         pb_grpc.add_TransformerServicer_to_server(
             TransformerService(Pipeline(self.catalog), functions, self.metrics,
@@ -229,6 +231,8 @@ class Server:
             self._close_registry()
             raise
         self.metrics.watch_pool(self.pool)
+        self.wasm = WasmRuntime(settings.limit_policy, threads=settings.wasm_threads,
+                                cache_dir=settings.wasm_cache_dir or None)
         try:
             self._server = server = self._build()
             address = f"{self.settings.host}:{self.settings.port}"
@@ -241,6 +245,7 @@ class Server:
         except BaseException:
             self._close_metrics()
             await self.pool.aclose()
+            self.wasm.close()
             self._close_registry()
             raise
         for service in ("", SERVICE_NAME, FUNCTIONS_SERVICE_NAME):
@@ -261,6 +266,8 @@ class Server:
             await self._server.stop(self.settings.grace_seconds)
         if self.pool is not None:
             await self.pool.aclose()
+        if self.wasm is not None:
+            await asyncio.to_thread(self.wasm.close)
         self._close_registry()
         # last: a final scrape during the drain still sees the drained batches
         self._close_metrics()

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
                                        description="default most a call may log")
     sandbox_max_events_per_batch: int = Field(_DEFAULT_LIMITS.max_events_per_batch,
                                               description="calls sent to a worker in one round trip")
+    sandbox_fuel: int = Field(_DEFAULT_LIMITS.fuel,
+                              description="default fuel of a WebAssembly call (~1 unit per instruction)")
+    wasm_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2, ge=1, le=256,
+        description="threads running WebAssembly functions per server process",
+    )
+    wasm_cache_dir: str = Field(
+        "", description="directory keeping compiled WebAssembly modules across restarts ('' = memory only)",
+    )
 
     @model_validator(mode="after")
     def _limits_valid(self) -> Settings:
@@ -121,7 +130,7 @@ class Settings(BaseSettings):
             wall_ms=self.sandbox_wall_ms, cpu_seconds=self.sandbox_cpu_seconds,
             memory_bytes=self.sandbox_memory_mb << 20, max_output_bytes=self.sandbox_max_output_bytes,
             max_log_bytes=self.sandbox_max_log_bytes,
-            max_events_per_batch=self.sandbox_max_events_per_batch))
+            max_events_per_batch=self.sandbox_max_events_per_batch, fuel=self.sandbox_fuel))
 
     @field_validator("metrics_port", mode="before")
     @classmethod

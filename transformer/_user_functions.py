@@ -473,7 +473,7 @@ class UserFunctions:
                     outcomes[index] = exc
                 return []
             run = await self.runner.run(program, [(jobs[i].message, raw_dests[i]) for i in indices])
-            _log_function_output(program, run.outcomes)
+            _log_function_output(program, run.outcomes, run.logs)
             self._count_run(program, run.outcomes)
             for index, outcome in zip(indices, run.outcomes, strict=True):
                 outcomes[index] = (program, outcome)
@@ -537,7 +537,7 @@ class UserFunctions:
             return pb.SourceTransformResponse(results=failed, request_id=request.request_id), \
                 Stats.of(len(deliveries), failed)
         run = await self.runner.run(program, [(delivery, settings) for delivery in deliveries])
-        _log_function_output(program, run.outcomes)
+        _log_function_output(program, run.outcomes, run.logs)
         self._count_run(program, run.outcomes)
         results = []
         for outcome in run.outcomes:

@@ -87,11 +87,6 @@ def test_each_kind_needs_its_entry_point(kind: FunctionKind, code: str, needed: 
         validate(kind, PY, code.encode())
 
 
-def test_wasm_is_not_supported_yet() -> None:
-    with pytest.raises(InvalidFunction, match="WebAssembly functions are not supported yet"):
-        validate(T, Language.WASM, b"\0asm\1\0\0\0")
-
-
 def test_source_that_is_not_utf8_is_positioned() -> None:
     with pytest.raises(InvalidFunction) as caught:
         validate(T, PY, b"def transformEvent(e, m):\n    return 'caf\xe9'\n")

@@ -1,0 +1,30 @@
+"""Fixtures of the WebAssembly tests: guests built from their C and Zig sources (``functions/examples``
+and ``tests/wasm/guests``) with the ziglang toolchain into pytest's cache, never checked in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import functions
+from functions import build_guest
+
+EXAMPLES = Path(functions.__file__).resolve().parent / "examples"
+GUESTS = Path(__file__).resolve().parent / "guests"
+
+
+@pytest.fixture(scope="session")
+def build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], bytes]:
+    """``build("c/transformation/enrich.c")`` (an example) or ``build("hostile.c")`` (a test guest):
+    the module, built once per source content (the first build of all takes a while: zig builds
+    wasi-libc into its own cache)."""
+    cache = request.config.cache
+    folder = Path(cache.mkdir("wasm-guests")) if cache is not None else tmp_path_factory.mktemp("wasm-guests")
+
+    def build(name: str) -> bytes:
+        path = EXAMPLES / name if (EXAMPLES / name).is_file() else GUESTS / name
+        return build_guest(path, folder)
+
+    return build
