@@ -269,10 +269,8 @@ class Runner:
             run = await run_guest(self.wasm, program, inputs)
         except InvalidModule as exc:  # validated at upload: only a stored version that no longer compiles
             failure = Failure(Reason.FUNCTION_ERROR, f"the function cannot run: {exc}")
-        except LimitsError as exc:
-            failure = Failure(Reason.SANDBOX, f"the function's limits are not allowed: {exc}")
-        except PoolError as exc:
-            failure = Failure(Reason.SANDBOX, f"the sandbox is unavailable: {exc}")
+        except (LimitsError, PoolError) as exc:
+            failure = _sandbox_failure(exc)
         else:
             read = _READERS[program.mode]
             return RunResult([_outcome(result, read) for result in run.results], logs=run.logs)
@@ -288,10 +286,8 @@ class Runner:
             return [], await self._without_invalid(program, inputs)
         except CompileError as exc:  # validated at upload: only a stored version that no longer compiles
             failure = Failure(Reason.FUNCTION_ERROR, f"the function does not compile: {exc}")
-        except LimitsError as exc:
-            failure = Failure(Reason.SANDBOX, f"the function's limits are not allowed: {exc}")
-        except PoolError as exc:
-            failure = Failure(Reason.SANDBOX, f"the sandbox is unavailable: {exc}")
+        except (LimitsError, PoolError) as exc:
+            failure = _sandbox_failure(exc)
         return [], [Outcome(failure=failure) for _ in inputs]
 
     async def _without_invalid(self, program: Program,
@@ -311,6 +307,13 @@ class Runner:
             return [Outcome(failure=failure) for _ in inputs]
         rest = iter((await self.run(program, valid)).outcomes if valid else [])
         return [outcome if outcome is not None else next(rest) for outcome in outcomes]
+
+
+def _sandbox_failure(exc: LimitsError | PoolError) -> Failure:
+    """What either runtime's refusal to run a version means for each of its events."""
+    if isinstance(exc, LimitsError):
+        return Failure(Reason.SANDBOX, f"the function's limits are not allowed: {exc}")
+    return Failure(Reason.SANDBOX, f"the sandbox is unavailable: {exc}")
 
 
 def _json_problem(pair: tuple[bytes, bytes]) -> str:
