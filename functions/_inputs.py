@@ -7,44 +7,72 @@ message naming the file, and the line where it helps.
 from __future__ import annotations
 
 import ast
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ._errors import InputError
+from ._guests import build_guest
 from ._kinds import KINDS
 from ._model import FunctionKind, Language
 
+#: Source languages by file suffix; C and Zig are built into WebAssembly before they run.
 _LANGUAGE_OF_SUFFIX = {".py": "python", ".wasm": "wasm", ".c": "c", ".zig": "zig"}
-_LANGUAGE_NAMES = {"python": "Python", "wasm": "WebAssembly", "c": "C", "zig": "Zig"}
+_RUNS_AS = {"python": Language.PYTHON, "wasm": Language.WASM, "c": Language.WASM, "zig": Language.WASM}
+_FILE_KINDS = "Python (.py), C (.c), Zig (.zig) or WebAssembly (.wasm)"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFile:
+    """A function file as it runs: its language on the server, the code uploaded (Python source or
+    a WebAssembly module) and the source's lines, for showing the line an error names."""
+
+    language: Language
+    code: bytes
+    lines: tuple[str, ...]
 
 
 def check_language(language: str) -> Language:
-    """The language a local run supports, by name (``python``, ``c``, ``zig``, ``wasm``): the one
-    place deciding it, so C, Zig and WebAssembly are added here."""
-    if language == "python":
-        return Language.PYTHON
-    name = _LANGUAGE_NAMES.get(language, language)
-    raise InputError(f"{name} functions are not supported yet: only Python (.py) runs for now")
+    """The language on the server of a source language (``python``, ``c``, ``zig``, ``wasm``)."""
+    try:
+        return _RUNS_AS[language]
+    except KeyError:
+        raise InputError(f"unknown language {language!r}; known: {', '.join(_RUNS_AS)}") from None
 
 
-def read_function(path: Path) -> tuple[Language, bytes]:
-    """The language and code of a function file, by its suffix."""
+def read_function(path: Path, build_dir: Path | None = None) -> FunctionFile:
+    """The function in ``path``, by its suffix; a C or Zig source is built with the ``ziglang``
+    toolchain into ``build_dir`` (default: ``default_build_dir()``), where unchanged sources are
+    not built again. Raises ``InputError``, or ``GuestBuildError`` with the compiler's output."""
     language = _LANGUAGE_OF_SUFFIX.get(path.suffix.lower())
     if language is None:
-        raise InputError(f"{path}: not a function file: expected a Python source file (.py)")
-    try:
-        checked = check_language(language)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc.message}") from None
-    return checked, read_bytes(path, "function file")
+        raise InputError(f"{path}: not a function file: expected {_FILE_KINDS}")
+    data = read_bytes(path, "function file")
+    if language in ("python", "wasm"):
+        lines = () if language == "wasm" else tuple(data.decode(errors="replace").splitlines())
+        return FunctionFile(_RUNS_AS[language], data, lines)
+    module = build_guest(path, build_dir or default_build_dir())
+    return FunctionFile(Language.WASM, module, tuple(data.decode(errors="replace").splitlines()))
+
+
+def default_build_dir() -> Path:
+    """Where local runs keep guests built from C and Zig: ``$TRANSFORMER_BUILD_DIR``, else the
+    user's cache directory (``$XDG_CACHE_HOME`` or ``~/.cache``) under ``transformer/guests``."""
+    configured = os.environ.get("TRANSFORMER_BUILD_DIR")
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "transformer" / "guests"
 
 
 def guess_kind(language: Language, code: bytes, path: Path) -> FunctionKind:
     """The kind whose entry points the code defines at the top level."""
     if language is not Language.PYTHON:
-        raise InputError(f"{path}: give the function's kind (transformation, destination or source)")
+        raise InputError(f"{path}: a WebAssembly function does not say which kind it is: give the kind "
+                         "(--kind transformation, destination or source)")
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):

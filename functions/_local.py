@@ -2,8 +2,10 @@
 
 ``LocalHarness`` goes through exactly what ``Functions.Test`` does: the file becomes an inline
 version and a ``Program`` (validation, calling shim, limits from the same ``LimitPolicy``), and
-``run_trial`` runs it in a ``WorkerPool`` of confined workers. Nothing here executes user code
-in-process. The pool starts on the first run and stops on ``close``.
+``run_trial`` runs it where the server would: Python in a ``WorkerPool`` of confined workers (never
+in-process), WebAssembly in a ``WasmRuntime`` with its fuel, epoch and memory limits. A C or Zig
+source is built into WebAssembly first, as its author would before uploading it. Each starts on the
+first run that needs it and stops on ``close``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from sandbox import LimitPolicy, WorkerPool
+from sandbox import LimitPolicy, WasmRuntime, WorkerPool
 
 from ._errors import InputError
 from ._inputs import guess_kind, read_events, read_function, read_settings
@@ -42,19 +44,24 @@ class LoadedFunction:
     path: Path
     kind: FunctionKind
     language: Language
+    #: What is uploaded: the Python source, or the WebAssembly module (built from a C or Zig source).
     code: bytes
     program: Program
+    #: The source's lines (none for a ``.wasm`` file), to show the line an error names.
+    lines: tuple[str, ...] = ()
 
 
 def load_function(path: str | Path, policy: LimitPolicy, kind: FunctionKind | None = None, *,
-                  workspace: str = LOCAL_WORKSPACE) -> LoadedFunction:
+                  workspace: str = LOCAL_WORKSPACE, build_dir: Path | None = None) -> LoadedFunction:
     """Read and validate a function file as an upload to ``workspace`` would be, named after the
-    file; raises ``InputError`` or ``InvalidFunction`` (with line and column)."""
+    file (a C or Zig source built first, into ``build_dir``); raises ``InputError`` or
+    ``InvalidFunction`` (with line and column; ``GuestBuildError`` with the compiler's output)."""
     path = Path(path)
-    language, code = read_function(path)
-    kind = kind or guess_kind(language, code, path)
-    version = inline_version(workspace, function_name(path), kind, language, code, LimitOverrides())
-    return LoadedFunction(path, kind, language, code, make_program(version, code, policy, test=True))
+    file = read_function(path, build_dir)
+    kind = kind or guess_kind(file.language, file.code, path)
+    version = inline_version(workspace, function_name(path), kind, file.language, file.code, LimitOverrides())
+    program = make_program(version, file.code, policy, test=True)
+    return LoadedFunction(path, kind, file.language, file.code, program, file.lines)
 
 
 def default_events(kind: FunctionKind) -> list[bytes]:
@@ -65,17 +72,22 @@ def default_events(kind: FunctionKind) -> list[bytes]:
 
 
 class LocalHarness:
-    """Runs function files in a private pool of sandbox workers (``workers`` of them)."""
+    """Runs function files in a private sandbox: Python in a pool of ``workers`` sandbox workers,
+    WebAssembly in a runtime of its own; C and Zig sources are built into ``build_dir`` (default:
+    ``default_build_dir()``)."""
 
-    def __init__(self, policy: LimitPolicy | None = None, *, workers: int = 1) -> None:
+    def __init__(self, policy: LimitPolicy | None = None, *, workers: int = 1,
+                 build_dir: Path | None = None) -> None:
         self.policy = policy or LimitPolicy()
         self._workers = workers
+        self._build_dir = build_dir
         self._pool: WorkerPool | None = None
+        self._wasm: WasmRuntime | None = None
 
     @property
     def started(self) -> bool:
-        """Whether the worker pool is running (it starts on the first run)."""
-        return self._pool is not None
+        """Whether a sandbox is running (each starts on the first run that needs it)."""
+        return self._pool is not None or self._wasm is not None
 
     def run(self, path: str | Path, events: Events = None, *, kind: FunctionKind | str | None = None,
             settings: Settings = None) -> FunctionRun:
@@ -86,13 +98,18 @@ class LocalHarness:
 
     async def arun(self, path: str | Path, events: Events = None, *,
                    kind: FunctionKind | str | None = None, settings: Settings = None) -> FunctionRun:
-        function = load_function(path, self.policy, kind_named(kind) if isinstance(kind, str) else kind)
+        function = load_function(path, self.policy, kind_named(kind) if isinstance(kind, str) else kind,
+                                 build_dir=self._build_dir)
         inputs = default_events(function.kind) if events is None else _encode_events(events)
         return await self.arun_loaded(function, inputs, _encode_settings(settings))
 
     async def arun_loaded(self, function: LoadedFunction, inputs: Sequence[bytes],
                           settings: bytes = b"{}") -> FunctionRun:
         """Run a loaded function on encoded inputs with encoded settings."""
+        if function.language is Language.WASM:
+            trial = await run_trial(Runner(None, self._wasm_runtime()), function.program, inputs, settings)
+            # guest memory is bounded per call by the limit; there is no worker whose peak to read
+            return _function_run(function, trial, None)
         trial = await run_trial(Runner(self._started()), function.program, inputs, settings)
         return _function_run(function, trial, self._peak_memory())
 
@@ -100,6 +117,9 @@ class LocalHarness:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self._wasm is not None:
+            self._wasm.close()
+            self._wasm = None
 
     def __enter__(self) -> LocalHarness:
         return self
@@ -111,6 +131,11 @@ class LocalHarness:
         if self._pool is None:
             self._pool = WorkerPool(self._workers, policy=self.policy)
         return self._pool
+
+    def _wasm_runtime(self) -> WasmRuntime:
+        if self._wasm is None:
+            self._wasm = WasmRuntime(self.policy, threads=1)
+        return self._wasm
 
     def _peak_memory(self) -> int | None:
         """The largest peak resident set (VmHWM) of the workers, from /proc (None elsewhere)."""

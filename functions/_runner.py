@@ -35,6 +35,7 @@ from sandbox import (
     LimitPolicy,
     Limits,
     LimitsError,
+    PoolClosed,
     PoolError,
     UncaughtError,
     UserDropEvent,
@@ -194,11 +195,18 @@ def make_program(version: FunctionVersion, code: bytes, policy: LimitPolicy, *,
 
 class Runner:
     """Runs programs: Python in a worker pool, WebAssembly in ``wasm`` (when none is given, a runtime
-    with the pool's limit policy starts on the first WebAssembly run)."""
+    with the pool's limit policy starts on the first WebAssembly run). A runner for WebAssembly
+    only (the local harness running a guest) needs no pool."""
 
-    def __init__(self, pool: WorkerPool, wasm: WasmRuntime | None = None) -> None:
-        self.pool = pool
+    def __init__(self, pool: WorkerPool | None, wasm: WasmRuntime | None = None) -> None:
+        self._pool = pool
         self._wasm = wasm
+
+    @property
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            raise PoolClosed("this runner runs WebAssembly only: it has no Python worker pool")
+        return self._pool
 
     @property
     def wasm(self) -> WasmRuntime:

@@ -17,7 +17,15 @@ from typing import Any
 
 from ._errors import InputError
 from ._expect import COMPARED, Mismatch, compare
-from ._inputs import check_language, read_events, read_expected, read_function, read_settings
+from ._inputs import (
+    FunctionFile,
+    check_language,
+    default_build_dir,
+    read_events,
+    read_expected,
+    read_function,
+    read_settings,
+)
 from ._local import (
     LOCAL_WORKSPACE,
     LoadedFunction,
@@ -29,7 +37,7 @@ from ._local import (
 )
 from ._results import ERROR_STATUS, EventResult, FunctionRun
 from ._samples import SAMPLE_TYPES, sample_event, sample_events
-from ._scaffold import scaffold
+from ._scaffold import SOURCE_SUFFIX, Scaffold, scaffold
 
 
 def assert_matches(run: FunctionRun, expected: str | Path | Sequence[dict[str, Any]]) -> None:
@@ -56,15 +64,19 @@ __all__ = [
     "ERROR_STATUS",
     "LOCAL_WORKSPACE",
     "SAMPLE_TYPES",
+    "SOURCE_SUFFIX",
     "EventResult",
+    "FunctionFile",
     "FunctionRun",
     "InputError",
     "LoadedFunction",
     "LocalHarness",
     "Mismatch",
+    "Scaffold",
     "assert_matches",
     "check_language",
     "compare",
+    "default_build_dir",
     "default_events",
     "function_name",
     "kind_named",

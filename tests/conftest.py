@@ -16,6 +16,14 @@ CASES_DIR: Path = default_cases_dir()
 
 
 @pytest.fixture(scope="session")
+def guest_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where WebAssembly guests built from C and Zig sources are kept: pytest's cache, so that a
+    guest is built once per source content across runs (a temporary folder without the cache)."""
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    return Path(cache.mkdir("wasm-guests")) if cache is not None else tmp_path_factory.mktemp("wasm-guests")
+
+
+@pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
 

@@ -13,7 +13,10 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 
+import functions
 from transformer.cli import main
+
+EXAMPLES = Path(functions.__file__).resolve().parent / "examples"
 
 FAILING = '''def transformEvent(event, metadata):
     log("checking", event.get("messageId"))
@@ -23,12 +26,18 @@ FAILING = '''def transformEvent(event, metadata):
 '''
 
 
+@pytest.fixture(autouse=True)
+def _build_dir(guest_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """C and Zig sources build into the test session's cache, not the user's."""
+    monkeypatch.setenv("TRANSFORMER_BUILD_DIR", str(guest_cache))
+
+
 def fn(*args: str | Path, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, ["fn", *map(str, args)], env=env)
 
 
-def init(tmp_path: Path, name: str = "enrich", kind: str = "transformation") -> Path:
-    result = fn("init", name, "--kind", kind, "--dir", tmp_path)
+def init(tmp_path: Path, name: str = "enrich", kind: str = "transformation", lang: str = "python") -> Path:
+    result = fn("init", name, "--kind", kind, "--lang", lang, "--dir", tmp_path)
     assert result.exit_code == 0, result.output
     return tmp_path / name
 
@@ -63,6 +72,60 @@ def test_the_generated_pytest_tests_pass(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "9 passed" in result.stdout
+
+
+@pytest.mark.parametrize("lang", ["c", "zig"])
+@pytest.mark.parametrize("kind", ["transformation", "destination", "source"])
+def test_c_and_zig_functions_are_scaffolded_built_and_tested(tmp_path: Path, kind: str, lang: str) -> None:
+    """`fn init --lang c|zig` writes a guest that `fn test` builds and runs, matching its expectations."""
+    result = fn("init", "my_fn", "--kind", kind, "--lang", lang, "--dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "my_fn"
+    settings = ["--settings", folder / "settings.json"] if kind != "transformation" else []
+    assert f"transformer fn test my_fn.{lang} --kind {kind} --events events.json" in result.output
+    tested = fn("test", folder / f"my_fn.{lang}", "--kind", kind, "--events", folder / "events.json",
+                *settings, "--expect", folder / "expected.json")
+    assert tested.exit_code == 0, tested.output
+    assert "3 of 3 events match" in tested.output
+
+
+def test_the_generated_c_and_zig_pytest_tests_pass(tmp_path: Path) -> None:
+    """The tests `fn init --lang c|zig` writes pass under pytest, building their guests themselves."""
+    for lang in ("c", "zig"):
+        init(tmp_path / lang, f"f_{lang}", "destination", lang)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
+         str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 passed" in result.stdout
+
+
+def test_a_wasm_file_runs_as_it_is(tmp_path: Path, guest_cache: Path) -> None:
+    """A module built elsewhere runs given its kind; without the kind it is one message naming --kind."""
+    from functions import build_guest
+
+    module = tmp_path / "crm.wasm"
+    module.write_bytes(build_guest(EXAMPLES / "c/destination/crm.c", guest_cache))
+    events = EXAMPLES / "c/destination"
+    result = fn("test", module, "--kind", "destination", "--events", events / "events.json", "--settings",
+                events / "settings.json", "--expect", events / "expected.json")
+    assert result.exit_code == 0, result.output
+    assert one_line_error(fn("test", module)) == (
+        f"Error: {module}: a WebAssembly function does not say which kind it is: give the kind "
+        "(--kind transformation, destination or source)\n")
+
+
+def test_a_c_error_is_the_compilers_message_and_exit_2(tmp_path: Path) -> None:
+    """A C source that does not build shows the compiler's file, line, caret; exit 2, no traceback."""
+    source = tmp_path / "broken.c"
+    source.write_text("#include <stdio.h>\nint tg_handle(void) {\n    return nope;\n}\n")
+    result = fn("test", source, "--kind", "transformation")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert result.output.startswith(f"Error: {source}: the build failed:\n")
+    assert "broken.c:3:12: error: use of undeclared identifier 'nope'" in result.output
+    assert "^" in result.output
 
 
 def test_the_plugin_is_lazy(tmp_path: Path) -> None:
@@ -165,14 +228,12 @@ def test_limits_follow_the_server_settings(tmp_path: Path) -> None:
      "Error: {d}/fn.py: not valid JSON: unexpected character"),
     ("def transformEvent(e, m):\n    return e\n", ["test", "{d}/fn.py", "--events", "{d}/nope.jsonl"],
      "Error: {d}/nope.jsonl: no such events file\n"),
-    (None, ["test", "{d}/fn.wasm"],
-     "Error: {d}/fn.wasm: WebAssembly functions are not supported yet: only Python (.py) runs for now\n"),
-    (None, ["test", "{d}/fn.c"],
-     "Error: {d}/fn.c: C functions are not supported yet: only Python (.py) runs for now\n"),
-    (None, ["test", "{d}/fn.zig"],
-     "Error: {d}/fn.zig: Zig functions are not supported yet: only Python (.py) runs for now\n"),
-    (None, ["init", "x", "--lang", "c", "--dir", "{d}"],
-     "Error: C functions are not supported yet: only Python (.py) runs for now\n"),
+    (None, ["test", "{d}/fn.wasm"], "Error: {d}/fn.wasm: no such function file\n"),
+    (None, ["test", "{d}/fn.js"], "Error: {d}/fn.js: not a function file: expected Python (.py), C (.c), "
+     "Zig (.zig) or WebAssembly (.wasm)\n"),
+    ("def transformEvent(e, m):\n    return e\n", ["test", "{d}/fn.py", "--kind", "transformation",
+                                                   "--events", "{d}/fn.py"],
+     "Error: {d}/fn.py: not valid JSON: unexpected character"),
     (None, ["init", "my-fn", "--dir", "{d}"],
      "Error: function name 'my-fn' must start with a letter and have only letters, digits and '_' "
      "(at most 64)\n"),
@@ -231,6 +292,25 @@ def test_server_commands(tmp_path: Path, target: str) -> None:
     remote = fn(*args, "--expect", folder / "expected.json", *server)
     assert remote.exit_code == 0, remote.output
     assert f"server {target}" in remote.output and "3 of 3 events match" in remote.output
+    assert _local_results([*args, *server]) == _local_results(args)
+
+
+@pytest.mark.parametrize("lang", ["c", "zig"])
+def test_guests_upload_and_test_on_a_server(tmp_path: Path, target: str, lang: str) -> None:
+    """A C or Zig source is built here, uploaded as WebAssembly, and tested on the server with the
+    results it has locally."""
+    folder = init(tmp_path, "hook", "source", lang)
+    code = folder / f"hook.{lang}"
+    server = ["--server", target, "--workspace", f"cli-{lang}"]
+    uploaded = fn("upload", code, "--name", "hook", "--kind", "source", "--alias", "live", *server)
+    assert uploaded.exit_code == 0, uploaded.output
+    listed = fn("list", *server).output.splitlines()
+    assert listed[1].split()[2:4] == ["source", "wasm"]
+    args = ["test", code, "--kind", "source", "--events", folder / "events.json", "--settings",
+            folder / "settings.json"]
+    remote = fn(*args, "--expect", folder / "expected.json", *server)
+    assert remote.exit_code == 0, remote.output
+    assert f"server {target}" in remote.output
     assert _local_results([*args, *server]) == _local_results(args)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import click
 import orjson
 
-from functions import FunctionKind, InvalidFunction, RegistryError
+from functions import FunctionKind, GuestBuildError, InvalidFunction, RegistryError
 from functions.testing import (
     SAMPLE_TYPES,
     FunctionRun,
@@ -67,11 +67,15 @@ def _load(path: Path, kind: str | None, workspace: str) -> LoadedFunction:
     """The function in ``path``, validated as an upload is; a compile error shows its line and a caret."""
     try:
         return load_function(path, _policy(), kind_named(kind) if kind else None, workspace=workspace)
+    except GuestBuildError as exc:  # names the file itself, and the compiler shows its own excerpts
+        raise InputProblem(exc.message) from None
     except InvalidFunction as exc:
         raise InputProblem(f"{path}: {exc.message}{_excerpt(path, exc)}") from None
 
 
 def _excerpt(path: Path, exc: InvalidFunction) -> str:
+    if path.suffix.lower() != ".py":  # a module's problems have no line
+        return ""
     source = path.read_text(errors="replace").splitlines()
     if exc.line is None or not 0 < exc.line <= len(source):
         return ""
@@ -103,12 +107,15 @@ def fn() -> None:
 def init(name: str, kind: str, language: str, parent: Path) -> None:
     """Create NAME/: a function, sample events, expected results and a pytest test that passes."""
     with _clean_errors():
-        written = scaffold(name, FunctionKind(kind), language, parent / name)
+        made = scaffold(name, FunctionKind(kind), language, parent / name)
     folder = parent / name
-    click.echo(f"created {folder}/: {', '.join(p.name for p in written)}")
+    click.echo(f"created {folder}/: {', '.join(p.name for p in made.files)}")
     settings = " --settings settings.json" if (folder / "settings.json").exists() else ""
+    # a Python function's entry points say its kind; a WebAssembly guest's exports do not
+    kind_flag = "" if language == "python" else f" --kind {kind}"
     click.echo(f"try it:\n  cd {folder}\n"
-               f"  transformer fn test {name}.py --events events.json{settings} --expect expected.json\n"
+               f"  transformer fn test {made.function.name}{kind_flag} --events events.json{settings} "
+               "--expect expected.json\n"
                f"  python -m pytest")
 
 
@@ -148,8 +155,7 @@ def test(file: Path, kind: str | None, events_file: Path | None, settings_file: 
                 "differ": [m.index + 1 for m in mismatches]}
         click.echo(orjson.dumps(document, option=_PRETTY).decode())
     else:
-        source = function.code.decode(errors="replace").splitlines()
-        print_run(console(), run, inputs, source, mismatches, str(expect_file or ""))
+        print_run(console(), run, inputs, function.lines, mismatches, str(expect_file or ""))
     failed = bool(mismatches) if mismatches is not None else not run.ok
     raise SystemExit(1 if failed else 0)
 

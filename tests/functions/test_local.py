@@ -3,20 +3,24 @@ expectations compared, sample events and scaffolds."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from functions import FunctionKind, InputError, InvalidFunction, Language
+import functions
+from functions import FunctionKind, GuestBuildError, InputError, InvalidFunction, Language
 from functions.testing import (
     SAMPLE_TYPES,
+    FunctionFile,
     FunctionRun,
     LocalHarness,
     assert_matches,
     check_language,
     compare,
+    load_function,
     read_events,
     read_expected,
     read_function,
@@ -27,6 +31,8 @@ from functions.testing import (
 )
 from sandbox import LimitPolicy, Limits
 
+EXAMPLES = Path(functions.__file__).resolve().parent / "examples"
+GUESTS = Path(__file__).resolve().parent.parent / "wasm" / "guests"
 POLICY = LimitPolicy(Limits(wall_ms=400, memory_bytes=192 << 20))
 
 ENRICH = '''import json
@@ -233,18 +239,36 @@ def test_sample_events_are_realistic_and_fresh() -> None:
         sample_event("click")
 
 
+#: What each scaffold writes besides the function file, by language.
+SCAFFOLD_FILES = {"python": {"events.json", "expected.json", "settings.json", "test_my_fn.py"},
+                  "c": {"events.json", "expected.json", "test_my_fn.py", "transformer_guest.h"},
+                  "zig": {"events.json", "expected.json", "test_my_fn.py", "guest.zig"}}
+
+
+@pytest.mark.parametrize("language", ["python", "c", "zig"])
 @pytest.mark.parametrize("kind", list(FunctionKind))
-def test_scaffolds_pass_their_own_expectations(harness: LocalHarness, tmp_path: Path,
+def test_scaffolds_pass_their_own_expectations(harness: LocalHarness, tmp_path: Path, language: str,
                                                kind: FunctionKind) -> None:
     """A scaffolded function, run on its events and settings, gives its expected results."""
-    written = scaffold("my_fn", kind, "python", tmp_path / "my_fn")
-    names = sorted(p.name for p in written)
-    assert names == sorted(["my_fn.py", "events.json", "expected.json", "settings.json", "test_my_fn.py"])
+    made = scaffold("my_fn", kind, language, tmp_path / "my_fn")
+    names = {p.name for p in made.files}
+    assert made.function.name in names and made.function.stem == "my_fn"
+    assert names - {made.function.name, "settings.json"} == SCAFFOLD_FILES[language] - {"settings.json"}
     folder = tmp_path / "my_fn"
-    assert '"my_fn.py"' in (folder / "test_my_fn.py").read_text()
-    run = harness.run(folder / "my_fn.py", folder / "events.json", settings=folder / "settings.json")
+    assert f'"{made.function.name}"' in (folder / "test_my_fn.py").read_text()
+    settings = folder / "settings.json"
+    run = harness.run(made.function, folder / "events.json", kind=kind,
+                      settings=settings if settings.exists() else None)
     assert run.kind is kind
     assert_matches(run, folder / "expected.json")
+
+
+def test_scaffolded_guests_build_on_their_own(tmp_path: Path) -> None:
+    """A C or Zig scaffold holds its helper beside it, so it builds where it was written."""
+    c = scaffold("c_fn", FunctionKind.TRANSFORMATION, "c", tmp_path / "c_fn")
+    assert '#include "transformer_guest.h"' in c.function.read_text()
+    z = scaffold("z_fn", FunctionKind.SOURCE, "zig", tmp_path / "z_fn")
+    assert (z.function.parent / "guest.zig").is_file()
 
 
 def test_scaffold_refuses_bad_names_existing_folders_and_other_languages(tmp_path: Path) -> None:
@@ -254,18 +278,72 @@ def test_scaffold_refuses_bad_names_existing_folders_and_other_languages(tmp_pat
     (tmp_path / "taken").mkdir()
     with pytest.raises(InputError, match="already exists"):
         scaffold("taken", FunctionKind.SOURCE, "python", tmp_path / "taken")
-    with pytest.raises(InputError, match="Zig functions are not supported yet"):
-        scaffold("z", FunctionKind.SOURCE, "zig", tmp_path / "z")
-    assert not (tmp_path / "z").exists()
+    with pytest.raises(InputError, match="no wasm template: write the function in one of python, c, zig"):
+        scaffold("w", FunctionKind.SOURCE, "wasm", tmp_path / "w")
+    with pytest.raises(InputError, match="unknown language 'rust'"):
+        scaffold("r", FunctionKind.SOURCE, "rust", tmp_path / "r")
+    assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()
 
 
 def test_languages_are_decided_in_one_place(tmp_path: Path) -> None:
-    """Python runs; C, Zig and WebAssembly files are refused with one message until supported."""
+    """Python and WebAssembly run as they are; C and Zig run as WebAssembly; nothing else runs."""
     assert check_language("python") is Language.PYTHON
-    for suffix, name in ((".c", "C"), (".zig", "Zig"), (".wasm", "WebAssembly")):
-        with pytest.raises(InputError, match=f"fn{suffix}: {name} functions are not supported yet"):
-            read_function(tmp_path / f"fn{suffix}")
-    with pytest.raises(InputError, match="not a function file"):
+    assert {check_language(name) for name in ("c", "zig", "wasm")} == {Language.WASM}
+    with pytest.raises(InputError, match=re.escape("not a function file: expected Python (.py), C (.c), "
+                                                   "Zig (.zig) or WebAssembly (.wasm)")):
         read_function(tmp_path / "fn.js")
-    with pytest.raises(InputError, match="no such function file"):
-        read_function(tmp_path / "fn.py")
+    for suffix in (".py", ".c", ".zig", ".wasm"):
+        with pytest.raises(InputError, match=f"fn{suffix}: no such function file"):
+            read_function(tmp_path / f"fn{suffix}")
+
+
+def test_c_and_zig_sources_are_built_and_cached(tmp_path: Path, guest_cache: Path) -> None:
+    """A C source becomes its module (validated as an upload would be), built once per content."""
+    source = write(tmp_path, (EXAMPLES / "c/transformation/enrich.c").read_text(), "enrich.c")
+    (tmp_path.parent / "transformer_guest.h").write_text((EXAMPLES / "c/transformer_guest.h").read_text())
+    file = read_function(source, guest_cache)
+    assert file.language is Language.WASM and file.code.startswith(b"\0asm")
+    assert file.lines[0] == "/*"
+    assert read_function(source, guest_cache).code == file.code
+    wasm = write(tmp_path, "", "copy.wasm")
+    wasm.write_bytes(file.code)
+    assert read_function(wasm) == FunctionFile(Language.WASM, file.code, ())
+
+
+def test_a_source_that_does_not_build_is_the_compilers_message(tmp_path: Path, guest_cache: Path) -> None:
+    """A C error is a GuestBuildError (an InvalidFunction) with the compiler's file, line and message."""
+    source = write(tmp_path, "int tg_handle(void) { return nope; }\n", "broken.c")
+    with pytest.raises(GuestBuildError, match=r"broken\.c:1:.*use of undeclared identifier 'nope'") as caught:
+        read_function(source, guest_cache)
+    assert isinstance(caught.value, InvalidFunction)
+
+
+def test_webassembly_runs_without_a_python_worker(tmp_path: Path, guest_cache: Path) -> None:
+    """A guest runs with the policy's limits in the harness's own runtime; no Python worker starts."""
+    source = EXAMPLES / "c/transformation/enrich.c"
+    with LocalHarness(POLICY, build_dir=guest_cache) as harness:
+        run = harness.run(source, [track(1), {"event": "x"}], kind="transformation")
+        assert harness.started and harness._pool is None
+    assert run.language is Language.WASM and run.kind is FunctionKind.TRANSFORMATION
+    assert run.status_codes == [200, 400]
+    assert run.outputs[0]["properties"] == {"transformed": True}
+    assert run.errors == ["ValidationError: the event has no type"]
+    assert run.peak_memory_bytes is None
+
+
+def test_webassembly_limits_are_the_policys(tmp_path: Path, guest_cache: Path) -> None:
+    """A guest that loops forever is stopped by the policy's fuel, as on the server."""
+    policy = LimitPolicy(Limits(fuel=2_000_000))
+    with LocalHarness(policy, build_dir=guest_cache) as harness:
+        run = harness.run(GUESTS / "hostile.c", [{"mode": "loop"}, {"type": "track"}], kind="transformation")
+    assert run.status_codes == [400, 200]
+    assert run.errors == ["exceeded the fuel limit of 2000000 units (fuel)"]
+
+
+def test_a_guest_needs_its_kind_and_a_module_must_be_one(tmp_path: Path, guest_cache: Path) -> None:
+    """The kind of a guest cannot be guessed; a .wasm that is not a module is refused as an upload is."""
+    unsaid = "enrich.c: a WebAssembly function does not say which kind it is: give the kind (--kind "
+    with pytest.raises(InputError, match=re.escape(unsaid + "transformation, destination or source)")):
+        load_function(EXAMPLES / "c/transformation/enrich.c", POLICY, build_dir=guest_cache)
+    with pytest.raises(InvalidFunction, match="not a WebAssembly module"):
+        load_function(write(tmp_path, "hello", "fake.wasm"), POLICY, FunctionKind.TRANSFORMATION)

@@ -21,7 +21,7 @@ void tg_handle(const tg_call *call, tg_json request, tg_json metadata, tg_buf *o
     tg_json names = tg_get(body, "events");
     if (tg_type(names) != TG_ARRAY) {
         free(text);
-        tg_error(out, "ValidationError", "the body must be a JSON object with an \"events\" array");
+        tg_error(out, "ValidationError", "the body must be a JSON object with an \"events\" array of names");
         return;
     }
     tg_json source = tg_get(call->settings, "name"), name;
