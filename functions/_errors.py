@@ -7,7 +7,7 @@
     ├── NotFound            no such function, version or alias
     ├── StoreUnavailable    the store cannot be reached (retry)
     └── InputError          a local run's input (function file, events, settings, expected results)
-                            cannot be read, or is of a language not supported yet
+                            cannot be read, or is not a function file
 """
 
 from __future__ import annotations

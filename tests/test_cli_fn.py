@@ -243,7 +243,7 @@ def test_limits_follow_the_server_settings(tmp_path: Path) -> None:
 def test_input_errors_are_one_message_and_exit_2(tmp_path: Path, setup: str | None, args: list[str],
                                                  message: str) -> None:
     """A missing file, a syntax error (line and caret), a wrong entry point, events that are not JSON,
-    a language not supported yet, a bad name, no server: one message, exit 2, no traceback."""
+    a file that is no function, a bad name, no server: one message, exit 2, no traceback."""
     if setup is not None:
         (tmp_path / "fn.py").write_text(setup)
     result = fn(*[arg.format(d=tmp_path) for arg in args], env={"TRANSFORMER_SERVER": ""})

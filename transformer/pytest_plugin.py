@@ -4,9 +4,13 @@
         result = run_function("enrich.py", [{"type": "track", "event": "Signed Up"}])
         assert result.errors == [] and result.outputs[0]["event"] == "Signed Up"
 
-Limits are the server's (``TRANSFORMER_SANDBOX_*`` settings). One sandbox worker serves the whole
-session; it starts when a test first runs a function and stops at the end of the session, so a
-session that never asks for ``run_function`` pays nothing (this module imports only pytest).
+A C or Zig source (built with the ``ziglang`` package, cached) or a ``.wasm`` module runs in the
+WebAssembly sandbox: ``run_function("hook.zig", events, kind="source")``.
+
+Limits are the server's (``TRANSFORMER_SANDBOX_*`` settings). One sandbox worker (and, for
+WebAssembly, one runtime) serves the whole session; each starts when a test first needs it and
+stops at the end of the session, so a session that never asks for ``run_function`` pays nothing
+(this module imports only pytest).
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ def run_function(transformer_harness: LocalHarness, request: pytest.FixtureReque
     ``path`` and file arguments (``events``, ``settings`` as .json/.jsonl files) are resolved
     against the test file's folder when they exist there. ``events`` may also be a list of event
     dicts; ``settings`` a dict (a transformation's metadata, a destination or source function's
-    settings); ``kind`` is guessed from the entry points the file defines when not given.
+    settings); ``kind`` is guessed from the entry points a Python file defines when not given (a
+    WebAssembly guest must be given it).
     """
     folder = request.path.parent
 
