@@ -11,6 +11,7 @@ first run that needs it and stops on ``close``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,12 +107,13 @@ class LocalHarness:
     async def arun_loaded(self, function: LoadedFunction, inputs: Sequence[bytes],
                           settings: bytes = b"{}") -> FunctionRun:
         """Run a loaded function on encoded inputs with encoded settings."""
-        if function.language is Language.WASM:
+        if function.language is Language.WASM:  # the runtime reports each guest's memory itself
             trial = await run_trial(Runner(None, self._wasm_runtime()), function.program, inputs, settings)
-            # guest memory is bounded per call by the limit; there is no worker whose peak to read
-            return _function_run(function, trial, None)
-        trial = await run_trial(Runner(self._started()), function.program, inputs, settings)
-        return _function_run(function, trial, self._peak_memory())
+        else:
+            pool = self._started()
+            trial = await run_trial(Runner(pool), function.program, inputs, settings,
+                                    probe=_WorkerPeaks(pool))
+        return _function_run(function, trial)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -137,11 +139,6 @@ class LocalHarness:
             self._wasm = WasmRuntime(self.policy, threads=1)
         return self._wasm
 
-    def _peak_memory(self) -> int | None:
-        """The largest peak resident set (VmHWM) of the workers, from /proc (None elsewhere)."""
-        assert self._pool is not None
-        peaks = [peak for pid in self._pool.stats().worker_pids if (peak := _vm_hwm(pid)) is not None]
-        return max(peaks) if peaks else None
 
 
 def kind_named(name: str) -> FunctionKind:
@@ -150,6 +147,25 @@ def kind_named(name: str) -> FunctionKind:
     except ValueError:
         known = ", ".join(kind.value for kind in FunctionKind)
         raise InputError(f"unknown function kind {name!r}; known: {known}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkerPeaks:
+    """The peak resident memory of a pool's workers during a call: Linux keeps it per process
+    (VmHWM) and resets it on a write of ``5`` to ``/proc/PID/clear_refs``. A local pool runs one call
+    at a time, so the peak is that call's (None where /proc cannot tell)."""
+
+    pool: WorkerPool
+
+    def reset(self) -> None:
+        for pid in self.pool.stats().worker_pids:
+            # not Linux, or not allowed: the peak then covers the worker's whole life
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+    def peak(self) -> int | None:
+        peaks = [peak for pid in self.pool.stats().worker_pids if (peak := _vm_hwm(pid)) is not None]
+        return max(peaks) if peaks else None
 
 
 def _vm_hwm(pid: int) -> int | None:
@@ -184,16 +200,18 @@ def _encode_settings(settings: Settings) -> bytes:
     return orjson.dumps(settings)
 
 
-def _function_run(function: LoadedFunction, trial: Trial, peak_memory: int | None) -> FunctionRun:
-    results = tuple(_event_result(outcome, elapsed)
-                    for outcome, elapsed in zip(trial.outcomes, trial.elapsed_ms, strict=True))
+def _function_run(function: LoadedFunction, trial: Trial) -> FunctionRun:
+    results = tuple(_event_result(outcome, elapsed, memory) for outcome, elapsed, memory
+                    in zip(trial.outcomes, trial.elapsed_ms, trial.memory_bytes, strict=True))
+    measured = [memory for memory in trial.memory_bytes if memory is not None]
     return FunctionRun(function.path, function.program.label, function.kind, function.language, results,
                        unmatched=tuple(orjson.loads(output) for output in trial.unmatched),
-                       call_logs=trial.logs, elapsed_ms=trial.total_ms, peak_memory_bytes=peak_memory)
+                       call_logs=trial.logs, elapsed_ms=trial.total_ms,
+                       peak_memory_bytes=max(measured) if measured else None)
 
 
-def _event_result(outcome: Outcome, elapsed_ms: float) -> EventResult:
+def _event_result(outcome: Outcome, elapsed_ms: float, memory_bytes: int | None) -> EventResult:
     failure = outcome.failure
     return EventResult(outcome.status, tuple(orjson.loads(output) for output in outcome.outputs),
                        failure.message if failure else None, outcome.logs, elapsed_ms,
-                       failure.line if failure else None)
+                       failure.line if failure else None, memory_bytes)

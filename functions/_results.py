@@ -23,6 +23,10 @@ class EventResult:
     elapsed_ms: float
     #: The function's source line that raised, when known.
     line: int | None = None
+    #: The most memory the call had, when measured: a Python function's sandbox worker's peak
+    #: resident memory during the call (the interpreter's own included), a WebAssembly guest's
+    #: linear memory.
+    memory_bytes: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -37,7 +41,7 @@ class EventResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"statusCode": self.status_code, "output": self.output, "error": self.error,
-                "logs": list(self.logs), "elapsed_ms": self.elapsed_ms}
+                "logs": list(self.logs), "elapsed_ms": self.elapsed_ms, "memory_bytes": self.memory_bytes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,7 @@ class FunctionRun:
     unmatched: tuple[Any, ...] = ()
     call_logs: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
-    #: Peak resident memory of the sandbox worker (Linux), None when not measured.
+    #: The most memory any call had (see ``EventResult.memory_bytes``), None when not measured.
     peak_memory_bytes: int | None = None
     #: Where it ran: ``local sandbox`` or ``server HOST:PORT``.
     where: str = "local sandbox"

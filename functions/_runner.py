@@ -122,6 +122,8 @@ class RunResult:
     outcomes: list[Outcome]
     unmatched: list[bytes] = field(default_factory=list)
     logs: tuple[str, ...] = ()
+    #: The most memory the call's guest had (WebAssembly: its linear memory); None when unknown.
+    memory_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,7 +190,8 @@ def test_json_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     document = orjson.loads(result.output)
     first = document["results"][0]
-    assert set(first) == {"statusCode", "output", "error", "logs", "elapsed_ms"}
+    assert set(first) == {"statusCode", "output", "error", "logs", "elapsed_ms", "memory_bytes"}
+    assert 8 << 20 < first["memory_bytes"] < 512 << 20  # the worker's peak during the call
     assert first["output"]["method"] == "PUT"
     assert [r["statusCode"] for r in document["results"]] == [200, 200, 400]
     summary = document["summary"]
@@ -263,7 +264,8 @@ def test_events_prints_samples() -> None:
 def _local_results(args: list[Any]) -> list[dict[str, Any]]:
     result = fn(*args, "--json")
     assert result.exit_code in (0, 1), result.output
-    return [{k: v for k, v in r.items() if k != "elapsed_ms"} for r in orjson.loads(result.output)["results"]]
+    measured = ("elapsed_ms", "memory_bytes")  # how long and how much differ from run to run
+    return [{k: v for k, v in r.items() if k not in measured} for r in orjson.loads(result.output)["results"]]
 
 
 def test_server_commands(tmp_path: Path, target: str) -> None:

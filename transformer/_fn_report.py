@@ -13,6 +13,7 @@ import orjson
 from rich.console import Console
 from rich.text import Text
 
+from functions import Language
 from functions.testing import EventResult, FunctionRun, Mismatch
 
 _INDENT = "      "
@@ -51,6 +52,8 @@ def _print_event(out: Console, index: int, result: EventResult, event: bytes, so
     word = "ok" if code == 200 else "dropped" if code < 400 else "error"
     header = Text.assemble((f"[{index + 1}] ", "bold"), (f"{code} {word:<7}", style), " ",
                            _describe(event), (f"  {result.elapsed_ms:.1f} ms", "dim"))
+    if result.memory_bytes is not None:
+        header.append(f"  {_mib(result.memory_bytes)}", "dim")
     if matches is not None:
         header.append("  matches" if matches else "  DIFFERS", "green" if matches else "bold red")
     out.print(header)
@@ -62,6 +65,10 @@ def _print_event(out: Console, index: int, result: EventResult, event: bytes, so
             out.print(Text(f"{_INDENT}  {result.line:>4} | {source[result.line - 1].rstrip()}", style="dim"))
     for line in result.logs:
         out.print(Text.assemble((f"{_INDENT}log: ", "dim"), line))
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
 
 
 def _describe(event: bytes) -> str:
@@ -101,7 +108,8 @@ def _summary(run: FunctionRun, mismatches: Sequence[Mismatch] | None, expected_f
         (f"{summary['errors']} failed", "red" if summary["errors"] else ""),
         f" · {run.elapsed_ms:.1f} ms")
     if run.peak_memory_bytes is not None:
-        text.append(f" · sandbox worker peak memory {run.peak_memory_bytes / (1 << 20):.1f} MiB")
+        where = "guest memory" if run.language is Language.WASM else "sandbox worker peak memory"
+        text.append(f" · {where} {_mib(run.peak_memory_bytes)}")
     if mismatches is not None:
         matched = len(run.results) - len(mismatches)
         text.append(f"\n{expected_file}: {matched} of {len(run.results)} events match",

@@ -98,6 +98,17 @@ def test_limits_are_the_policys(harness: LocalHarness, tmp_path: Path) -> None:
     assert "wall_ms" in run.errors[0] and "400 ms" in run.errors[0]
 
 
+def test_each_event_reports_the_memory_its_call_used(harness: LocalHarness, tmp_path: Path) -> None:
+    """The worker's peak is measured per call: an event that builds 64 MiB reports it, the next not."""
+    code = ("def transformEvent(event, metadata):\n    if event['big']:\n"
+            "        log(len(b'x' * (64 << 20)))\n    return event\n")
+    run = harness.run(write(tmp_path, code), [{"big": False}, {"big": True}, {"big": False}])
+    small, big, after = (result.memory_bytes for result in run.results)
+    assert small is not None and big is not None and after is not None
+    assert big - small > 60 << 20 and big - after > 60 << 20
+    assert run.peak_memory_bytes == big
+
+
 def test_what_the_sandbox_refuses_is_refused_here(harness: LocalHarness, tmp_path: Path) -> None:
     """No plain exec: code the restricted compiler refuses never runs (a positioned error), and
     what it does not grant (files) is not there."""
