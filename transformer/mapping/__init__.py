@@ -69,6 +69,7 @@ from ._paths import (
     set_dotted,
     split_set_value_path,
 )
+from ._set import SetFlavour, js_set
 from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "Context",
     "Directive",
     "Problems",
+    "SetFlavour",
     "Source",
     "add_external_id_to_traits",
     "compile_object",
@@ -109,6 +111,7 @@ __all__ = [
     "js_keys",
     "js_or",
     "js_own",
+    "js_set",
     "js_trim",
     "load_aliases",
     "lodash_is_empty",

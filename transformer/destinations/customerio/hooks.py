@@ -32,8 +32,8 @@ from transformer.hooks import (
     is_present,
     is_truthy,
     js_get,
+    js_set,
     object_keys,
-    split_set_value_path,
     spread,
     stringify,
     to_string,
@@ -110,7 +110,7 @@ def prepare(ctx: Context) -> None:
         traits = _first(message, ("traits", "context.traits"))
         identifier_type = _get(message, "context.externalId.0.identifierType")
         if isinstance(traits, dict | list) and isinstance(identifier_type, str):
-            _set(traits, identifier_type, external_id)
+            js_set(traits, identifier_type, external_id)
         if is_truthy(external_id):
             message["userId"] = external_id
 
@@ -162,10 +162,10 @@ def _identify(ctx: Context, message: dict[str, Any], user_id: Any) -> None:
     for key, value in _own_entries(identity_traits):
         if key not in _SKIPPED_TRAITS:
             # The reference escapes only the first "." of a trait name.
-            _set(payload, key.replace(".", "\\.", 1), value)
+            js_set(payload, key.replace(".", "\\.", 1), value)
     user_properties = message.get("user_properties")
     for key, value in _own_entries(user_properties):
-        _set(payload, key, value)
+        js_set(payload, key, value)
     created_at = _first(message, _CREATED_AT)
     if is_truthy(created_at):
         payload["created_at"] = epoch_seconds(created_at)
@@ -358,56 +358,6 @@ def _truncate(value: Any, limit: int) -> str:
     if len(encoded) <= limit:
         return value
     return encoded[:limit].decode("utf-8", "ignore")
-
-
-_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
-
-
-def _set(target: dict[str, Any] | list[Any], path: str, value: Any) -> None:
-    """set-value 4's ``set(target, path, value)``: "." separates keys unless escaped with "\\",
-    a path with "/" is one key, integer keys make arrays, unsafe keys fail."""
-    if not path:
-        return
-    if path in _UNSAFE_KEYS:
-        raise InstrumentationError(f'Cannot set unsafe key: "{path}"')
-    keys: list[str | int] = [path] if "/" in path else split_set_value_path(path)
-    node: Any = target
-    for index, key in enumerate(keys):
-        if key in _UNSAFE_KEYS:
-            raise InstrumentationError(f'Cannot set unsafe key: "{key}"')
-        last = index == len(keys) - 1
-        if last:
-            _assign(node, key, value)
-            return
-        following = keys[index + 1]
-        child = _read(node, key)
-        if isinstance(following, int) and not isinstance(child, list):
-            child = []
-            _assign(node, key, child)
-        elif not isinstance(child, dict | list):
-            child = {}
-            _assign(node, key, child)
-        node = child
-
-
-def _read(node: Any, key: str | int) -> Any:
-    if isinstance(node, dict):
-        return node.get(str(key))
-    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-        return node[key]
-    return None
-
-
-def _assign(node: Any, key: str | int, value: Any) -> None:
-    """``node[key] = value``; an undefined value (``UNDEFINED``) deletes the key."""
-    if value is UNDEFINED:
-        if isinstance(node, dict):
-            node.pop(str(key), None)
-    elif isinstance(node, dict):
-        node[str(key)] = value
-    elif isinstance(node, list) and isinstance(key, int) and key >= 0:
-        node.extend([None] * (key + 1 - len(node)))
-        node[key] = value
 
 
 # --- validator's isEmail ----------------------------------------------------------------------
