@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 import yaml
 
-from ._collections import UNSAFE_KEYS, extract_custom_fields, unique_by
+from ._collections import extract_custom_fields, unique_by
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
 from ._devices import APPLE_FAMILY, is_apple_family
@@ -63,13 +63,12 @@ from ._js import (
     without_nulls,
 )
 from ._paths import (
-    add_external_id_to_traits,
     path_get,
     path_keys,
     set_dotted,
     split_set_value_path,
 )
-from ._set import SetFlavour, js_set
+from ._set import UNSAFE_KEYS, SetFlavour, add_external_id_to_traits, is_plain_key, js_set
 from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
@@ -103,6 +102,7 @@ __all__ = [
     "is_blank",
     "is_email",
     "is_field",
+    "is_plain_key",
     "is_present",
     "is_truthy",
     "js_add",

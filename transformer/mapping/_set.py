@@ -25,10 +25,11 @@ from typing import Any
 
 from transformer._errors import InstrumentationError
 
-from ._collections import UNSAFE_KEYS
-from ._js import UNDEFINED, number_to_string
-from ._paths import split_set_value_path
+from ._js import UNDEFINED, is_present, js_get, number_to_string
+from ._paths import path_get, split_set_value_path
 
+#: Path parts naming an object's prototype, which both flavours refuse to walk.
+UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 #: JavaScript's largest array index; a larger number names a property JSON leaves out.
 _MAX_INDEX = 2**32 - 2
 #: How far past an array's end a write may reach. JavaScript would allocate (and print) every
@@ -91,9 +92,31 @@ def js_set(target: Any, path: str, value: Any, flavour: SetFlavour = SetFlavour.
         node = child
 
 
+def add_external_id_to_traits(message: dict[str, Any]) -> None:
+    """The reference's ``addExternalIdToTraits``: the first present of traits and
+    context.traits gets ``[context.externalId[0].identifierType] = context.externalId[0].id``,
+    written by integrations-lib's set (a dotted type nests; a missing id deletes the key);
+    nothing when there are no traits or no type. The message is changed, as the reference's."""
+    traits = None
+    for path in ("traits", "context.traits"):
+        traits = path_get(message, path)
+        if is_present(traits):
+            break
+    kind = js_get(message, "context.externalId.0.identifierType")
+    if isinstance(traits, dict) and isinstance(kind, str):
+        js_set(traits, kind, js_get(message, "context.externalId.0.id", UNDEFINED),
+               SetFlavour.INTEGRATIONS_LIB)
+
+
+def is_plain_key(path: str) -> bool:
+    """Whether ``js_set`` writes ``path`` as that one key of an object (no dot, escape or
+    number in it, nor a name of the prototype): a caller may then assign it directly."""
+    return _parts(path) == (path,) and path not in UNSAFE_KEYS
+
+
 def _child(node: Any, part: str | int) -> Any:
     if type(node) is dict:
-        return node.get(part if type(part) is str else number_to_string(part), UNDEFINED)
+        return node.get(part if isinstance(part, str) else number_to_string(part), UNDEFINED)
     if type(part) is int and 0 <= part < len(node):
         return node[part]
     return UNDEFINED
@@ -101,7 +124,7 @@ def _child(node: Any, part: str | int) -> Any:
 
 def _assign(node: Any, part: str | int, value: Any) -> None:
     if type(node) is dict:
-        name = part if type(part) is str else number_to_string(part)
+        name = part if isinstance(part, str) else number_to_string(part)
         if value is UNDEFINED:
             node.pop(name, None)
         else:
@@ -116,4 +139,4 @@ def _assign(node: Any, part: str | int, value: Any) -> None:
         node.append(value)
 
 
-__all__ = ["SetFlavour", "js_set"]
+__all__ = ["UNSAFE_KEYS", "SetFlavour", "add_external_id_to_traits", "is_plain_key", "js_set"]

@@ -27,7 +27,6 @@ import orjson
 from transformer.hooks import (
     JS_WHITESPACE,
     UNDEFINED,
-    UNSAFE_KEYS,
     Batch,
     Context,
     InstrumentationError,
@@ -112,80 +111,12 @@ def full_name(ctx: Context) -> dict[str, Any] | None:
 def custom_traits(ctx: Context) -> dict[str, Any]:
     """The traits, then context.traits, but the ones the profile mapping already sends."""
     return extract_custom_fields((js_get(ctx.message, path) for path in ("traits", "context.traits")),
-                                 PROFILE_EXCLUSION, set_value)
+                                 PROFILE_EXCLUSION)
 
 
 def charged_custom_properties(ctx: Context) -> dict[str, Any]:
     """The Charged event's other properties."""
-    return extract_custom_fields((ctx.message.get("properties"),), CHARGED_EXCLUSION, set_value)
-
-
-def set_value(target: dict[str, Any], path: str, value: Any) -> None:
-    """set-value 4 (as the reference's setValue) for a JSON object: ``path`` split at dots (a
-    backslash escapes the next character; a path holding "/" is one key), integral parts index
-    arrays; a reserved key ("__proto__" ...) anywhere makes the whole path one key."""
-    simple = "/" in path or ("." not in path and "\\" not in path)
-    keys = [path] if simple else _split_path(path)
-    if any(key in UNSAFE_KEYS for key in keys):
-        target[path] = value
-        return
-    node: Any = target
-    for index, key in enumerate(keys):
-        last = index == len(keys) - 1
-        following = None if last else keys[index + 1]
-        if isinstance(node, list):
-            position = _index(key)
-            if position is None or position > len(node) + 10_000:
-                return  # a non-index key on an array, or an absurd index: lost in JSON anyway
-            node.extend([None] * (position + 1 - len(node)))
-            child = node[position]
-            if last:
-                node[position] = value
-                return
-            if _index(following) is not None and not isinstance(child, list):
-                child = node[position] = []
-            elif not isinstance(child, dict | list):
-                child = node[position] = {}
-            node = child
-            continue
-        if last:
-            node[key] = value
-            return
-        child = node.get(key)
-        if _index(following) is not None and not isinstance(child, list):
-            child = node[key] = []
-        elif not isinstance(child, dict | list):
-            child = node[key] = {}
-        node = child
-
-
-def _split_path(path: str) -> list[str]:
-    parts: list[str] = []
-    part = ""
-    chars = iter(path)
-    for char in chars:
-        if char == "\\":
-            part += next(chars, "undefined")
-        elif char == ".":
-            parts.append(part)
-            part = ""
-        else:
-            part += char
-    if part:
-        parts.append(part)
-    return parts
-
-
-def _index(key: Any) -> int | None:
-    """An integral path part (set-value makes it a number): its array index, else None."""
-    if not isinstance(key, str) or not key.strip(JS_WHITESPACE):
-        return None
-    number = to_number(key)
-    if isinstance(number, float):
-        if not number.is_integer():
-            return None
-        number = int(number)
-    return number if number >= 0 else None
+    return extract_custom_fields((ctx.message.get("properties"),), CHARGED_EXCLUSION)
 
 
 def stringify_objects(value: Any, ctx: Context) -> Any:
