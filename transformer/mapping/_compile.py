@@ -189,6 +189,9 @@ def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: 
     if directive.nested and isinstance(arg, list):
         arg = [compile_value(item, env, f"{where}.{name}[{i}]", problems)
                if isinstance(item, dict) else item for i, item in enumerate(arg)]
+    if directive.compile_nested is not None:
+        arg = directive.compile_nested(
+            arg, lambda spec, sub: compile_value(spec, env, f"{where}.{name}.{sub}", problems))
     build = directive.build
     if js_null:
         if directive.build_js_null is None or (name == "path" and not isinstance(arg, str)):

@@ -1,12 +1,12 @@
 """CleverTap: what destination.yaml cannot say.
 
-* ``prepare``: for track, page and screen, the reference's trackAnonymous rule and whether the
-  event is CleverTap's Charged event (``charged`` var: the event named "order completed").
+* ``prepare``: for track, page and screen, the reference's trackAnonymous rule.
 * ``full_name``, ``custom_traits``, ``charged_custom_properties``: the profile's
   "<firstName> <lastName>" fallback and the reference's extractCustomFields (every other trait or
   property, keys written as set-value paths).
-* ``stringify_objects``, ``event_data``: the reference's convertObjectAndArrayToString (object
-  and array values as JSON strings; a Charged event's Items must be an array of objects).
+* ``stringify_objects``, ``event_data``, ``charged_event_data``: the reference's
+  convertObjectAndArrayToString (object and array values as JSON strings; a Charged event's
+  Items must be an array of objects).
 * ``unix_ts``, ``event_ts``, ``charged_ts``: a ts that is not a number becomes epoch seconds
   (null when it is not a date), as the reference's toUnixTimestamp.
 * ``page_event_name``, ``screen_event_name``: the reference's Handlebars templates
@@ -83,15 +83,12 @@ def _user_id(message: dict[str, Any]) -> Any:
 
 
 def prepare(ctx: Context) -> None:
-    """Events (track, page, screen) need a userId unless Config.trackAnonymous; an event named
-    "order completed" (any case) is CleverTap's Charged event."""
+    """Events (track, page, screen) need a userId unless Config.trackAnonymous."""
     if ctx.message_type not in ("track", "page", "screen"):
         return
     message = ctx.message
     if not is_truthy(ctx.config.get("trackAnonymous")) and not is_truthy(_user_id_only(message)):
         raise InstrumentationError("userId, not present cannot track anonymous user")
-    event = message.get("event")
-    ctx.vars["charged"] = is_truthy(event) and to_string(event).lower() == "order completed"
 
 
 # --- profile --------------------------------------------------------------------------------------
@@ -136,7 +133,18 @@ def _stringify_values(value: Any) -> dict[str, Any]:
 
 def event_data(value: Any, ctx: Context) -> Any:
     """evtData: the reference's required check ("" is missing, null the default {}), then
-    objects and arrays as JSON strings; a Charged event's Items must be an array of objects."""
+    objects and arrays as JSON strings. The reference checks the Items of every event whose
+    evtName is "Charged": a track event so named too."""
+    charged = ctx.message_type == "track" and ctx.message.get("event") == "Charged"
+    return _event_data(value, charged)
+
+
+def charged_event_data(value: Any, ctx: Context) -> Any:
+    """The Charged event's evtData: its Items must be an array of objects."""
+    return _event_data(value, True)
+
+
+def _event_data(value: Any, charged: bool) -> Any:
     if value is None:
         return UNDEFINED
     if value == "":
@@ -145,10 +153,6 @@ def event_data(value: Any, ctx: Context) -> Any:
         return value
     data = _stringify_values(value)
     items = data.get("Items")
-    # The reference checks the Items of an event whose evtName is "Charged": the Charged event,
-    # or a track event named so.
-    charged = ctx.vars.get("charged") or (ctx.message_type == "track"
-                                          and ctx.message.get("event") == "Charged")
     if charged and is_truthy(items):
         # The reference parses the stringified value back: a string must hold JSON.
         if isinstance(items, str):
