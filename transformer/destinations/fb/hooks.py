@@ -35,18 +35,6 @@ from transformer.hooks import (
     to_string,
 )
 
-#: Rudder e-commerce event names -> Facebook app event names.
-EVENT_NAMES = {
-    "Application Installed": "MOBILE_APP_INSTALL",
-    "Application Opened": "fb_mobile_activate_app",
-    "Products Searched": "fb_mobile_search",
-    "Product Viewed": "fb_mobile_content_view",
-    "Product Added": "fb_mobile_add_to_cart",
-    "Product Added to Wishlist": "fb_mobile_add_to_wishlist",
-    "Payment Info Entered": "fb_mobile_add_payment_info",
-    "Checkout Started": "fb_mobile_initiated_checkout",
-    "Order Completed": "fb_mobile_purchase",
-}
 #: Property key -> (the reference's path name, Facebook's key, the JavaScript type required).
 PROPERTIES = {
     "revenue": ("properties.revenue", "_valueToSum", "number"),
@@ -103,12 +91,14 @@ def _invalid_name(name: Any) -> InstrumentationError:
         f"{NAME_PATTERN}.")
 
 
-def _event_name(message: dict[str, Any]) -> Any:
+def _event_name(ctx: Context) -> Any:
     """The Facebook event name of a track, screen or page event (UNDEFINED: none)."""
+    message = ctx.message
     kind = message.get("type")
     if kind == "track":
+        # The event's name in the table, else the event as it is (even null or missing).
         event = message.get("event", UNDEFINED)
-        name = EVENT_NAMES.get(to_string(event)) or event
+        name = ctx.build("event").get("name", event)
         if not _valid_name(name):
             raise _invalid_name(name)
         return name
@@ -138,7 +128,7 @@ def prepare(ctx: Context) -> None:
         custom["_logTime"] = message["timestamp"]
     if is_truthy(message.get("event")):
         custom["_eventName"] = message["event"]
-    js_set(custom, "_eventName", _event_name(message))
+    js_set(custom, "_eventName", _event_name(ctx))
     properties = message.get("properties")
     if is_truthy(properties):
         _add_properties(message, properties, custom)
