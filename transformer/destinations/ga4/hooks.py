@@ -31,12 +31,12 @@ from transformer.hooks import (
     epoch_ms,
     external_id,
     extract_custom_fields,
+    flatten_json,
     integrations_object,
     is_blank,
     is_present,
     is_truthy,
     js_get,
-    js_keys,
     js_trim,
     normalize_number,
     to_number,
@@ -111,29 +111,6 @@ def _js_equal_zero(value: Any) -> bool:
 
 def _getter(path: str) -> Callable[[Any], Any]:
     return lambda doc: js_get(doc, path)
-
-
-def _flatten(value: dict[str, Any]) -> dict[str, Any]:
-    """flattenJson(value, "_", "strict"): nested keys joined with "_", arrays by index; an
-    empty object or array below the top is kept as it is."""
-    out: dict[str, Any] = {}
-    _flatten_into(value, "", out)
-    return out
-
-
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        if not value and prefix:
-            out[prefix] = {}
-        for key in js_keys(value):
-            _flatten_into(value[key], f"{prefix}_{key}" if prefix else key, out)
-    elif isinstance(value, list):
-        if not value:
-            out[prefix] = []
-        for index, item in enumerate(value):
-            _flatten_into(item, f"{prefix}_{index}", out)
-    else:
-        out[prefix] = value
 
 
 # --- config and message checks ------------------------------------------------------------------
@@ -561,7 +538,7 @@ def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
             raise InstrumentationError("One of product_id or name is required")
         extra = extract_custom_fields((product,), _ITEM_EXCLUSION)
         if extra:
-            element.update(_valid_params(_flatten(extra)))
+            element.update(_valid_params(flatten_json(extra, "_", strict=True)))
         items.append(element)
     return items
 
@@ -673,7 +650,7 @@ def _custom(message: dict[str, Any], paths: tuple[str, ...], exclusion: frozense
         dict[str, Any]:
     """Every property (of the objects at ``paths``) not excluded, flattened with "_"."""
     extracted = extract_custom_fields(tuple(js_get(message, path) for path in paths), exclusion)
-    return _flatten(extracted) if extracted else {}
+    return flatten_json(extracted, "_", strict=True) if extracted else {}
 
 
 def _valid_params(params: dict[str, Any]) -> dict[str, Any]:
