@@ -63,6 +63,7 @@ from ._js import (
     without_nulls,
 )
 from ._paths import (
+    is_defined,
     path_get,
     path_keys,
     set_dotted,
@@ -100,6 +101,7 @@ __all__ = [
     "is_apple_family",
     "is_array_index",
     "is_blank",
+    "is_defined",
     "is_email",
     "is_field",
     "is_plain_key",

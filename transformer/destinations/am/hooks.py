@@ -38,6 +38,7 @@ from transformer.hooks import (
     epoch_ms,
     group_and_chunk,
     is_apple_family,
+    is_defined,
     is_plain_key,
     is_present,
     is_truthy,
@@ -77,11 +78,6 @@ class SourceKeyError(TransformerError):
 
     error_category = "platform"
     error_type = ""
-
-
-def _defined(value: Any) -> bool:
-    """``isDefinedAndNotNull``."""
-    return value is not None and value is not UNDEFINED
 
 
 # --- get-value / set-value ------------------------------------------------------------------
@@ -328,7 +324,7 @@ def _brand(message: dict[str, Any], source: Callable[[Any], Any], config: dict[s
 def _event_id(message: dict[str, Any], source: Callable[[Any], Any], config: dict[str, Any],
               memo: dict[str, Any]) -> Any:
     value = source(message)
-    return value if _defined(value) and not isinstance(value, str) else UNDEFINED
+    return value if is_defined(value) and not isinstance(value, str) else UNDEFINED
 
 
 # --- the reference's data/*.json tables ---------------------------------------------------------
@@ -483,7 +479,7 @@ def _traits(message: dict[str, Any]) -> Any:
 
 
 def _is_valid_integer(value: Any) -> bool:
-    if isinstance(value, bool) or not _defined(value):
+    if isinstance(value, bool) or not is_defined(value):
         return False
     if isinstance(value, int):
         return True
@@ -568,7 +564,7 @@ def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
         for trait in object_keys(traits):
             if trait == "address":
                 for key in ADDRESS_TRAITS:
-                    if not _defined(get_value(payload["user_properties"], key)):
+                    if not is_defined(get_value(payload["user_properties"], key)):
                         js_set(payload, f"user_properties.{key}",
                                   get_value(traits, f"address.{key}"))
             elif plain and _is_plain_key(trait):  # the same as set-value's, but quicker
@@ -742,12 +738,12 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
         if lodash_is_empty(ev_type):
             raise InstrumentationError("Event not present. Please send event field")
         table = "default"
-        if (type(properties) is dict and _defined(properties.get("revenue"))
-                and _defined(properties.get("revenue_type"))):
+        if (type(properties) is dict and is_defined(properties.get("revenue"))
+                and is_defined(properties.get("revenue_type"))):
             table = "revenue"
     else:
         raise InstrumentationError("message type not supported")
-    if not _defined(ev_type) or ev_type == "":
+    if not is_defined(ev_type) or ev_type == "":
         raise InstrumentationError(
             "Event type is missing. Please send it under `event.type`. For page/screen events, "
             "send it under `event.name`")
@@ -872,7 +868,7 @@ def _revenue_fields(message: dict[str, Any], payload: dict[str, Any]) -> None:
     payload["productId"] = prop("product_id")
     payload["revenueType"] = js_or(prop("revenueType"), prop("revenue_type"), "Purchased")
     price = prop("price")
-    if _defined(price):
+    if is_defined(price):
         quantity = js_or(prop("quantity"), 1)
     else:
         price, quantity = prop("revenue"), 1
@@ -946,7 +942,7 @@ def process(ctx: Context) -> list[dict[str, Any]]:
     # message, whose userId/anonymousId the router groups by.
     if kind is not None and kind.lower() == "track":
         properties = message.get("properties")
-        if type(properties) is dict and _defined(properties.get("revenue")):
+        if type(properties) is dict and is_defined(properties.get("revenue")):
             events = _revenue_events(message, config)
         else:
             events = [dict(message)]
