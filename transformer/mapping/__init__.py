@@ -66,10 +66,16 @@ from ._paths import (
     is_defined,
     path_get,
     path_keys,
-    set_dotted,
     split_set_value_path,
 )
-from ._set import UNSAFE_KEYS, SetFlavour, add_external_id_to_traits, is_plain_key, js_set
+from ._set import (
+    UNSAFE_KEYS,
+    SetFlavour,
+    add_external_id_to_traits,
+    is_plain_key,
+    js_set,
+    set_dotted,
+)
 from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [

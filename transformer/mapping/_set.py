@@ -108,6 +108,11 @@ def add_external_id_to_traits(message: dict[str, Any]) -> None:
                SetFlavour.INTEGRATIONS_LIB)
 
 
+def set_dotted(doc: dict[str, Any], key: str, value: Any) -> None:
+    """integrations-lib's ``setValue(doc, key, value)``: ``js_set`` of that flavour."""
+    js_set(doc, key, value, SetFlavour.INTEGRATIONS_LIB)
+
+
 def is_plain_key(path: str) -> bool:
     """Whether ``js_set`` writes ``path`` as that one key of an object (no dot, escape or
     number in it, nor a name of the prototype): a caller may then assign it directly."""
@@ -139,4 +144,5 @@ def _assign(node: Any, part: str | int, value: Any) -> None:
         node.append(value)
 
 
-__all__ = ["UNSAFE_KEYS", "SetFlavour", "add_external_id_to_traits", "is_plain_key", "js_set"]
+__all__ = ["UNSAFE_KEYS", "SetFlavour", "add_external_id_to_traits", "is_plain_key", "js_set",
+           "set_dotted"]
