@@ -13,8 +13,10 @@ one key, an integral part is a number) and build the same structure:
 * an undefined value (``UNDEFINED``) deletes the key (or leaves a hole in an array).
 
 They differ only on a part naming an object's prototype ("__proto__", "constructor",
-"prototype"): set-value throws, integrations-lib writes the whole path as one flat key. Bracket
-paths (lodash's ``a[0].b``) are not a notation of either: ``"ud[em]"`` is one key.
+"prototype"): set-value throws, integrations-lib writes the whole path as one flat key (what the
+reference's ga4 test with a "constructor.prototype.x" property shows; integrations-lib's source
+is not at hand). Bracket paths (lodash's ``a[0].b``) are not a notation of either: ``"ud[em]"``
+is one key. The mapping compiler writes plain output keys only, so it needs no writer.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def js_set(target: Any, path: str, value: Any, flavour: SetFlavour = SetFlavour.
     parts = _parts(path)
     if not parts:
         return
-    if len(parts) == 1 and type(parts[0]) is str and type(target) is dict \
+    if len(parts) == 1 and type(parts[0]) is str and isinstance(target, dict) \
             and parts[0] not in UNSAFE_KEYS:  # one plain key: most writes
         _assign(target, parts[0], value)
         return
@@ -72,7 +74,7 @@ def js_set(target: Any, path: str, value: Any, flavour: SetFlavour = SetFlavour.
     if unsafe is not None:
         if flavour is SetFlavour.SET_VALUE:
             raise InstrumentationError(f'Cannot set unsafe key: "{unsafe}"')
-        if type(target) is dict:
+        if isinstance(target, dict):
             target[path] = value
         return
     node: Any = target
@@ -83,7 +85,7 @@ def js_set(target: Any, path: str, value: Any, flavour: SetFlavour = SetFlavour.
             return
         child = _child(node, part)
         if type(parts[position + 1]) is int:
-            if type(child) is not list:
+            if not isinstance(child, list):
                 child = []
                 _assign(node, part, child)
         elif not isinstance(child, dict | list):
@@ -120,7 +122,7 @@ def is_plain_key(path: str) -> bool:
 
 
 def _child(node: Any, part: str | int) -> Any:
-    if type(node) is dict:
+    if isinstance(node, dict):
         return node.get(part if isinstance(part, str) else number_to_string(part), UNDEFINED)
     if type(part) is int and 0 <= part < len(node):
         return node[part]
@@ -128,7 +130,7 @@ def _child(node: Any, part: str | int) -> Any:
 
 
 def _assign(node: Any, part: str | int, value: Any) -> None:
-    if type(node) is dict:
+    if isinstance(node, dict):
         name = part if isinstance(part, str) else number_to_string(part)
         if value is UNDEFINED:
             node.pop(name, None)

@@ -11,7 +11,7 @@
   (null when it is not a date), as the reference's toUnixTimestamp.
 * ``page_event_name``, ``screen_event_name``: the reference's Handlebars templates
   ("Web Page Viewed: {{value}}": HTML-escaped, trimmed).
-* ``profile_ids``, ``profile_data_identity``, ``event_ids``: identity or objectId, as
+* ``profile_ids``, ``event_ids``: identity or objectId, as
   Config.enableObjectIdMapping says.
 * ``finish``: an identify's second request registering the device token.
 * ``batch``: router requests of at most 1000 records, in input order.
@@ -164,16 +164,6 @@ def _event_data(value: Any, charged: bool) -> Any:
         if not (isinstance(items, list) and items and isinstance(items[0], dict | list | None)):
             raise InstrumentationError("Products property value must be an array of objects")
     return data
-
-
-def profile_data_identity(ctx: Context) -> dict[str, Any] | None:
-    """With objectId mapping and an anonymousId, the userId is the profile's identity."""
-    message = ctx.message
-    if is_truthy(ctx.config.get("enableObjectIdMapping")) and is_truthy(message.get("anonymousId")):
-        user_id = _user_id_only(message)
-        if is_truthy(user_id):
-            return {"identity": user_id}
-    return None
 
 
 def profile_ids(ctx: Context) -> dict[str, Any]:
