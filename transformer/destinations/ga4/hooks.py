@@ -51,8 +51,6 @@ class UnsupportedEventError(TransformerError):
     error_type = "unsupported"
 
 
-_ENDPOINT_PATH = "mp/collect"
-_DEBUG_ENDPOINT_PATH = "debug/mp/collect"
 #: The reference's canonical names for the destination in ``message.integrations``.
 _INTEGRATION_NAMES = ("GA4", "ga4", "Ga4", "Google Analytics 4", "googleAnalytics4",
                       "Google Analytics 4 (GA4)")
@@ -156,8 +154,6 @@ def prepare(ctx: Context) -> None:
     if event.lower() in _RESERVED_EVENT_NAMES:
         raise InstrumentationError("track:: Reserved event names are not allowed")
     ctx.vars["event"] = event
-    ctx.vars["path"] = _DEBUG_ENDPOINT_PATH if is_truthy(ctx.config.get("debugMode")) \
-        else _ENDPOINT_PATH
 
 
 def _validate_custom_event_name(event: str) -> None:
