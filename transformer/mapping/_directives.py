@@ -56,12 +56,10 @@ class Directive:
     build: Callable[[Any, CompileEnv], Any]
     #: Modifiers only: also called when the value is absent (None); others are skipped then.
     sees_absent: bool = False
-    #: Sources only: the argument is a list whose dict items are fields; the compiler compiles
-    #: them and ``build`` receives them as Sources (str items stay paths).
-    nested: bool = False
-    #: Sources only: the argument holds fields somewhere else than a list; called with the valid
-    #: argument and a compiler of one nested spec (``compile(spec, where)`` -> Source), it
-    #: returns the argument ``build`` receives, its fields compiled.
+    #: Sources only: the argument holds fields. Called with the valid argument and a compiler
+    #: of one nested spec (``compile(spec, suffix)`` -> Source; ``suffix`` extends the problems'
+    #: place, e.g. "[0]" or ".cases.x"), it returns the argument ``build`` receives, its fields
+    #: compiled.
     compile_nested: Callable[[Any, Callable[[Any, str], Source]], Any] | None = None
     #: Sources only: builds the source for a field with ``js_null: true``, which returns
     #: UNDEFINED for a key that is missing and None for a JSON null (None: not supported).
@@ -200,6 +198,14 @@ def _message_path(path: str, missing: Any = None) -> Source:
     return lambda ctx: getter(ctx.message)
 
 
+def _compile_listed_fields(arg: Any, compile_: Callable[[Any, str], Source]) -> Any:
+    """A list's dict items compiled as fields (its str items stay paths)."""
+    if not isinstance(arg, list):
+        return arg
+    return [compile_(item, f"[{i}]") if isinstance(item, dict) else item
+            for i, item in enumerate(arg)]
+
+
 def _build_first_truthy(arg: Any, env: CompileEnv) -> Source:
     return _first_matching(arg, _js.is_truthy)
 
@@ -293,11 +299,11 @@ def _compile_switch(arg: dict[str, Any], compile_: Callable[[Any, str], Source])
     fold = bool(arg.get("ignore_case", False))
     # Case keys compare as JavaScript object keys do: String(key) (YAML may read 1 or true).
     cases = {(_js.to_string(key).lower() if fold else _js.to_string(key)):
-             compile_(spec, f"cases.{key}") for key, spec in arg["cases"].items()}
+             compile_(spec, f".cases.{key}") for key, spec in arg["cases"].items()}
     return _Switch(
-        by=compile_({"path": by} if isinstance(by, str) else by, "by"),
+        by=compile_({"path": by} if isinstance(by, str) else by, ".by"),
         cases=MappingProxyType(cases),
-        default=compile_(arg["default"], "default") if "default" in arg else None,
+        default=compile_(arg["default"], ".default") if "default" in arg else None,
         ignore_case=fold,
     )
 
@@ -490,10 +496,11 @@ _ALL: tuple[Directive, ...] = (
               "one is present", _path_or_paths, _build_path, build_js_null=_build_path_js),
     Directive("first_truthy", "source", "paths (or fields) tried as JavaScript's a || b does: the "
               "first truthy value, else the last value", _paths_or_fields, _build_first_truthy,
-              nested=True, build_js_null=_build_first_truthy_js),
+              compile_nested=_compile_listed_fields, build_js_null=_build_first_truthy_js),
     Directive("first_defined", "source", "paths (or fields) tried as JavaScript's a ?? b does: "
               "the first non-null value, else the last value", _paths_or_fields,
-              _build_first_defined, nested=True, build_js_null=_build_first_defined_js),
+              _build_first_defined, compile_nested=_compile_listed_fields,
+              build_js_null=_build_first_defined_js),
     Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
               _alias, _build_generic),
     Directive("config", "source", "a dotted path into the destination's Config", _one_path,
