@@ -413,16 +413,6 @@ def test_get_value_follows_get_value() -> None:
         assert getter(doc) == hooks.get_value(doc, "a.b.c")
 
 
-def test_set_value_follows_set_value() -> None:
-    """set_value nests dotted paths, makes arrays before integers and deletes on undefined."""
-    target: dict[str, Any] = {"x": 1}
-    hooks.set_value(target, "a.b", 1)
-    hooks.set_value(target, "l.1", "v")
-    hooks.set_value(target, "x", hooks.UNDEFINED)
-    hooks.set_value(target, "p/q.r", 2)
-    assert target == {"a": {"b": 1}, "l": [hooks.UNDEFINED, "v"], "p/q.r": 2}
-
-
 # --- router ---------------------------------------------------------------------------------------
 
 

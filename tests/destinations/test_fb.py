@@ -237,6 +237,13 @@ def test_mapped_event_names_and_properties() -> None:
                      "fb_content_type": "c", "fb_search_string": "q", "fb_num_items": 2}
 
 
+def test_track_event_names() -> None:
+    """E-commerce names map exactly as written; other names, and a null event, are kept."""
+    assert custom_event(message(event="Product Added"))["_eventName"] == "fb_mobile_add_to_cart"
+    assert custom_event(message(event="product added"))["_eventName"] == "product added"
+    assert custom_event(message(event=None))["_eventName"] is None
+
+
 def test_property_keys() -> None:
     """Keys Facebook rejects are cleaned (or cut to 40 characters, then set as a path); integer
     keys come first, as JavaScript orders them; unsafe keys fail as in the reference."""

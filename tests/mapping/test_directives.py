@@ -320,3 +320,55 @@ def test_date_ms_is_javascript_get_time() -> None:
                            ENV, "body", problems)
     assert not problems
     assert list(build(Context(message=EVENT))) == ["kept"]  # NaN: sent as null when kept
+
+
+def test_switch_picks_the_case_the_value_names() -> None:
+    """switch builds the field of the matching case, else the default, else nothing."""
+    spec = {"switch": {"by": "event", "cases": {"Order Done": {"value": "purchase"},
+                                                "Other": {"path": "properties.price"}},
+                       "default": {"path": "event", "type": "upper"}}}
+    assert value(spec) == "purchase"
+    assert value(spec, message={**EVENT, "event": "Other"}) == "12.50"
+    assert value(spec, message={**EVENT, "event": "order done"}) == "ORDER DONE"
+    without_default = {"switch": {"by": "event", "cases": {"x": 1}}}
+    assert value(without_default) is None
+
+
+def test_switch_ignore_case_and_javascript_keys() -> None:
+    """ignore_case lower-cases both sides; values compare as String(value), absent ones never."""
+    spec = {"switch": {"by": {"path": "event"}, "ignore_case": True,
+                       "cases": {"ORDER done": "hit", 2: "two", True: "yes"}, "default": "miss"}}
+    assert value(spec) == "hit"
+    assert value(spec, message={"event": 2.0}) == "two"
+    assert value(spec, message={"event": True}) == "yes"
+    assert value(spec, message={"event": None}) == "miss"
+    assert value(spec, message={}) == "miss"
+    exact = {"switch": {"by": "event", "cases": {"order done": "hit"}, "default": "miss"}}
+    assert value(exact) == "miss"
+
+
+def test_switch_cases_may_be_object_mappings() -> None:
+    """A case is any field, literal or nested object mapping; only the chosen one is built."""
+    spec = {"switch": {"by": "event", "cases": {
+        "Order Done": {"name": {"value": "purchase"}, "price": {"path": "properties.price"}},
+        "Fails": {"path": "missing", "required": True}}}}
+    assert value(spec) == {"name": "purchase", "price": "12.50"}
+    with pytest.raises(InstrumentationError):
+        value(spec, message={"event": "Fails"})
+
+
+@pytest.mark.parametrize(("spec", "problem"), [
+    ({"switch": "event"}, "expected a mapping"),
+    ({"switch": {"cases": {"a": 1}}}, "by: expected"),
+    ({"switch": {"by": "event", "cases": {}}}, "cases: expected a non-empty mapping"),
+    ({"switch": {"by": "event", "cases": {"a": 1}, "ignore_case": "yes"}}, "ignore_case"),
+    ({"switch": {"by": "event", "cases": {"a": 1}, "otherwise": 2}}, "unknown key 'otherwise'"),
+    ({"switch": {"by": "event", "ignore_case": True, "cases": {"A": 1, "a": 2}}},
+     "the same case ignoring case"),
+    ({"switch": {"by": "event", "cases": {"a": {"generic": "nope"}}}},
+     "f.switch.cases.a.generic: unknown generic alias"),
+    ({"switch": {"by": {"path": 5}, "cases": {"a": 1}}}, "f.switch.by.path"),
+])
+def test_switch_validation(spec: Any, problem: str) -> None:
+    """switch reports a malformed argument, and problems inside its fields with their place."""
+    assert any(problem in p for p in problems_of(spec)), problems_of(spec)

@@ -225,6 +225,14 @@ def test_flatten_json_with_another_separator() -> None:
     assert flatten_json({"a": {"b": [1, {"c": 2}]}}, "_") == {"a_b[0]": 1, "a_b[1]_c": 2}
 
 
+def test_flatten_json_strict_mode() -> None:
+    """flattenJson(data, "_", "strict"): array indexes joined with the separator too; holes and
+    empty containers below the top stay leaves."""
+    data = {"a": {"b": [1, {"c": 2}], "e": {}, "l": []}, "h": [UNDEFINED, 3]}
+    assert flatten_json(data, "_", strict=True) == {
+        "a_b_0": 1, "a_b_1_c": 2, "a_e": {}, "a_l": [], "h_0": UNDEFINED, "h_1": 3}
+
+
 @pytest.mark.parametrize(("values", "expected"), [
     ((0, "", "x"), "x"), ((None, 0), 0), ((False, ""), ""), (({},), {}), (("a", "b"), "a"),
 ])

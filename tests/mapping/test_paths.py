@@ -59,7 +59,7 @@ def test_set_dotted_nests_and_replaces_non_objects() -> None:
     ({"traits": {"a": 1}, "context": {"externalId": [{"identifierType": "x.y", "id": 7}]}},
      {"a": 1, "x": {"y": 7}}, None),
     ({"traits": {}, "context": {"traits": {"b": 2}, "externalId": [{"identifierType": "k"}]}},
-     {"k": None}, {"b": 2}),
+     {}, {"b": 2}),
     ({"traits": None, "context": {"traits": {"b": 2}, "externalId": [{"identifierType": "k",
                                                                         "id": "v"}]}},
      None, {"b": 2, "k": "v"}),

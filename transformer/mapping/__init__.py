@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 import yaml
 
-from ._collections import UNSAFE_KEYS, extract_custom_fields, unique_by
+from ._collections import extract_custom_fields, unique_by
 from ._compile import Build, Problems, compile_object, compile_value, is_field
 from ._context import Context
 from ._devices import APPLE_FAMILY, is_apple_family
@@ -63,11 +63,18 @@ from ._js import (
     without_nulls,
 )
 from ._paths import (
-    add_external_id_to_traits,
+    is_defined,
     path_get,
     path_keys,
-    set_dotted,
     split_set_value_path,
+)
+from ._set import (
+    UNSAFE_KEYS,
+    SetFlavour,
+    add_external_id_to_traits,
+    is_plain_key,
+    js_set,
+    set_dotted,
 )
 from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
@@ -83,6 +90,7 @@ __all__ = [
     "Context",
     "Directive",
     "Problems",
+    "SetFlavour",
     "Source",
     "add_external_id_to_traits",
     "compile_object",
@@ -99,8 +107,10 @@ __all__ = [
     "is_apple_family",
     "is_array_index",
     "is_blank",
+    "is_defined",
     "is_email",
     "is_field",
+    "is_plain_key",
     "is_present",
     "is_truthy",
     "js_add",
@@ -109,6 +119,7 @@ __all__ = [
     "js_keys",
     "js_or",
     "js_own",
+    "js_set",
     "js_trim",
     "load_aliases",
     "lodash_is_empty",

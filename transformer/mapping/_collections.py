@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from ._js import is_array_index, is_truthy, js_own, object_keys
+from ._set import UNSAFE_KEYS, SetFlavour, js_set
 
 T = TypeVar("T")
 
@@ -23,24 +24,22 @@ def unique_by(items: Iterable[T], key: Callable[[T], Hashable]) -> list[T]:
     return out
 
 
-#: Keys set-value refuses; extractCustomFields' callers never see them copied.
-UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
-
 Setter = Callable[[dict[str, Any], str, Any], None]
 
 
 def extract_custom_fields(contexts: Iterable[Any], exclusion: frozenset[str] | set[str],
-                          setter: Setter, out: dict[str, Any] | None = None) -> dict[str, Any]:
+                          setter: Setter | None = None,
+                          out: dict[str, Any] | None = None) -> dict[str, Any]:
     """The reference's ``extractCustomFields(message, out, [paths], exclusion)`` over the values
     of those paths (``contexts``): every own key (Object.keys) of each truthy context that is not
-    excluded (nor unsafe) is written into ``out`` with ``setter``; later contexts win.
+    excluded (nor unsafe) is written into ``out`` with ``setter``, by default the reference's
+    own (integrations-lib's setValue: ``js_set``); later contexts win.
 
     As the reference does, the keys accumulate: a key of an earlier context is read again from a
-    later one (``get(context, key)``: an object's own key, an array's index, a string whole). The
-    setter is a parameter because the destinations' set-value copies disagree on what an unsafe
-    or dotted key does (``set_dotted`` for plain dotted keys, or a destination's set-value).
+    later one (``get(context, key)``: an object's own key, an array's index, a string whole).
     """
     out = {} if out is None else out
+    setter = _set_integrations_lib if setter is None else setter
     keys: list[str] = []
     for context in contexts:
         if not is_truthy(context):
@@ -59,4 +58,8 @@ def extract_custom_fields(contexts: Iterable[Any], exclusion: frozenset[str] | s
     return out
 
 
-__all__ = ["UNSAFE_KEYS", "extract_custom_fields", "unique_by"]
+def _set_integrations_lib(target: dict[str, Any], path: str, value: Any) -> None:
+    js_set(target, path, value, SetFlavour.INTEGRATIONS_LIB)
+
+
+__all__ = ["extract_custom_fields", "unique_by"]

@@ -186,9 +186,9 @@ def _compile_source(name: str, arg: Any, env: CompileEnv, where: str, problems: 
         problems.add(f"{where}.{name}", error)
     if errors:
         return lambda ctx: None
-    if directive.nested and isinstance(arg, list):
-        arg = [compile_value(item, env, f"{where}.{name}[{i}]", problems)
-               if isinstance(item, dict) else item for i, item in enumerate(arg)]
+    if directive.compile_nested is not None:
+        arg = directive.compile_nested(
+            arg, lambda spec, suffix: compile_value(spec, env, f"{where}.{name}{suffix}", problems))
     build = directive.build
     if js_null:
         if directive.build_js_null is None or (name == "path" and not isinstance(arg, str)):

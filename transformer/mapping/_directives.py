@@ -56,9 +56,11 @@ class Directive:
     build: Callable[[Any, CompileEnv], Any]
     #: Modifiers only: also called when the value is absent (None); others are skipped then.
     sees_absent: bool = False
-    #: Sources only: the argument is a list whose dict items are fields; the compiler compiles
-    #: them and ``build`` receives them as Sources (str items stay paths).
-    nested: bool = False
+    #: Sources only: the argument holds fields. Called with the valid argument and a compiler
+    #: of one nested spec (``compile(spec, suffix)`` -> Source; ``suffix`` extends the problems'
+    #: place, e.g. "[0]" or ".cases.x"), it returns the argument ``build`` receives, its fields
+    #: compiled.
+    compile_nested: Callable[[Any, Callable[[Any, str], Source]], Any] | None = None
     #: Sources only: builds the source for a field with ``js_null: true``, which returns
     #: UNDEFINED for a key that is missing and None for a JSON null (None: not supported).
     build_js_null: Callable[[Any, CompileEnv], Any] | None = None
@@ -141,6 +143,34 @@ def _regex(arg: Any, env: CompileEnv) -> list[str]:
     return []
 
 
+_SWITCH_KEYS = frozenset({"by", "ignore_case", "cases", "default"})
+
+
+def _switch(arg: Any, env: CompileEnv) -> list[str]:
+    if not isinstance(arg, dict):
+        return ["expected a mapping with by, cases and optionally ignore_case and default"]
+    # YAML reads a bare ``on:`` key as true: say so rather than "unknown key True".
+    problems = [f"unknown key {k!r} (known: {', '.join(sorted(_SWITCH_KEYS))})"
+                + (" (YAML reads on/yes as true)" if isinstance(k, bool) else "")
+                for k in arg if k not in _SWITCH_KEYS]
+    if not isinstance(arg.get("by"), str | dict):
+        problems.append("by: expected a dotted path or a field (the value switched on)")
+    if not isinstance(arg.get("ignore_case", False), bool):
+        problems.append("ignore_case: expected true or false")
+    cases = arg.get("cases")
+    if not isinstance(cases, dict) or not cases:
+        problems.append("cases: expected a non-empty mapping of value to field")
+    elif arg.get("ignore_case"):
+        seen: dict[str, Any] = {}
+        for key in cases:
+            folded = _js.to_string(key).lower()
+            if folded in seen:
+                problems.append(f"cases: {seen[folded]!r} and {key!r} are the same case "
+                                "ignoring case")
+            seen[folded] = key
+    return problems
+
+
 def _now_format(arg: Any, env: CompileEnv) -> list[str]:
     return [] if arg in _NOW_FORMATS else [f"expected one of {', '.join(_NOW_FORMATS)}"]
 
@@ -166,6 +196,14 @@ def _first_matching(arg: Any, accept: Callable[[Any], bool], missing: Any = None
 def _message_path(path: str, missing: Any = None) -> Source:
     getter = compile_path(path, missing)
     return lambda ctx: getter(ctx.message)
+
+
+def _compile_listed_fields(arg: Any, compile_: Callable[[Any, str], Source]) -> Any:
+    """A list's dict items compiled as fields (its str items stay paths)."""
+    if not isinstance(arg, list):
+        return arg
+    return [compile_(item, f"[{i}]") if isinstance(item, dict) else item
+            for i, item in enumerate(arg)]
 
 
 def _build_first_truthy(arg: Any, env: CompileEnv) -> Source:
@@ -244,6 +282,45 @@ def _build_value(arg: Any, env: CompileEnv) -> Source:
 def _build_hook_source(arg: Any, env: CompileEnv) -> Source:
     hook = env.hooks[arg]
     return lambda ctx: hook(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class _Switch:
+    """A ``switch`` argument, its fields compiled."""
+
+    by: Source
+    cases: Mapping[str, Source]
+    default: Source | None
+    ignore_case: bool
+
+
+def _compile_switch(arg: dict[str, Any], compile_: Callable[[Any, str], Source]) -> _Switch:
+    by = arg["by"]
+    fold = bool(arg.get("ignore_case", False))
+    # Case keys compare as JavaScript object keys do: String(key) (YAML may read 1 or true).
+    cases = {(_js.to_string(key).lower() if fold else _js.to_string(key)):
+             compile_(spec, f".cases.{key}") for key, spec in arg["cases"].items()}
+    return _Switch(
+        by=compile_({"path": by} if isinstance(by, str) else by, ".by"),
+        cases=MappingProxyType(cases),
+        default=compile_(arg["default"], ".default") if "default" in arg else None,
+        ignore_case=fold,
+    )
+
+
+def _build_switch(arg: _Switch, env: CompileEnv) -> Source:
+    by, cases, default, fold = arg.by, arg.cases, arg.default, arg.ignore_case
+
+    def switch(ctx: Context) -> Any:
+        value = by(ctx)
+        if value is not None and value is not _js.UNDEFINED:
+            key = _js.to_string(value)
+            case = cases.get(key.lower() if fold else key)
+            if case is not None:
+                return case(ctx)
+        return default(ctx) if default is not None else None
+
+    return switch
 
 
 _NOW_FORMATS: Mapping[str, Callable[[int], Any]] = MappingProxyType(
@@ -419,10 +496,11 @@ _ALL: tuple[Directive, ...] = (
               "one is present", _path_or_paths, _build_path, build_js_null=_build_path_js),
     Directive("first_truthy", "source", "paths (or fields) tried as JavaScript's a || b does: the "
               "first truthy value, else the last value", _paths_or_fields, _build_first_truthy,
-              nested=True, build_js_null=_build_first_truthy_js),
+              compile_nested=_compile_listed_fields, build_js_null=_build_first_truthy_js),
     Directive("first_defined", "source", "paths (or fields) tried as JavaScript's a ?? b does: "
               "the first non-null value, else the last value", _paths_or_fields,
-              _build_first_defined, nested=True, build_js_null=_build_first_defined_js),
+              _build_first_defined, compile_nested=_compile_listed_fields,
+              build_js_null=_build_first_defined_js),
     Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
               _alias, _build_generic),
     Directive("config", "source", "a dotted path into the destination's Config", _one_path,
@@ -436,6 +514,9 @@ _ALL: tuple[Directive, ...] = (
     Directive("now", "source", "the service clock: iso, ms or s", _now_format, _build_now),
     Directive("hook", "source", "a function of hooks.py called with the context", _hook_name,
               _build_hook_source),
+    Directive("switch", "source", "the field of the case the value of ``by`` names (String(value), "
+              "lower-cased with ignore_case), else ``default``'s (absent without one)", _switch,
+              _build_switch, compile_nested=_compile_switch),
     Directive("type", "modifier", "one conversion or a list applied in order", _conversion_names,
               _build_type),
     Directive("default", "modifier", "used when the value is absent", _anything, _build_default,

@@ -486,26 +486,30 @@ def _json_ready_list(value: list[Any]) -> Any:
 # --- the reference's helpers ----------------------------------------------------------------------
 
 
-def flatten_json(data: Any, separator: str = ".") -> dict[str, Any]:
+def flatten_json(data: Any, separator: str = ".", *, strict: bool = False) -> dict[str, Any]:
     """The reference's ``flattenJson``: nested object keys joined with ``separator`` and array items as
-    ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``); an empty array or (below the top)
-    an empty object is kept as a leaf; null is a leaf; a scalar (or null) at the top lands under
-    the key ""; undefined flattens to ``{}`` (``{"": undefined}`` in JavaScript)."""
+    ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``), or in its "strict" mode as
+    ``key<separator>i``; an empty array or (below the top) an empty object is kept as a leaf;
+    null is a leaf; a scalar (or null) at the top lands under the key ""; undefined flattens to
+    ``{}`` (``{"": undefined}`` in JavaScript)."""
     out: dict[str, Any] = {}
     if data is not UNDEFINED:
-        _flatten_into(data, "", out, separator)
+        _flatten_into(data, "", out, separator, strict)
     return out
 
 
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str) -> None:
+def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str,
+                  strict: bool) -> None:
     if isinstance(value, dict):
         for key in js_keys(value):
-            _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out, separator)
+            _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out,
+                          separator, strict)
         if not value and prefix:
             out[prefix] = {}
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _flatten_into(item, f"{prefix}[{index}]", out, separator)
+            _flatten_into(item, f"{prefix}{separator}{index}" if strict else f"{prefix}[{index}]",
+                          out, separator, strict)
         if not value:
             out[prefix] = []
     else:

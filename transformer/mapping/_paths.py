@@ -137,44 +137,6 @@ def compile_first_present(paths: Sequence[str]) -> Getter:
     return first
 
 
-def set_path(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
-    """Set ``value`` at ``path`` inside ``doc``, creating dicts on the way."""
-    node = doc
-    for key in path[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    node[path[-1]] = value
-
-
-def set_dotted(doc: dict[str, Any], key: str, value: Any) -> None:
-    """set-value's ``set(doc, key, value)`` for plain keys: a dotted key sets a nested value,
-    creating objects on the way (replacing whatever is not an object); ``doc`` is changed."""
-    *parents, last = key.split(".")
-    for part in parents:
-        child = doc.get(part)
-        if not isinstance(child, dict):
-            child = doc[part] = {}
-        doc = child
-    doc[last] = value
-
-
-def add_external_id_to_traits(message: dict[str, Any]) -> None:
-    """The reference's ``addExternalIdToTraits``: the first present of traits and
-    context.traits gets ``[context.externalId[0].identifierType] = context.externalId[0].id``
-    (a dotted type nests, as set-value does); nothing when there are no traits or no type."""
-    traits = None
-    for path in ("traits", "context.traits"):
-        traits = path_get(message, path)
-        if is_present(traits):
-            break
-    key = path_get(message, "context.externalId.0.identifierType")
-    if not isinstance(traits, dict) or not isinstance(key, str) or not key:
-        return
-    set_dotted(traits, key, path_get(message, "context.externalId.0.id"))
-
-
 def split_set_value_path(path: str, trailing_escape: str = "undefined") -> list[str | int]:
     """set-value 4's path split: "." separates keys, "\\" escapes the next character (a "\\"
     at the end adds ``trailing_escape``: JavaScript's ``input[++i]`` past the end), a path holding
@@ -232,6 +194,6 @@ def is_defined(value: Any) -> bool:
     return value is not None and value is not UNDEFINED
 
 
-__all__ = ["add_external_id_to_traits", "compile_first_matching", "compile_first_present",
+__all__ = ["compile_first_matching", "compile_first_present",
            "compile_path", "first_matching", "is_defined", "is_truthy", "path_get", "path_keys",
-           "set_dotted", "set_path", "split_path", "split_set_value_path"]
+           "split_path", "split_set_value_path"]

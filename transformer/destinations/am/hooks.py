@@ -28,6 +28,7 @@ from ua_parser import Domain
 
 from transformer.hooks import (
     UNDEFINED,
+    UNSAFE_KEYS,
     Batch,
     ConfigurationError,
     Context,
@@ -37,16 +38,18 @@ from transformer.hooks import (
     epoch_ms,
     group_and_chunk,
     is_apple_family,
+    is_defined,
+    is_plain_key,
     is_present,
     is_truthy,
     js_get,
     js_keys,
     js_or,
+    js_set,
     js_trim,
     lodash_is_empty,
     object_keys,
     sort_by_min_job_id,
-    split_set_value_path,
     spread,
     stringify,
     to_number,
@@ -75,11 +78,6 @@ class SourceKeyError(TransformerError):
 
     error_category = "platform"
     error_type = ""
-
-
-def _defined(value: Any) -> bool:
-    """``isDefinedAndNotNull``."""
-    return value is not None and value is not UNDEFINED
 
 
 # --- get-value / set-value ------------------------------------------------------------------
@@ -171,74 +169,9 @@ def _getter(path: str) -> Callable[[Any], Any]:
     return walk
 
 
-_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
-
-
-@lru_cache(maxsize=1024)
-def _split_set_path(path: str) -> tuple[str | int, ...]:
-    """set-value 4's path: "." separates (a backslash escapes), integral parts are numbers, and a
-    path with a "/" is one key."""
-    return tuple(split_set_value_path(path, trailing_escape=""))
-
-
-def _assign(obj: Any, key: str | int, value: Any) -> None:
-    if isinstance(key, str) and key in _UNSAFE_KEYS:
-        raise InstrumentationError(f'"{key}" cannot be a trait or property name')
-    if type(obj) is list:
-        if isinstance(key, int) and key >= 0:
-            if value is UNDEFINED:
-                if key < len(obj):
-                    obj[key] = UNDEFINED
-                return
-            obj.extend([UNDEFINED] * (key + 1 - len(obj)))
-            obj[key] = value
-        return
-    name = key if isinstance(key, str) else to_string(key)
-    if value is UNDEFINED:
-        obj.pop(name, None)
-    else:
-        obj[name] = value
-
-
-def _child(obj: Any, key: str | int) -> Any:
-    if type(obj) is list:
-        return obj[key] if isinstance(key, int) and 0 <= key < len(obj) else UNDEFINED
-    return obj.get(key if isinstance(key, str) else to_string(key), UNDEFINED)
-
-
-def set_value(target: Any, path: str, value: Any) -> None:
-    """set-value 4 (``set(target, path, value)``): dotted paths make nested objects (arrays before
-    an integral part), and an undefined value deletes the key."""
-    if not path or not isinstance(target, dict | list):
-        return
-    keys = _split_set_path(path)
-    if len(keys) == 1:
-        key = keys[0]
-        if type(target) is dict and type(key) is str and key not in _UNSAFE_KEYS:
-            if value is UNDEFINED:
-                target.pop(key, None)
-            else:
-                target[key] = value
-            return
-    obj = target
-    for i, key in enumerate(keys):
-        if i == len(keys) - 1:
-            _assign(obj, key, value)
-            break
-        following = keys[i + 1]
-        current = _child(obj, key)
-        if isinstance(following, int) and type(current) is not list:
-            current = []
-            _assign(obj, key, current)
-        elif not isinstance(current, dict | list):
-            current = {}
-            _assign(obj, key, current)
-        obj = current
-
-
 def _is_plain_key(key: str) -> bool:
     """Whether set-value and get-value take ``key`` as one key, as a dict does."""
-    return "." not in key and "/" not in key and "\\" not in key and key not in _UNSAFE_KEYS
+    return "." not in key and "/" not in key and "\\" not in key and key not in UNSAFE_KEYS
 
 
 def _delete_path(obj: Any, path: str) -> None:
@@ -391,7 +324,7 @@ def _brand(message: dict[str, Any], source: Callable[[Any], Any], config: dict[s
 def _event_id(message: dict[str, Any], source: Callable[[Any], Any], config: dict[str, Any],
               memo: dict[str, Any]) -> Any:
     value = source(message)
-    return value if _defined(value) and not isinstance(value, str) else UNDEFINED
+    return value if is_defined(value) and not isinstance(value, str) else UNDEFINED
 
 
 # --- the reference's data/*.json tables ---------------------------------------------------------
@@ -402,7 +335,7 @@ Row = tuple[Callable[[Any], Any], str, Computed | None, bool]
 
 def _table(*rows: tuple[str, str] | tuple[str, str, Computed]) -> tuple[Row, ...]:
     return tuple((_getter(row[0]), row[1], row[2] if len(row) == 3 else None,
-                  _split_set_path(row[1]) == (row[1],)) for row in rows)
+                  is_plain_key(row[1])) for row in rows)
 
 
 _OS_NAME = ("context.os.name", "os_name", _web_or_source("browser.name"))
@@ -476,13 +409,13 @@ def _apply_table(message: dict[str, Any], payload: dict[str, Any], table: tuple[
         if overrides:
             data = _override(traits, key)
             if data is not None and data is not UNDEFINED:
-                set_value(payload, key, data)
+                js_set(payload, key, data)
                 if compute is not None and type(traits) is dict:
                     traits.pop(key, None)
                 continue
         value = source(message) if compute is None else compute(message, source, config, memo)
         if not plain:
-            set_value(payload, key, value)
+            js_set(payload, key, value)
         elif value is not UNDEFINED:  # each key once per table: nothing to delete
             payload[key] = value
 
@@ -546,7 +479,7 @@ def _traits(message: dict[str, Any]) -> Any:
 
 
 def _is_valid_integer(value: Any) -> bool:
-    if isinstance(value, bool) or not _defined(value):
+    if isinstance(value, bool) or not is_defined(value):
         return False
     if isinstance(value, int):
         return True
@@ -631,16 +564,16 @@ def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
         for trait in object_keys(traits):
             if trait == "address":
                 for key in ADDRESS_TRAITS:
-                    if not _defined(get_value(payload["user_properties"], key)):
-                        set_value(payload, f"user_properties.{key}",
+                    if not is_defined(get_value(payload["user_properties"], key)):
+                        js_set(payload, f"user_properties.{key}",
                                   get_value(traits, f"address.{key}"))
             elif plain and _is_plain_key(trait):  # the same as set-value's, but quicker
                 payload["user_properties"][trait] = traits[trait]
             else:
-                set_value(payload, f"user_properties.{trait}", get_value(traits, trait))
+                js_set(payload, f"user_properties.{trait}", get_value(traits, trait))
     fields = _get_fields_to_unset(message)
     if isinstance(fields, list):
-        set_value(payload, "user_properties.$unset", {to_string(f): "-" for f in fields})
+        js_set(payload, "user_properties.$unset", {to_string(f): "-" for f in fields})
 
 
 def _post_process(payload: dict[str, Any]) -> None:
@@ -805,12 +738,12 @@ def _process_single(message: dict[str, Any], config: dict[str, Any]) -> list[dic
         if lodash_is_empty(ev_type):
             raise InstrumentationError("Event not present. Please send event field")
         table = "default"
-        if (type(properties) is dict and _defined(properties.get("revenue"))
-                and _defined(properties.get("revenue_type"))):
+        if (type(properties) is dict and is_defined(properties.get("revenue"))
+                and is_defined(properties.get("revenue_type"))):
             table = "revenue"
     else:
         raise InstrumentationError("message type not supported")
-    if not _defined(ev_type) or ev_type == "":
+    if not is_defined(ev_type) or ev_type == "":
         raise InstrumentationError(
             "Event type is missing. Please send it under `event.type`. For page/screen events, "
             "send it under `event.name`")
@@ -823,7 +756,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
     if is_truthy(_get_mapped(message)):
         identifier = _get_external_type(message)
         if isinstance(identifier, str):
-            set_value(_traits(message), identifier, _get_external_id(message))
+            js_set(_traits(message), identifier, _get_external_id(message))
         if identifier == "user_id":
             external = _get_external_id(message)
             if is_truthy(external):
@@ -855,11 +788,11 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
                 and is_truthy(group_info.get("group_value")):
             group_type = to_string(group_info["group_type"])
             groups = {group_type: group_info["group_value"]}
-            set_value(payload, f"user_properties.{group_type}", group_info["group_value"])
+            js_set(payload, f"user_properties.{group_type}", group_info["group_value"])
     elif ev_type != "alias":
         if enhanced:
             _user_properties_handler(message, config, payload)
-        set_value(payload, "event_properties", message.get("properties", UNDEFINED))
+        js_set(payload, "event_properties", message.get("properties", UNDEFINED))
         traits = _traits(message)
         if is_truthy(traits):
             payload["user_properties"] = {**payload["user_properties"], **spread(traits)}
@@ -935,7 +868,7 @@ def _revenue_fields(message: dict[str, Any], payload: dict[str, Any]) -> None:
     payload["productId"] = prop("product_id")
     payload["revenueType"] = js_or(prop("revenueType"), prop("revenue_type"), "Purchased")
     price = prop("price")
-    if _defined(price):
+    if is_defined(price):
         quantity = js_or(prop("quantity"), 1)
     else:
         price, quantity = prop("revenue"), 1
@@ -952,17 +885,17 @@ def _mobile_fields(message: dict[str, Any], config: dict[str, Any],
                    payload: dict[str, Any]) -> None:
     """buildPayloadForMobileChannel: device brand and advertising ids."""
     if not is_truthy(config.get("mapDeviceBrand")):
-        set_value(payload, "device_brand", _get_manufacturer(message))
+        js_set(payload, "device_brand", _get_manufacturer(message))
     platform = _get_device_type(message)
     if not is_truthy(platform):
         return
     if is_apple_family(platform):
-        set_value(payload, "idfa", _get_advertising_id(message))
-        set_value(payload, "idfv", _get_device_id(message))
+        js_set(payload, "idfa", _get_advertising_id(message))
+        js_set(payload, "idfv", _get_device_id(message))
     elif not isinstance(platform, str):
         raise InstrumentationError("context.device.type must be a string")
     elif platform.lower() == "android":
-        set_value(payload, "adid", _get_advertising_id(message))
+        js_set(payload, "adid", _get_advertising_id(message))
 
 
 def _revenue_events(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1009,7 +942,7 @@ def process(ctx: Context) -> list[dict[str, Any]]:
     # message, whose userId/anonymousId the router groups by.
     if kind is not None and kind.lower() == "track":
         properties = message.get("properties")
-        if type(properties) is dict and _defined(properties.get("revenue")):
+        if type(properties) is dict and is_defined(properties.get("revenue")):
             events = _revenue_events(message, config)
         else:
             events = [dict(message)]

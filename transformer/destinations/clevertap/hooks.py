@@ -1,17 +1,17 @@
 """CleverTap: what destination.yaml cannot say.
 
-* ``prepare``: for track, page and screen, the reference's trackAnonymous rule and whether the
-  event is CleverTap's Charged event (``charged`` var: the event named "order completed").
+* ``prepare``: for track, page and screen, the reference's trackAnonymous rule.
 * ``full_name``, ``custom_traits``, ``charged_custom_properties``: the profile's
   "<firstName> <lastName>" fallback and the reference's extractCustomFields (every other trait or
   property, keys written as set-value paths).
-* ``stringify_objects``, ``event_data``: the reference's convertObjectAndArrayToString (object
-  and array values as JSON strings; a Charged event's Items must be an array of objects).
+* ``stringify_objects``, ``event_data``, ``charged_event_data``: the reference's
+  convertObjectAndArrayToString (object and array values as JSON strings; a Charged event's
+  Items must be an array of objects).
 * ``unix_ts``, ``event_ts``, ``charged_ts``: a ts that is not a number becomes epoch seconds
   (null when it is not a date), as the reference's toUnixTimestamp.
 * ``page_event_name``, ``screen_event_name``: the reference's Handlebars templates
   ("Web Page Viewed: {{value}}": HTML-escaped, trimmed).
-* ``profile_ids``, ``profile_data_identity``, ``event_ids``: identity or objectId, as
+* ``profile_ids``, ``event_ids``: identity or objectId, as
   Config.enableObjectIdMapping says.
 * ``finish``: an identify's second request registering the device token.
 * ``batch``: router requests of at most 1000 records, in input order.
@@ -27,7 +27,6 @@ import orjson
 from transformer.hooks import (
     JS_WHITESPACE,
     UNDEFINED,
-    UNSAFE_KEYS,
     Batch,
     Context,
     InstrumentationError,
@@ -84,15 +83,12 @@ def _user_id(message: dict[str, Any]) -> Any:
 
 
 def prepare(ctx: Context) -> None:
-    """Events (track, page, screen) need a userId unless Config.trackAnonymous; an event named
-    "order completed" (any case) is CleverTap's Charged event."""
+    """Events (track, page, screen) need a userId unless Config.trackAnonymous."""
     if ctx.message_type not in ("track", "page", "screen"):
         return
     message = ctx.message
     if not is_truthy(ctx.config.get("trackAnonymous")) and not is_truthy(_user_id_only(message)):
         raise InstrumentationError("userId, not present cannot track anonymous user")
-    event = message.get("event")
-    ctx.vars["charged"] = is_truthy(event) and to_string(event).lower() == "order completed"
 
 
 # --- profile --------------------------------------------------------------------------------------
@@ -112,80 +108,12 @@ def full_name(ctx: Context) -> dict[str, Any] | None:
 def custom_traits(ctx: Context) -> dict[str, Any]:
     """The traits, then context.traits, but the ones the profile mapping already sends."""
     return extract_custom_fields((js_get(ctx.message, path) for path in ("traits", "context.traits")),
-                                 PROFILE_EXCLUSION, set_value)
+                                 PROFILE_EXCLUSION)
 
 
 def charged_custom_properties(ctx: Context) -> dict[str, Any]:
     """The Charged event's other properties."""
-    return extract_custom_fields((ctx.message.get("properties"),), CHARGED_EXCLUSION, set_value)
-
-
-def set_value(target: dict[str, Any], path: str, value: Any) -> None:
-    """set-value 4 (as the reference's setValue) for a JSON object: ``path`` split at dots (a
-    backslash escapes the next character; a path holding "/" is one key), integral parts index
-    arrays; a reserved key ("__proto__" ...) anywhere makes the whole path one key."""
-    simple = "/" in path or ("." not in path and "\\" not in path)
-    keys = [path] if simple else _split_path(path)
-    if any(key in UNSAFE_KEYS for key in keys):
-        target[path] = value
-        return
-    node: Any = target
-    for index, key in enumerate(keys):
-        last = index == len(keys) - 1
-        following = None if last else keys[index + 1]
-        if isinstance(node, list):
-            position = _index(key)
-            if position is None or position > len(node) + 10_000:
-                return  # a non-index key on an array, or an absurd index: lost in JSON anyway
-            node.extend([None] * (position + 1 - len(node)))
-            child = node[position]
-            if last:
-                node[position] = value
-                return
-            if _index(following) is not None and not isinstance(child, list):
-                child = node[position] = []
-            elif not isinstance(child, dict | list):
-                child = node[position] = {}
-            node = child
-            continue
-        if last:
-            node[key] = value
-            return
-        child = node.get(key)
-        if _index(following) is not None and not isinstance(child, list):
-            child = node[key] = []
-        elif not isinstance(child, dict | list):
-            child = node[key] = {}
-        node = child
-
-
-def _split_path(path: str) -> list[str]:
-    parts: list[str] = []
-    part = ""
-    chars = iter(path)
-    for char in chars:
-        if char == "\\":
-            part += next(chars, "undefined")
-        elif char == ".":
-            parts.append(part)
-            part = ""
-        else:
-            part += char
-    if part:
-        parts.append(part)
-    return parts
-
-
-def _index(key: Any) -> int | None:
-    """An integral path part (set-value makes it a number): its array index, else None."""
-    if not isinstance(key, str) or not key.strip(JS_WHITESPACE):
-        return None
-    number = to_number(key)
-    if isinstance(number, float):
-        if not number.is_integer():
-            return None
-        number = int(number)
-    return number if number >= 0 else None
+    return extract_custom_fields((ctx.message.get("properties"),), CHARGED_EXCLUSION)
 
 
 def stringify_objects(value: Any, ctx: Context) -> Any:
@@ -205,7 +133,18 @@ def _stringify_values(value: Any) -> dict[str, Any]:
 
 def event_data(value: Any, ctx: Context) -> Any:
     """evtData: the reference's required check ("" is missing, null the default {}), then
-    objects and arrays as JSON strings; a Charged event's Items must be an array of objects."""
+    objects and arrays as JSON strings. The reference checks the Items of every event whose
+    evtName is "Charged": a track event so named too."""
+    charged = ctx.message_type == "track" and ctx.message.get("event") == "Charged"
+    return _event_data(value, charged)
+
+
+def charged_event_data(value: Any, ctx: Context) -> Any:
+    """The Charged event's evtData: its Items must be an array of objects."""
+    return _event_data(value, True)
+
+
+def _event_data(value: Any, charged: bool) -> Any:
     if value is None:
         return UNDEFINED
     if value == "":
@@ -214,10 +153,6 @@ def event_data(value: Any, ctx: Context) -> Any:
         return value
     data = _stringify_values(value)
     items = data.get("Items")
-    # The reference checks the Items of an event whose evtName is "Charged": the Charged event,
-    # or a track event named so.
-    charged = ctx.vars.get("charged") or (ctx.message_type == "track"
-                                          and ctx.message.get("event") == "Charged")
     if charged and is_truthy(items):
         # The reference parses the stringified value back: a string must hold JSON.
         if isinstance(items, str):
@@ -229,16 +164,6 @@ def event_data(value: Any, ctx: Context) -> Any:
         if not (isinstance(items, list) and items and isinstance(items[0], dict | list | None)):
             raise InstrumentationError("Products property value must be an array of objects")
     return data
-
-
-def profile_data_identity(ctx: Context) -> dict[str, Any] | None:
-    """With objectId mapping and an anonymousId, the userId is the profile's identity."""
-    message = ctx.message
-    if is_truthy(ctx.config.get("enableObjectIdMapping")) and is_truthy(message.get("anonymousId")):
-        user_id = _user_id_only(message)
-        if is_truthy(user_id):
-            return {"identity": user_id}
-    return None
 
 
 def profile_ids(ctx: Context) -> dict[str, Any]:

@@ -28,12 +28,13 @@ from transformer.hooks import (
     Job,
     empty_request,
     epoch_seconds,
+    first_present,
     is_apple_family,
     is_present,
     is_truthy,
     js_get,
+    js_set,
     object_keys,
-    split_set_value_path,
     spread,
     stringify,
     to_string,
@@ -103,18 +104,18 @@ def prepare(ctx: Context) -> None:
     if is_truthy(event_name):
         event_name = to_string(event_name)
 
-    if is_truthy(_get(message, "context.mappedToDestination")):
+    if is_truthy(js_get(message, "context.mappedToDestination")):
         # A warehouse event names the person in context.externalId: added to the traits under
         # its identifierType, and used as the userId.
-        external_id = _get(message, "context.externalId.0.id", UNDEFINED)
-        traits = _first(message, ("traits", "context.traits"))
-        identifier_type = _get(message, "context.externalId.0.identifierType")
+        external_id = js_get(message, "context.externalId.0.id", UNDEFINED)
+        traits = first_present(message, ("traits", "context.traits"))
+        identifier_type = js_get(message, "context.externalId.0.identifierType")
         if isinstance(traits, dict | list) and isinstance(identifier_type, str):
-            _set(traits, identifier_type, external_id)
+            js_set(traits, identifier_type, external_id)
         if is_truthy(external_id):
             message["userId"] = external_id
 
-    user_id = _first(message, _USER_ID_ONLY)
+    user_id = first_present(message, _USER_ID_ONLY)
     ctx.vars["user_id"] = user_id if is_truthy(user_id) else message.get("anonymousId", UNDEFINED)
     if kind == "identify":
         _identify(ctx, message, user_id)
@@ -147,29 +148,29 @@ def _screen_name(message: dict[str, Any]) -> Any:
 
 
 def _identify(ctx: Context, message: dict[str, Any], user_id: Any) -> None:
-    person = user_id if is_truthy(user_id) else _first(message, _EMAIL)
+    person = user_id if is_truthy(user_id) else first_present(message, _EMAIL)
     if not is_truthy(person):
         raise InstrumentationError("userId or email is not present")
     payload: dict[str, Any] = {}
     traits_key = "traits" if is_truthy(message.get("traits")) else None
-    traits = message.get("traits") if traits_key else _get(message, "context.traits")
+    traits = message.get("traits") if traits_key else js_get(message, "context.traits")
     address = traits.get("address") if isinstance(traits, dict) else None
     for key in _ADDRESS:
         value = address.get(key, UNDEFINED) if isinstance(address, dict) else UNDEFINED
         if value is not UNDEFINED:
             payload[key] = value
-    identity_traits = _first(message, ("traits", "context.traits"))
+    identity_traits = first_present(message, ("traits", "context.traits"))
     for key, value in _own_entries(identity_traits):
         if key not in _SKIPPED_TRAITS:
             # The reference escapes only the first "." of a trait name.
-            _set(payload, key.replace(".", "\\.", 1), value)
+            js_set(payload, key.replace(".", "\\.", 1), value)
     user_properties = message.get("user_properties")
     for key, value in _own_entries(user_properties):
-        _set(payload, key, value)
-    created_at = _first(message, _CREATED_AT)
+        js_set(payload, key, value)
+    created_at = first_present(message, _CREATED_AT)
     if is_truthy(created_at):
         payload["created_at"] = epoch_seconds(created_at)
-    historical = _first(message, _TIMESTAMP)
+    historical = first_present(message, _TIMESTAMP)
     if is_truthy(historical):
         payload["_timestamp"] = epoch_seconds(historical)
     if is_truthy(message.get("anonymousId")):
@@ -183,8 +184,8 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
     anonymous event."""
     payload: dict[str, Any] = {}
     ctx.vars["payload"] = payload
-    token = _get(message, "context.device.token")
-    person = user_id if is_truthy(user_id) else _first(message, _EMAIL)
+    token = js_get(message, "context.device.token")
+    person = user_id if is_truthy(user_id) else first_present(message, _EMAIL)
     person_part = _path_part(person) if is_truthy(person) else None
     if name == _DEVICE_DELETE:
         if person_part is None or not is_truthy(token):
@@ -201,7 +202,7 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
         device = spread(message.get("properties"))
         device["id"] = token
         device["last_used"] = epoch_seconds(timestamp)
-        device_type = _get(message, "context.device.type")
+        device_type = js_get(message, "context.device.type")
         if isinstance(device_type, str) and device_type:
             device["platform"] = "ios" if is_apple_family(device_type) else device_type.lower()
         payload["device"] = device
@@ -213,7 +214,7 @@ def _event(ctx: Context, message: dict[str, Any], user_id: Any, name: Any, event
         if name is not UNDEFINED:
             payload["name"] = name
         payload["type"] = event_type
-        historical = _first(message, _TIMESTAMP)
+        historical = first_present(message, _TIMESTAMP)
         if is_truthy(historical):
             payload["timestamp"] = epoch_seconds(historical)
     if person_part is not None:
@@ -255,10 +256,10 @@ def merge_secondary(ctx: Context) -> dict[str, Any]:
 
 def relationships(ctx: Context) -> list[dict[str, Any]]:
     """The person the object relates to: userId (as a string), else an email."""
-    user_id = _first(ctx.message, _USER_ID_ONLY)
+    user_id = first_present(ctx.message, _USER_ID_ONLY)
     person = to_string(user_id) if is_present(user_id) else ""
     if not person:
-        person = _first(ctx.message, ("context.traits.email", "properties.email",
+        person = first_present(ctx.message, ("context.traits.email", "properties.email",
                                       "context.externalId.0.id"))
     if not is_truthy(person):
         return []
@@ -318,20 +319,6 @@ def _event_size(job: Job, output: Any, destination_size: int) -> int:
 # --- JavaScript helpers -------------------------------------------------------------------------
 
 
-def _get(doc: Any, path: str, default: Any = None) -> Any:
-    """get-value's ``get(doc, path)`` (``default`` when absent)."""
-    return js_get(doc, path, default)
-
-
-def _first(message: dict[str, Any], paths: tuple[str, ...]) -> Any:
-    """getFieldValueFromMessage: the first truthy, 0 or false value."""
-    for path in paths:
-        value = _get(message, path)
-        if is_present(value):
-            return value
-    return None
-
-
 def _own_entries(value: Any) -> list[tuple[str, Any]]:
     """``Object.keys(value)`` of an object or array, with each key's value."""
     if isinstance(value, dict):
@@ -358,56 +345,6 @@ def _truncate(value: Any, limit: int) -> str:
     if len(encoded) <= limit:
         return value
     return encoded[:limit].decode("utf-8", "ignore")
-
-
-_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
-
-
-def _set(target: dict[str, Any] | list[Any], path: str, value: Any) -> None:
-    """set-value 4's ``set(target, path, value)``: "." separates keys unless escaped with "\\",
-    a path with "/" is one key, integer keys make arrays, unsafe keys fail."""
-    if not path:
-        return
-    if path in _UNSAFE_KEYS:
-        raise InstrumentationError(f'Cannot set unsafe key: "{path}"')
-    keys: list[str | int] = [path] if "/" in path else split_set_value_path(path)
-    node: Any = target
-    for index, key in enumerate(keys):
-        if key in _UNSAFE_KEYS:
-            raise InstrumentationError(f'Cannot set unsafe key: "{key}"')
-        last = index == len(keys) - 1
-        if last:
-            _assign(node, key, value)
-            return
-        following = keys[index + 1]
-        child = _read(node, key)
-        if isinstance(following, int) and not isinstance(child, list):
-            child = []
-            _assign(node, key, child)
-        elif not isinstance(child, dict | list):
-            child = {}
-            _assign(node, key, child)
-        node = child
-
-
-def _read(node: Any, key: str | int) -> Any:
-    if isinstance(node, dict):
-        return node.get(str(key))
-    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-        return node[key]
-    return None
-
-
-def _assign(node: Any, key: str | int, value: Any) -> None:
-    """``node[key] = value``; an undefined value (``UNDEFINED``) deletes the key."""
-    if value is UNDEFINED:
-        if isinstance(node, dict):
-            node.pop(str(key), None)
-    elif isinstance(node, dict):
-        node[str(key)] = value
-    elif isinstance(node, list) and isinstance(key, int) and key >= 0:
-        node.extend([None] * (key + 1 - len(node)))
-        node[key] = value
 
 
 # --- validator's isEmail ----------------------------------------------------------------------

@@ -24,30 +24,17 @@ from transformer.hooks import (
     UnexpectedError,
     is_truthy,
     js_date_ms,
+    js_set,
     js_trim,
-    number_to_string,
     object_keys,
     parse_date,
     parse_float,
     parse_int,
     sha256_binary,
-    split_set_value_path,
     to_fixed,
     to_string,
 )
 
-#: Rudder e-commerce event names -> Facebook app event names.
-EVENT_NAMES = {
-    "Application Installed": "MOBILE_APP_INSTALL",
-    "Application Opened": "fb_mobile_activate_app",
-    "Products Searched": "fb_mobile_search",
-    "Product Viewed": "fb_mobile_content_view",
-    "Product Added": "fb_mobile_add_to_cart",
-    "Product Added to Wishlist": "fb_mobile_add_to_wishlist",
-    "Payment Info Entered": "fb_mobile_add_payment_info",
-    "Checkout Started": "fb_mobile_initiated_checkout",
-    "Order Completed": "fb_mobile_purchase",
-}
 #: Property key -> (the reference's path name, Facebook's key, the JavaScript type required).
 PROPERTIES = {
     "revenue": ("properties.revenue", "_valueToSum", "number"),
@@ -67,9 +54,6 @@ NAME_PATTERN = "^[0-9a-zA-Z_][0-9a-zA-Z _-]{0,39}$"
 _NAME = re.compile(NAME_PATTERN[1:-1])
 _NOT_NAME_CHAR = re.compile(r"[^0-9A-Za-z_ -]")
 _NON_DIGITS = re.compile(r"[^0-9]")
-_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
-#: A set-value path that is one key and no number (it starts with a letter or "_").
-_PLAIN_KEY = re.compile(r"[A-Za-z_][^.\\]*")
 
 
 def _valid_name(value: Any) -> bool:
@@ -107,12 +91,14 @@ def _invalid_name(name: Any) -> InstrumentationError:
         f"{NAME_PATTERN}.")
 
 
-def _event_name(message: dict[str, Any]) -> Any:
+def _event_name(ctx: Context) -> Any:
     """The Facebook event name of a track, screen or page event (UNDEFINED: none)."""
+    message = ctx.message
     kind = message.get("type")
     if kind == "track":
+        # The event's name in the table, else the event as it is (even null or missing).
         event = message.get("event", UNDEFINED)
-        name = EVENT_NAMES.get(to_string(event)) or event
+        name = ctx.build("event").get("name", event)
         if not _valid_name(name):
             raise _invalid_name(name)
         return name
@@ -142,7 +128,7 @@ def prepare(ctx: Context) -> None:
         custom["_logTime"] = message["timestamp"]
     if is_truthy(message.get("event")):
         custom["_eventName"] = message["event"]
-    _set_value(custom, "_eventName", _event_name(message))
+    js_set(custom, "_eventName", _event_name(ctx))
     properties = message.get("properties")
     if is_truthy(properties):
         _add_properties(message, properties, custom)
@@ -179,11 +165,11 @@ def _add_properties(message: dict[str, Any], properties: Any, custom: dict[str, 
                 custom[fb_key] = [_typed(item, path, wanted)
                                   for item in _product_ids(properties[key])]
             else:
-                _set_value(custom, fb_key, _typed(properties[key], path, wanted))
+                js_set(custom, fb_key, _typed(properties[key], path, wanted))
         elif key in _OBJECT_MEMBERS:
             raise UnexpectedError("rudderEventPath.includes is not a function")
         else:
-            _set_value(custom, cleaned, _item(properties, key))
+            js_set(custom, cleaned, _item(properties, key))
 
 
 def _product_ids(products: Any) -> list[Any]:
@@ -210,59 +196,6 @@ def _typed(value: Any, path: str, wanted: str) -> Any:
         return value
     raise InstrumentationError(
         f"Value of {path} is not of valid type. It should be of type {wanted}")
-
-
-# --- set-value ------------------------------------------------------------------------------------
-
-
-def _set_value(target: dict[str, Any], path: str, value: Any) -> None:
-    """set-value 4: ``path`` split at dots (a backslash escapes; a path with "/" is one key),
-    integer parts as array indexes, unsafe keys refused, an undefined value deletes."""
-    if not path:
-        return
-    if path in _UNSAFE_KEYS:
-        raise UnexpectedError(f'Cannot set unsafe key: "{path}"')
-    if "/" in path or _PLAIN_KEY.fullmatch(path):  # one key, not a number: the common case
-        _assign(target, path, value)
-        return
-    keys = split_set_value_path(path)
-    node: Any = target
-    for index, key in enumerate(keys):
-        if isinstance(key, str) and key in _UNSAFE_KEYS:
-            raise UnexpectedError(f'Cannot set unsafe key: "{key}"')
-        if index == len(keys) - 1:
-            _assign(node, key, value)
-            return
-        following = keys[index + 1]
-        child = _child(node, key)
-        if isinstance(following, int) and not isinstance(child, list):
-            child = []
-            _assign(node, key, child)
-        elif not isinstance(child, dict | list):
-            child = {}
-            _assign(node, key, child)
-        node = child
-
-
-
-def _child(node: Any, key: str | int) -> Any:
-    if isinstance(node, dict):
-        return node.get(number_to_string(key) if isinstance(key, int) else key)
-    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-        return node[key]
-    return None
-
-
-def _assign(node: Any, key: str | int, value: Any) -> None:
-    if isinstance(node, dict):
-        name = number_to_string(key) if isinstance(key, int) else key
-        if value is UNDEFINED:
-            node.pop(name, None)
-        else:
-            node[name] = value
-    elif isinstance(node, list) and isinstance(key, int) and 0 <= key < 2**32 - 1:
-        node.extend([UNDEFINED] * (key + 1 - len(node)))
-        node[key] = value
 
 
 # --- dates ----------------------------------------------------------------------------------------

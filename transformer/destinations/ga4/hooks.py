@@ -23,8 +23,6 @@ from typing import Any
 
 from transformer.hooks import (
     JS_WHITESPACE,
-    UNDEFINED,
-    UNSAFE_KEYS,
     ConfigurationError,
     Context,
     InstrumentationError,
@@ -33,15 +31,14 @@ from transformer.hooks import (
     epoch_ms,
     external_id,
     extract_custom_fields,
+    flatten_json,
     integrations_object,
     is_blank,
     is_present,
     is_truthy,
     js_get,
-    js_keys,
     js_trim,
     normalize_number,
-    split_set_value_path,
     to_number,
     to_string,
 )
@@ -54,8 +51,6 @@ class UnsupportedEventError(TransformerError):
     error_type = "unsupported"
 
 
-_ENDPOINT_PATH = "mp/collect"
-_DEBUG_ENDPOINT_PATH = "debug/mp/collect"
 #: The reference's canonical names for the destination in ``message.integrations``.
 _INTEGRATION_NAMES = ("GA4", "ga4", "Ga4", "Google Analytics 4", "googleAnalytics4",
                       "Google Analytics 4 (GA4)")
@@ -98,7 +93,7 @@ _CONSENTS = ("ad_user_data", "ad_personalization")
 _CONSENT_VALUES = ("GRANTED", "DENIED")
 
 
-# --- JavaScript helpers (get-value, set-value, flattenJson) ------------------------------------
+# --- JavaScript helpers (get-value, flattenJson) --------------------------------------------
 
 _JS_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}]+")  # JavaScript's \s+
 
@@ -114,95 +109,6 @@ def _js_equal_zero(value: Any) -> bool:
 
 def _getter(path: str) -> Callable[[Any], Any]:
     return lambda doc: js_get(doc, path)
-
-
-def _extract(contexts: tuple[Any, ...], exclusion: frozenset[str]) -> dict[str, Any]:
-    """extractCustomFields with ga4's set-value (``_set``: sparse arrays, unsafe keys flat)."""
-    return extract_custom_fields(contexts, exclusion, _set)
-
-
-class _Sparse(dict[int, Any]):
-    """A JavaScript array set-value created: index -> value, holes left out (they would flatten
-    to undefined parameters, which are dropped anyway)."""
-
-
-#: Indexes beyond this in a property name ("a.99999999") are dropped rather than allocated;
-#: the reference would build (and flatten) an array that long.
-_MAX_INDEX = 10_000
-
-
-
-def _set(out: dict[str, Any], key: str, value: Any) -> None:
-    """set-value with integrations-lib's guard (a key with an unsafe part is set flat)."""
-    if "." not in key and "/" not in key and "\\" not in key:
-        if key:
-            out[key] = value
-        return
-    parts: list[Any] = split_set_value_path(key)
-    if not parts:
-        return
-    if any(p in UNSAFE_KEYS for p in parts if isinstance(p, str)):
-        out[".".join(map(str, parts))] = value
-        return
-    node: Any = out
-    for index, part in enumerate(parts[:-1]):
-        following = parts[index + 1]
-        child = _child(node, part)
-        if isinstance(following, int):
-            if not isinstance(child, list | _Sparse):
-                child = _Sparse()
-                _assign(node, part, child)
-        elif not isinstance(child, dict | list):
-            child = {}
-            _assign(node, part, child)
-        node = child
-    _assign(node, parts[-1], value)
-
-
-def _child(node: Any, part: Any) -> Any:
-    if isinstance(node, _Sparse):
-        return node.get(part, UNDEFINED) if isinstance(part, int) else UNDEFINED
-    if isinstance(node, dict):
-        return node.get(str(part), UNDEFINED)
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    return UNDEFINED
-
-
-def _assign(node: Any, part: Any, value: Any) -> None:
-    if isinstance(node, _Sparse):
-        if isinstance(part, int) and 0 <= part <= _MAX_INDEX:
-            node[part] = value
-    elif isinstance(node, dict):
-        node[str(part)] = value
-    elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        node[part] = value
-
-
-def _flatten(value: dict[str, Any]) -> dict[str, Any]:
-    """flattenJson(value, "_", "strict"): nested keys joined with "_", arrays by index; an
-    empty object or array below the top is kept as it is."""
-    out: dict[str, Any] = {}
-    _flatten_into(value, "", out)
-    return out
-
-
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, _Sparse):
-        for index in sorted(value):
-            _flatten_into(value[index], f"{prefix}_{index}", out)
-    elif isinstance(value, dict):
-        if not value and prefix:
-            out[prefix] = {}
-        for key in js_keys(value):
-            _flatten_into(value[key], f"{prefix}_{key}" if prefix else key, out)
-    elif isinstance(value, list):
-        if not value:
-            out[prefix] = []
-        for index, item in enumerate(value):
-            _flatten_into(item, f"{prefix}_{index}", out)
-    else:
-        out[prefix] = value
 
 
 # --- config and message checks ------------------------------------------------------------------
@@ -248,8 +154,6 @@ def prepare(ctx: Context) -> None:
     if event.lower() in _RESERVED_EVENT_NAMES:
         raise InstrumentationError("track:: Reserved event names are not allowed")
     ctx.vars["event"] = event
-    ctx.vars["path"] = _DEBUG_ENDPOINT_PATH if is_truthy(ctx.config.get("debugMode")) \
-        else _ENDPOINT_PATH
 
 
 def _validate_custom_event_name(event: str) -> None:
@@ -628,9 +532,9 @@ def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
         element = _construct(product, _ITEM_LIST)
         if element.get("item_id") is None and element.get("item_name") is None:
             raise InstrumentationError("One of product_id or name is required")
-        extra = _extract((product,), _ITEM_EXCLUSION)
+        extra = extract_custom_fields((product,), _ITEM_EXCLUSION)
         if extra:
-            element.update(_valid_params(_flatten(extra)))
+            element.update(_valid_params(flatten_json(extra, "_", strict=True)))
         items.append(element)
     return items
 
@@ -741,8 +645,8 @@ def _common_params(ctx: Context) -> dict[str, Any]:
 def _custom(message: dict[str, Any], paths: tuple[str, ...], exclusion: frozenset[str]) -> \
         dict[str, Any]:
     """Every property (of the objects at ``paths``) not excluded, flattened with "_"."""
-    extracted = _extract(tuple(js_get(message, path) for path in paths), exclusion)
-    return _flatten(extracted) if extracted else {}
+    extracted = extract_custom_fields(tuple(js_get(message, path) for path in paths), exclusion)
+    return flatten_json(extracted, "_", strict=True) if extracted else {}
 
 
 def _valid_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -751,7 +655,7 @@ def _valid_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scalar_param(value: Any) -> bool:
-    return not isinstance(value, dict | list | _Sparse) and not is_blank(value)
+    return not isinstance(value, dict | list) and not is_blank(value)
 
 
 # --- user properties and consents -------------------------------------------------------------
@@ -762,7 +666,7 @@ def user_properties(ctx: Context) -> dict[str, Any] | None:
     message = ctx.message
     excluded = set(_RESERVED_USER_PROPERTIES)
     excluded.update(_pii_properties(ctx.config))
-    found = _extract((js_get(message, "properties.user_properties"),
+    found = extract_custom_fields((js_get(message, "properties.user_properties"),
                       js_get(message, "context.traits")), frozenset(excluded))
     out = {key: {"value": value} for key, value in found.items()
            if _USER_PROPERTY_NAME.fullmatch(key)

@@ -29,6 +29,7 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
+    add_external_id_to_traits,
     first_present,
     group_and_chunk,
     integrations_object,
@@ -136,33 +137,14 @@ def retl_member(ctx: Context) -> Any:
     message = ctx.message
     if not is_truthy(js_get(message, "context.mappedToDestination")):
         return None
-    traits = first_present(message, _TRAITS)
-    if not isinstance(traits, dict):
+    add_external_id_to_traits(message)
+    member = first_present(message, _TRAITS)
+    if not isinstance(member, dict):
         return None
-    member = dict(traits)
-    kind = js_get(message, "context.externalId.0.identifierType")
-    if isinstance(kind, str) and kind:
-        set_value(member, kind, js_get(message, "context.externalId.0.id", UNDEFINED))
     address = js_get(member, "merge_fields.ADDRESS")
     if is_truthy(address):
         valid_address(address)
     return member
-
-
-def set_value(target: dict[str, Any], path: str, value: Any) -> None:
-    """set-value (the reference's setValue) for a path of plain keys: "a.b" sets ``a.b``,
-    creating objects on the way (copies: the event itself is not changed); undefined deletes."""
-    *parents, last = path.split(".") if "/" not in path else [path]
-    node = target
-    for key in parents:
-        child = node.get(key)
-        child = dict(child) if isinstance(child, dict) else {}
-        node[key] = child
-        node = child
-    if value is UNDEFINED:
-        node.pop(last, None)
-    else:
-        node[last] = value
 
 
 def merge_fields_enabled(ctx: Context) -> bool:
