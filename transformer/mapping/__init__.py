@@ -30,6 +30,7 @@ from ._directives import (
     flatten,
 )
 from ._email import is_email
+from ._get_value import compile_get_value, get_value
 from ._hashing import sha256_binary, sha256_utf8
 from ._js import (
     JS_WHITESPACE,
@@ -93,6 +94,7 @@ __all__ = [
     "SetFlavour",
     "Source",
     "add_external_id_to_traits",
+    "compile_get_value",
     "compile_object",
     "compile_value",
     "epoch_ms",
@@ -102,6 +104,7 @@ __all__ = [
     "first_present",
     "flatten",
     "flatten_json",
+    "get_value",
     "hash_from_array",
     "integrations_object",
     "is_apple_family",

@@ -35,14 +35,16 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     TransformerError,
-    epoch_ms,
+    compile_get_value,
+    empty_request,
+    get_value,
     group_and_chunk,
     is_apple_family,
     is_defined,
     is_plain_key,
     is_present,
     is_truthy,
-    js_get,
+    js_date_ms,
     js_keys,
     js_or,
     js_set,
@@ -80,93 +82,7 @@ class SourceKeyError(TransformerError):
     error_type = ""
 
 
-# --- get-value / set-value ------------------------------------------------------------------
-
-
-def get_value(target: Any, path: Any) -> Any:
-    """get-value 3 (``get(target, path)``), UNDEFINED when not found; a number path is its
-    string, any other non-string path gives the target itself."""
-    if not isinstance(path, str):
-        if not isinstance(path, int | float) or isinstance(path, bool):
-            return target
-        path = to_string(path)
-    return js_get(target, path, UNDEFINED)
-
-
-def _getter(path: str) -> Callable[[Any], Any]:
-    """``get_value`` compiled for a fixed path: plain dict walks answered here (this runs some
-    40 times per event), anything else by get_value."""
-    segs = tuple(path.split("."))
-    count = len(segs)
-
-    def walk(doc: Any) -> Any:
-        if type(doc) is not dict or path in doc:
-            return get_value(doc, path)
-        node: Any = doc
-        i = 0
-        while i < count:
-            if type(node) is not dict:
-                return get_value(doc, path) if type(node) is list else UNDEFINED
-            key = segs[i]
-            if key in node:
-                node = node[key]
-                i += 1
-                continue
-            for j in range(i + 1, count):  # get-value's retry: "a.b" as one key
-                key = f"{key}.{segs[j]}"
-                if key in node:
-                    return get_value(doc, path)
-            return UNDEFINED
-        return node
-
-    if count == 1:
-        def get1(doc: Any) -> Any:
-            if type(doc) is dict:
-                return doc.get(path, UNDEFINED)
-            return get_value(doc, path)
-
-        return get1
-    first, second = segs[0], segs[1]
-    if count == 2:
-        def get2(doc: Any) -> Any:
-            if type(doc) is dict:
-                node = doc.get(first, _MISSING)
-                if type(node) is dict:
-                    if path in doc:
-                        return doc[path]
-                    return node.get(second, UNDEFINED)
-                if type(node) is not list:  # missing (the joined key is the path) or a leaf
-                    return doc.get(path, UNDEFINED)
-            return walk(doc)
-
-        return get2
-    if count == 3:
-        third = segs[2]
-        first_two, last_two = f"{first}.{second}", f"{second}.{third}"
-
-        def get3(doc: Any) -> Any:
-            if type(doc) is dict:
-                node = doc.get(first, _MISSING)
-                if type(node) is dict:
-                    parent = node.get(second, _MISSING)
-                    if type(parent) is dict:
-                        if path in doc:
-                            return doc[path]
-                        return parent.get(third, UNDEFINED)
-                    if parent is _MISSING:
-                        if last_two not in node and path not in doc:
-                            return UNDEFINED
-                    elif type(parent) is not list:
-                        return doc.get(path, UNDEFINED)
-                elif node is _MISSING:
-                    if first_two not in doc and path not in doc:
-                        return UNDEFINED
-                elif type(node) is not list:
-                    return doc.get(path, UNDEFINED)
-            return walk(doc)
-
-        return get3
-    return walk
+# --- set-value --------------------------------------------------------------------------------
 
 
 def _is_plain_key(key: str) -> bool:
@@ -282,7 +198,7 @@ def _is_web(message: dict[str, Any], memo: dict[str, Any]) -> bool:
     return bool(web)
 
 
-_get_user_agent = _getter("context.userAgent")
+_get_user_agent = compile_get_value("context.userAgent")
 
 
 def _from_user_agent(message: dict[str, Any], field: str, memo: dict[str, Any]) -> Any:
@@ -334,7 +250,7 @@ Row = tuple[Callable[[Any], Any], str, Computed | None, bool]
 
 
 def _table(*rows: tuple[str, str] | tuple[str, str, Computed]) -> tuple[Row, ...]:
-    return tuple((_getter(row[0]), row[1], row[2] if len(row) == 3 else None,
+    return tuple((compile_get_value(row[0]), row[1], row[2] if len(row) == 3 else None,
                   is_plain_key(row[1])) for row in rows)
 
 
@@ -420,9 +336,9 @@ def _apply_table(message: dict[str, Any], payload: dict[str, Any], table: tuple[
             payload[key] = value
 
 
-_get_location = _getter("context.location")
-_get_address = _getter("traits.address")
-_get_context_address = _getter("context.traits.address")
+_get_location = compile_get_value("context.location")
+_get_address = compile_get_value("traits.address")
+_get_context_address = compile_get_value("context.traits.address")
 
 
 def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
@@ -450,28 +366,28 @@ def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
 
 # --- message fields ---------------------------------------------------------------------------
 
-_get_traits = _getter("traits")
-_get_context_traits = _getter("context.traits")
-_get_timestamp = _getter("timestamp")
-_get_original_timestamp = _getter("originalTimestamp")
-_get_groups = _getter("integrations.Amplitude.groups")
-_get_category = _getter("properties.category")
-_get_campaign = _getter("context.campaign")
-_get_initial_referrer = _getter("context.page.initial_referrer")
-_get_initial_domain = _getter("context.page.initial_referring_domain")
-_get_skip_sync = _getter("integrations.Amplitude.skipUserPropertiesSync")
-_get_fields_to_unset = _getter("integrations.Amplitude.fieldsToUnset")
-_get_unmap = _getter("integrations.Amplitude.unmap")
-_get_mapped = _getter("context.mappedToDestination")
-_get_external_type = _getter("context.externalId.0.identifierType")
-_get_external_id = _getter("context.externalId.0.id")
-_get_session_id = _getter("session_id")
-_get_context_session_id = _getter("context.sessionId")
-_get_manufacturer = _getter("context.device.manufacturer")
-_get_device_type = _getter("context.device.type")
-_get_device_id = _getter("context.device.id")
-_get_advertising_id = _getter("context.device.advertisingId")
-_get_context_ip = _getter("context.ip")
+_get_traits = compile_get_value("traits")
+_get_context_traits = compile_get_value("context.traits")
+_get_timestamp = compile_get_value("timestamp")
+_get_original_timestamp = compile_get_value("originalTimestamp")
+_get_groups = compile_get_value("integrations.Amplitude.groups")
+_get_category = compile_get_value("properties.category")
+_get_campaign = compile_get_value("context.campaign")
+_get_initial_referrer = compile_get_value("context.page.initial_referrer")
+_get_initial_domain = compile_get_value("context.page.initial_referring_domain")
+_get_skip_sync = compile_get_value("integrations.Amplitude.skipUserPropertiesSync")
+_get_fields_to_unset = compile_get_value("integrations.Amplitude.fieldsToUnset")
+_get_unmap = compile_get_value("integrations.Amplitude.unmap")
+_get_mapped = compile_get_value("context.mappedToDestination")
+_get_external_type = compile_get_value("context.externalId.0.identifierType")
+_get_external_id = compile_get_value("context.externalId.0.id")
+_get_session_id = compile_get_value("session_id")
+_get_context_session_id = compile_get_value("context.sessionId")
+_get_manufacturer = compile_get_value("context.device.manufacturer")
+_get_device_type = compile_get_value("context.device.type")
+_get_device_id = compile_get_value("context.device.id")
+_get_advertising_id = compile_get_value("context.device.advertisingId")
+_get_context_ip = compile_get_value("context.ip")
 
 
 def _traits(message: dict[str, Any]) -> Any:
@@ -508,14 +424,8 @@ def _session_id(message: dict[str, Any]) -> Any:
 
 
 def _time(message: dict[str, Any]) -> Any:
-    """``new Date(timestamp).getTime()``: 0 without a timestamp, NaN (null) when unparseable."""
-    value = _first_present(message, _get_timestamp, _get_original_timestamp)
-    if value is None or value is False:
-        return 0
-    if value is True:
-        return 1
-    millis = epoch_ms(value)
-    return millis if millis is not None else math.nan
+    """``new Date(getFieldValueFromMessage(message, 'timestamp')).getTime()``: 0 without one."""
+    return js_date_ms(_first_present(message, _get_timestamp, _get_original_timestamp))
 
 
 # --- user properties ----------------------------------------------------------------------------
@@ -672,11 +582,9 @@ def _group_info(config: dict[str, Any], info: Any, traits: Any) -> Any:
 
 
 def _request(endpoint: str, path: str, message: dict[str, Any]) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "version": "1", "type": "REST", "method": "POST", "endpoint": endpoint, "headers": {},
-        "params": {}, "body": {"JSON": {}, "JSON_ARRAY": {}, "XML": {}, "FORM": {}}, "files": {},
-        "endpointPath": path,
-    }
+    request = empty_request()
+    request["endpoint"] = endpoint
+    request["endpointPath"] = path
     user_id = message.get("anonymousId", UNDEFINED)
     if user_id is not UNDEFINED:
         request["userId"] = user_id

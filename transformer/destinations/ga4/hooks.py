@@ -28,6 +28,7 @@ from transformer.hooks import (
     InstrumentationError,
     TransformerError,
     UnexpectedError,
+    compile_get_value,
     epoch_ms,
     external_id,
     extract_custom_fields,
@@ -108,7 +109,7 @@ def _js_equal_zero(value: Any) -> bool:
 
 
 def _getter(path: str) -> Callable[[Any], Any]:
-    return lambda doc: js_get(doc, path)
+    return compile_get_value(path, None)
 
 
 # --- config and message checks ------------------------------------------------------------------
