@@ -32,10 +32,12 @@ from transformer.mapping import (
     Context,
     Problems,
     Source,
+    Table,
     compile_object,
     compile_value,
     is_field,
     load_aliases,
+    source_paths,
 )
 
 BUILTIN_DIR = Path(__file__).with_name("destinations")
@@ -280,7 +282,8 @@ def _compile_tables(spec: Any, env: CompileEnv, problems: Problems) -> Mapping[s
         if not isinstance(table, dict) or not table or is_field(table):
             problems.add(f"tables.{name}", "expected an object mapping (output key -> field)")
             continue
-        tables[str(name)] = compile_object(table, env, f"tables.{name}", problems)
+        tables[str(name)] = Table(compile_object(table, env, f"tables.{name}", problems),
+                                  source_paths(table))
     return MappingProxyType(tables)
 
 

@@ -63,6 +63,7 @@ from ._js import (
     to_string,
     without_nulls,
 )
+from ._lookups import source_paths
 from ._paths import (
     is_defined,
     path_get,
@@ -77,6 +78,7 @@ from ._set import (
     js_set,
     set_dotted,
 )
+from ._tables import Table
 from ._time import epoch_ms, epoch_seconds, js_date_ms, ms_to_iso, parse_date, to_epoch_ms, to_iso, to_seconds
 
 __all__ = [
@@ -93,6 +95,7 @@ __all__ = [
     "Problems",
     "SetFlavour",
     "Source",
+    "Table",
     "add_external_id_to_traits",
     "compile_get_value",
     "compile_object",
@@ -139,6 +142,7 @@ __all__ = [
     "set_dotted",
     "sha256_binary",
     "sha256_utf8",
+    "source_paths",
     "split_set_value_path",
     "spread",
     "stringify",

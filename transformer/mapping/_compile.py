@@ -205,7 +205,7 @@ def _missing_message(required: bool | str, source: str, arg: Any) -> str | None:
         return required
     if not required:
         return None
-    shown = arg if source in ("path", "generic") else f"{source}:{arg}"
+    shown = arg if source in ("path", "generic", "get_value") else f"{source}:{arg}"
     # The reference words it this way; routers and their users grep for it.
     return f"Missing required value from {orjson.dumps(shown).decode()}"
 

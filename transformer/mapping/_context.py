@@ -9,6 +9,8 @@ from typing import Any
 
 from transformer._clock import SYSTEM_CLOCK, Clock
 
+from ._tables import Table
+
 _NO_TABLES: Mapping[str, Callable[[Context], dict[str, Any]]] = MappingProxyType({})
 
 
@@ -37,6 +39,12 @@ class Context:
         paths read in ``doc`` instead of the event when one is given (a product, say)."""
         build = (self.tables or _NO_TABLES)[table]
         return build(self if doc is None else replace(self, message=doc))
+
+    def table_paths(self, table: str) -> tuple[str, ...]:
+        """The event paths the fields of ``tables.<table>`` read in their ``path`` or
+        ``get_value`` sources (a list's paths, in order)."""
+        build = (self.tables or _NO_TABLES)[table]
+        return build.paths if isinstance(build, Table) else ()
 
     @property
     def config(self) -> dict[str, Any]:

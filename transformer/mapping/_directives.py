@@ -23,6 +23,7 @@ from . import _js
 from ._context import Context
 from ._devices import is_apple_family
 from ._hashing import sha256_binary
+from ._lookups import build_get_value, build_multiply, check_lookup, check_operands
 from ._paths import (
     compile_first_matching,
     compile_first_present,
@@ -501,6 +502,12 @@ _ALL: tuple[Directive, ...] = (
               "the first non-null value, else the last value", _paths_or_fields,
               _build_first_defined, compile_nested=_compile_listed_fields,
               build_js_null=_build_first_defined_js),
+    Directive("get_value", "source", "the reference's getValueFromMessage: a path read as npm "
+              "get-value reads it, or a list of paths (and fields) tried until one is present",
+              check_lookup, build_get_value, compile_nested=_compile_listed_fields),
+    Directive("multiply", "source", "the product of paths and fields (the reference's "
+              "multiplication operation); absent when one is absent or not numeric",
+              check_operands, build_multiply, compile_nested=_compile_listed_fields),
     Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
               _alias, _build_generic),
     Directive("config", "source", "a dotted path into the destination's Config", _one_path,

@@ -18,7 +18,7 @@ JavaScript helpers (see the report that came with this destination).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from transformer.hooks import (
@@ -28,7 +28,6 @@ from transformer.hooks import (
     InstrumentationError,
     TransformerError,
     UnexpectedError,
-    compile_get_value,
     epoch_ms,
     external_id,
     extract_custom_fields,
@@ -39,7 +38,6 @@ from transformer.hooks import (
     is_truthy,
     js_get,
     js_trim,
-    normalize_number,
     to_number,
     to_string,
 )
@@ -106,10 +104,6 @@ def _js_length(text: str) -> int:
 
 def _js_equal_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
-
-
-def _getter(path: str) -> Callable[[Any], Any]:
-    return compile_get_value(path, None)
 
 
 # --- config and message checks ------------------------------------------------------------------
@@ -237,286 +231,74 @@ def app_instance_id(ctx: Context) -> Any:
     return value
 
 
-# --- event parameter tables ---------------------------------------------------------------------
+# --- standard events ----------------------------------------------------------------------------
 
 
-class _Multiply:
-    """A computed source: the product of the values at ``paths`` (numbers or numeric strings);
-    a missing one takes its default, else the product is absent."""
-
-    __slots__ = ("args", "shown")
-
-    def __init__(self, shown: str, *args: tuple[str, Any]) -> None:
-        self.args = tuple((_getter(path), default) for path, default in args)
-        #: The operation as the reference's table spells it (JSON), for its error message.
-        self.shown = shown
-
-    def __call__(self, doc: Any) -> Any:
-        result: float = 1
-        for getter, default in self.args:
-            value = getter(doc)
-            if not is_present(value):
-                value = default
-            if value is None:
-                return None
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                result *= value
-            elif isinstance(value, str) and _DECIMAL.fullmatch(value):
-                result *= float(value)
-            else:
-                return None
-        return normalize_number(result)
-
-
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([Ee][+-]?\d+)?", re.ASCII)
-_Lookup = tuple[Any, ...] | str  # one path, or paths (and computed sources) tried in order
-
-
-class _Param:
-    """One row of a reference mapping table (``constructPayload``): the first present value of
-    ``lookup`` (one path: its value as it is), else ``default``; ``number`` converts it as
-    JavaScript's Number(); ``required`` rejects the event when nothing is found. ``raw`` is the
-    table's sourceKeys as the reference spells them (for its error message and for the
-    parameters it then leaves out)."""
-
-    __slots__ = ("default", "dest", "getters", "number", "raw", "required", "single")
-
-    def __init__(self, dest: str, lookup: _Lookup, *, default: Any = None, number: bool = False,
-                 required: bool = False, raw: Any = None) -> None:
-        self.dest = dest
-        self.single = isinstance(lookup, str)
-        items = (lookup,) if isinstance(lookup, str) else lookup
-        self.getters: tuple[Callable[[Any], Any], ...] = tuple(
-            item if isinstance(item, _Multiply) else _getter(item) for item in items)
-        self.default = default
-        self.number = number
-        self.required = required
-        self.raw = lookup if raw is None else raw
-
-    def value(self, doc: Any) -> Any:
-        if self.single:
-            value = self.getters[0](doc)
-        else:
-            value = None
-            for getter in self.getters:
-                candidate = getter(doc)
-                if is_present(candidate):
-                    value = candidate
-                    break
-        if value is None:
-            return self.default
-        return to_number(value) if self.number else value
-
-    def names(self) -> list[str]:
-        """The last path segment of every source key (what getGA4ExclusionList collects)."""
-        raw = self.raw if isinstance(self.raw, tuple) else (self.raw,)
-        return [key.rsplit(".", 1)[-1] for key in raw if isinstance(key, str)]
-
-
-def _construct(doc: Any, table: tuple[_Param, ...]) -> dict[str, Any]:
-    """The reference's ``constructPayload`` over one table."""
-    out: dict[str, Any] = {}
-    for param in table:
-        value = param.value(doc)
-        if is_present(value):
-            out[param.dest] = value
-        elif param.required:
-            raise InstrumentationError(f"Missing required value from {_source_keys(param.raw)}")
-    return out
-
-
-def _source_keys(raw: Any) -> str:
-    """``JSON.stringify(sourceKeys)`` of a table row."""
-    if isinstance(raw, tuple):
-        return "[" + ",".join(_source_keys(item) for item in raw) + "]"
-    if isinstance(raw, _Multiply):
-        return raw.shown
-    return f'"{raw}"'
-
-
-def _currency() -> _Param:
-    return _Param("currency", "properties.currency", default="USD")
-
-
-def _value(*paths: Any) -> _Param:
-    return _Param("value", paths, number=True, required=True)
-
-
-_ORDER = (
-    _currency(),
-    _Param("transaction_id", "properties.order_id", required=True),
-    _value("properties.total", "properties.value", "properties.revenue"),
-    _Param("coupon", "properties.coupon"),
-    _Param("shipping", "properties.shipping", number=True),
-    _Param("tax", "properties.tax", number=True),
-)
-_ENGAGEMENT = ("traits.engagementTimeMsec", "properties.engagementTimeMsec",
-               "context.traits.engagementTimeMsec", "traits.engagement_time_msec",
-               "properties.engagement_time_msec", "context.traits.engagement_time_msec")
-_PROMOTION = (
-    _Param("creative_name", ("properties.creative_name", "properties.creative")),
-    _Param("creative_slot", ("properties.creative_slot", "properties.position")),
-    _Param("promotion_id", "properties.promotion_id"),
-    _Param("promotion_name", ("properties.promotion_name", "properties.name")),
-)
-_ITEM_LIST_VIEW = (
-    _Param("item_list_id", "properties.list_id"),
-    _Param("item_list_name", "properties.category"),
-)
-_CHECKOUT = (
-    _currency(),
-    _value("properties.total", "properties.value", "properties.revenue"),
-    _Param("coupon", "properties.coupon"),
-)
-_LOGIN = (
-    _Param("method", ("traits.method", "properties.method")),
-    _Param("engagement_time_msec", _ENGAGEMENT, default=1),
-)
-_SHARE = (
-    _Param("method", "properties.share_via"),
-    _Param("content_type", "properties.content_type"),
-)
-_PAGE = (
-    _Param("page_referrer", "context.page.referrer"),
-    _Param("page_title", "context.page.title"),
-    _Param("page_location", "context.page.url"),
-)
-#: GA4ItemListConfig: one product of properties.products.
-_ITEM_LIST = (
-    _Param("item_id", "product_id"),
-    _Param("item_name", "name"),
-    _Param("coupon", "coupon"),
-    _Param("item_category", "category"),
-    _Param("item_brand", "brand"),
-    _Param("item_variant", "variant"),
-    _Param("price", "price", number=True),
-    _Param("quantity", "quantity", number=True),
-    _Param("index", "position", number=True),
-)
-#: GA4ItemConfig: the root-level properties as an item.
-_ITEM = _ITEM_LIST + tuple(_Param(key, key) for key in (
-    "affiliation", "currency", "discount", "item_category2", "item_category3", "item_category4",
-    "item_category5", "item_list_id", "item_list_name", "location_id"))
-_GROUP = (_Param("group_id", ("groupId", "traits.groupId"), raw="groupId"),)
-_TRACK_PAGE_COMMON = (
-    _Param("engagement_time_msec", ("properties.engagementTimeMsec",
-                                    "properties.engagement_time_msec"), default=1),
-    _Param("session_id", ("properties.sessionId", "properties.session_id", "context.sessionId")),
-    _Param("session_number", ("properties.sessionNumber", "properties.session_number")),
-    *_PAGE,
-)
-_IDENTIFY_GROUP_COMMON = (
-    _Param("engagement_time_msec", ("traits.engagementTimeMsec", "context.traits.engagementTimeMsec",
-                                    "traits.engagement_time_msec",
-                                    "context.traits.engagement_time_msec"), default=1),
-    _Param("session_id", ("traits.sessionId", "context.traits.sessionId", "traits.session_id",
-                          "context.traits.session_id", "context.sessionId")),
-    _Param("session_number", ("traits.sessionNumber", "traits.session_number",
-                              "context.traits.sessionNumber", "context.traits.session_number")),
-)
-
-
+@dataclass(frozen=True, slots=True)
 class _Category:
-    """A standard event: its GA4 name, parameter table and where its items come from
-    (``item_list``: properties.products, ``item``: the root-level properties; True when
-    required, False when optional, None when not used)."""
+    """A standard event: its GA4 name, its parameter table (destination.yaml's ``tables``; None:
+    the body's common fields) and where its items come from (``item_list``: properties.products,
+    ``item``: the root-level properties; True when required, False when optional, None when not
+    used)."""
 
-    __slots__ = ("exclusion", "exclusion_with_item", "item", "item_list", "name", "table")
-
-    def __init__(self, name: str | None, table: tuple[_Param, ...], *,
-                 item_list: bool | None = None, item: bool | None = None,
-                 names: tuple[str, ...] = ()) -> None:
-        self.name = name
-        self.table = table
-        self.item_list = item_list
-        self.item = item
-        self.exclusion = _exclusion(names or tuple(n for p in table for n in p.names()))
-        self.exclusion_with_item = self.exclusion | _exclusion(
-            tuple(n for p in _ITEM for n in p.names()))
-
-
-def _exclusion(names: tuple[str, ...]) -> frozenset[str]:
-    """getGA4ExclusionList: the mapped names, products, and the reserved parameters."""
-    return frozenset(names) | {"products"} | _DEFAULT_EXCLUSION
+    name: str | None
+    table: str | None
+    item_list: bool | None = None
+    item: bool | None = None
 
 
 #: ConfigCategory of the reference, by upper-cased event name. COMMON, ITEM_LIST, ITEM, PAGE
 #: and GROUP are reachable too (track events so named), as they are in the reference.
 _PARAMS: dict[str, _Category] = {
-    "COMMON": _Category(None, (), names=("userIdOnly", "timestamp", "adTrackingEnabled")),
-    "ITEM_LIST": _Category(None, _ITEM_LIST),
-    "ITEM": _Category(None, _ITEM),
-    "LOGIN": _Category("login", _LOGIN),
-    "SIGN_UP": _Category("sign_up", _LOGIN),
-    "GENERATE_LEAD": _Category("generate_lead", (
-        _currency(),
-        _value("properties.value", "properties.total", "properties.price", "properties.revenue"),
-        _Param("engagement_time_msec", _ENGAGEMENT, default=1),
-    )),
-    "CAMPAIGN_DETAILS": _Category("campaign_details", tuple(
-        _Param(dest, (f"context.campaign.{key}", f"properties.campaign.{key}"))
-        for dest, key in (("campaign_id", "id"), ("campaign", "name"), ("source", "source"),
-                          ("medium", "medium"), ("term", "term"), ("content", "content")))),
-    "PRODUCTS_SEARCHED": _Category("search", (
-        _Param("search_term", "properties.query", required=True),)),
-    "PRODUCT_LIST_VIEWED": _Category("view_item_list", _ITEM_LIST_VIEW, item_list=True),
-    "PROMOTION_VIEWED": _Category("view_promotion", _PROMOTION, item_list=True),
-    "PROMOTION_CLICKED": _Category("select_promotion", _PROMOTION, item_list=False),
-    "PRODUCT_CLICKED": _Category("select_item", _ITEM_LIST_VIEW, item=True),
-    "PRODUCT_VIEWED": _Category("view_item", (
-        _currency(),
-        _value("properties.total", "properties.price", "properties.value", "properties.revenue"),
-    ), item=True),
-    "PRODUCT_ADDED": _Category("add_to_cart", (
-        _currency(),
-        _value("properties.total", "properties.value", "properties.revenue",
-               _Multiply('{"operation":"multiplication","args":[{"sourceKeys":"properties.price"},'
-                         '{"sourceKeys":"properties.quantity","defaultVal":1}]}',
-                         ("properties.price", None), ("properties.quantity", 1))),
-    ), item_list=False, item=True),
-    "PRODUCT_REMOVED": _Category("remove_from_cart", (
-        _currency(),
-        # The reference's table names the quantity's default "default", which it ignores.
-        _value("properties.total", "properties.value", "properties.revenue",
-               _Multiply('{"operation":"multiplication","args":[{"sourceKeys":"properties.price"},'
-                         '{"sourceKeys":"properties.quantity","default":1}]}',
-                         ("properties.price", None), ("properties.quantity", None))),
-    ), item_list=False, item=True),
-    "CART_VIEWED": _Category("view_cart", (
-        _currency(),
-        _value("properties.total", "properties.value", "properties.revenue"),
-    ), item_list=True),
-    "CHECKOUT_STARTED": _Category("begin_checkout", _CHECKOUT, item_list=True),
-    "PAYMENT_INFO_ENTERED": _Category("add_payment_info", (
-        *_CHECKOUT, _Param("payment_type", "properties.payment_method")), item_list=True),
-    "CHECKOUT_STEP_COMPLETED": _Category("add_shipping_info", (
-        *_CHECKOUT, _Param("shipping_tier", "properties.shipping_method")), item_list=True),
-    "ORDER_COMPLETED": _Category("purchase", _ORDER, item_list=True),
-    "ORDER_REFUNDED": _Category("refund", _ORDER, item_list=False),
-    "PRODUCT_ADDED_TO_WISHLIST": _Category("add_to_wishlist", (
-        _currency(),
-        _value("properties.total", "properties.price", "properties.value", "properties.revenue"),
-    ), item_list=False, item=True),
-    "PRODUCT_SHARED": _Category("share", (
-        *_SHARE,
-        _Param("item_id", ("properties.item_id", "properties.product_id", "properties.sku")))),
-    "CART_SHARED": _Category("share", (
-        *_SHARE, _Param("item_id", ("properties.item_id", "properties.cart_id")))),
-    "PAGE": _Category("page", _PAGE),
-    "GROUP": _Category("group", _GROUP),
-    "VIEW_SEARCH_RESULTS": _Category("view_search_results", (
-        _Param("search_term", "properties.search_term"),), item_list=True),
+    "COMMON": _Category(None, None),
+    "ITEM_LIST": _Category(None, "item_list"),
+    "ITEM": _Category(None, "item"),
+    "LOGIN": _Category("login", "login"),
+    "SIGN_UP": _Category("sign_up", "login"),
+    "GENERATE_LEAD": _Category("generate_lead", "generate_lead"),
+    "CAMPAIGN_DETAILS": _Category("campaign_details", "campaign_details"),
+    "PRODUCTS_SEARCHED": _Category("search", "products_searched"),
+    "PRODUCT_LIST_VIEWED": _Category("view_item_list", "item_list_view", item_list=True),
+    "PROMOTION_VIEWED": _Category("view_promotion", "promotion", item_list=True),
+    "PROMOTION_CLICKED": _Category("select_promotion", "promotion", item_list=False),
+    "PRODUCT_CLICKED": _Category("select_item", "item_list_view", item=True),
+    "PRODUCT_VIEWED": _Category("view_item", "product_value", item=True),
+    "PRODUCT_ADDED": _Category("add_to_cart", "product_added", item_list=False, item=True),
+    "PRODUCT_REMOVED": _Category("remove_from_cart", "product_removed", item_list=False,
+                                 item=True),
+    "CART_VIEWED": _Category("view_cart", "cart_viewed", item_list=True),
+    "CHECKOUT_STARTED": _Category("begin_checkout", "checkout", item_list=True),
+    "PAYMENT_INFO_ENTERED": _Category("add_payment_info", "payment_info_entered", item_list=True),
+    "CHECKOUT_STEP_COMPLETED": _Category("add_shipping_info", "checkout_step_completed",
+                                         item_list=True),
+    "ORDER_COMPLETED": _Category("purchase", "order", item_list=True),
+    "ORDER_REFUNDED": _Category("refund", "order", item_list=False),
+    "PRODUCT_ADDED_TO_WISHLIST": _Category("add_to_wishlist", "product_value", item_list=False,
+                                           item=True),
+    "PRODUCT_SHARED": _Category("share", "product_shared"),
+    "CART_SHARED": _Category("share", "cart_shared"),
+    "PAGE": _Category("page", "page"),
+    "GROUP": _Category("group", "group"),
+    "VIEW_SEARCH_RESULTS": _Category("view_search_results", "view_search_results",
+                                     item_list=True),
 }
-_COMMON = _PARAMS["COMMON"]
-_PAGE_EXCLUSION = _DEFAULT_EXCLUSION
-_GROUP_EXCLUSION = _exclusion(("groupId",))
+#: The last parts of the source keys of the reference's COMMON table (the body's fields).
+_COMMON_NAMES = frozenset({"userIdOnly", "timestamp", "adTrackingEnabled"})
+
+
+def _exclusion(ctx: Context, *tables: str) -> frozenset[str]:
+    """getGA4ExclusionList: the last part of every path the tables map, products, and the
+    reserved parameters."""
+    names = {path.rsplit(".", 1)[-1] for table in tables for path in ctx.table_paths(table)}
+    return frozenset(names) | {"products"} | _DEFAULT_EXCLUSION
 
 
 # --- items ------------------------------------------------------------------------------------
 
 
-def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
+def _item_list(ctx: Context, required: bool) -> list[Any]:
     """Items from properties.products (getItemList)."""
+    message = ctx.message
     products = js_get(message, "properties.products")
     if required:
         empty = (isinstance(products, list) and not products) or (
@@ -530,7 +312,8 @@ def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
         return []
     items = []
     for product in products:
-        element = _construct(product, _ITEM_LIST)
+        # (a null product reads as nothing, not as the event ``ctx.build`` reads without one)
+        element = ctx.build("item_list", product) if product is not None else {}
         if element.get("item_id") is None and element.get("item_name") is None:
             raise InstrumentationError("One of product_id or name is required")
         extra = extract_custom_fields((product,), _ITEM_EXCLUSION)
@@ -540,31 +323,32 @@ def _item_list(message: dict[str, Any], required: bool) -> list[Any]:
     return items
 
 
-def _item(message: dict[str, Any], required: bool) -> list[Any]:
+def _item(ctx: Context, required: bool) -> list[Any]:
     """The root-level properties as the one item (getItem)."""
+    message = ctx.message
     properties = js_get(message, "properties")
     if not is_truthy(properties):
         if required:
             raise InstrumentationError(
                 f"Item/product parameters not found for '{to_string(message.get('event'))}' event")
         return []
-    product = _valid_params(_construct(properties, _ITEM))
+    product = _valid_params(ctx.build("item", properties))
     if product.get("item_id") is None and product.get("item_name") is None:
         raise InstrumentationError("One of product_id or name is required")
     return [product]
 
 
-def _items(message: dict[str, Any], category: _Category) -> tuple[list[Any], bool]:
+def _items(ctx: Context, category: _Category) -> tuple[list[Any], bool]:
     """(items, whether they came from the root-level properties): getItemsArray."""
     if category.item_list is not None and category.item is not None:
-        items = _item_list(message, category.item_list)
+        items = _item_list(ctx, category.item_list)
         if items:
             return items, False
-        return _item(message, category.item), True
+        return _item(ctx, category.item), True
     if category.item is not None:
-        return _item(message, category.item), True
+        return _item(ctx, category.item), True
     if category.item_list is not None:
-        return _item_list(message, category.item_list), False
+        return _item_list(ctx, category.item_list), False
     return [], False
 
 
@@ -580,27 +364,31 @@ def events(ctx: Context) -> list[dict[str, Any]]:
     name: Any = event
     if category is not None:
         name = category.name
-        params = _common_params(ctx) if category is _COMMON else \
-            _construct(message, category.table)
-        items, from_root = _items(message, category)
+        if category.table is None:
+            params = _common_params(ctx)
+            exclusion = _COMMON_NAMES | _exclusion(ctx)
+        else:
+            params = ctx.build(category.table)
+            exclusion = _exclusion(ctx, category.table)
+        items, from_root = _items(ctx, category)
         if items:
             params["items"] = items
-        exclusion = category.exclusion_with_item if from_root and name in _ITEM_EVENTS \
-            else category.exclusion
+        if from_root and name in _ITEM_EVENTS:
+            exclusion |= _exclusion(ctx, "item")
         params.update(_custom(message, ("properties",), exclusion))
-        params.update(_construct(message, _TRACK_PAGE_COMMON))
+        params.update(ctx.build("track_page_common"))
     elif kind == "page":
-        params = _construct(message, _PAGE)
-        params.update(_custom(message, ("properties",), _PAGE_EXCLUSION))
-        params.update(_construct(message, _TRACK_PAGE_COMMON))
+        params = ctx.build("page")
+        params.update(_custom(message, ("properties",), _DEFAULT_EXCLUSION))
+        params.update(ctx.build("track_page_common"))
     elif kind == "group":
-        params = _construct(message, _GROUP)
-        params.update(_custom(message, ("traits", "context.traits"), _GROUP_EXCLUSION))
-        params.update(_construct(message, _IDENTIFY_GROUP_COMMON))
+        params = ctx.build("group")
+        params.update(_custom(message, ("traits", "context.traits"), _exclusion(ctx, "group")))
+        params.update(ctx.build("identify_group_common"))
     else:
         _validate_custom_event_name(event)
-        params = _custom(message, ("properties",), _PAGE_EXCLUSION)
-        params.update(_construct(message, _TRACK_PAGE_COMMON))
+        params = _custom(message, ("properties",), _DEFAULT_EXCLUSION)
+        params.update(ctx.build("track_page_common"))
 
     for key in [k for k in params if k.lower().startswith(_RESERVED_PARAM_PREFIXES)]:
         del params[key]
