@@ -9,10 +9,9 @@
   event name, ``_PARAMS`` below) or custom ones, with every other property as a parameter.
 * ``user_properties`` / ``consent``: the validated user properties and consents.
 
-The reference reads the event with ``get-value`` and writes custom parameters with
-``set-value`` (a key "a.b" nests), then flattens them with "_" (flattenJson's "strict" mode); the
-small helpers first below follow those libraries. They are candidates for the shared
-JavaScript helpers (see the report that came with this destination).
+The parameter tables of the standard events are destination.yaml's ``tables`` (read with
+``get_value``, as the reference's constructPayload reads the event); what a table's paths name is
+left out of the custom parameters, which are flattened with "_" (flattenJson's "strict" mode).
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from transformer.hooks import (
     flatten_json,
     integrations_object,
     is_blank,
-    is_present,
     is_truthy,
     js_get,
     js_trim,
@@ -236,21 +234,24 @@ def app_instance_id(ctx: Context) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class _Category:
-    """A standard event: its GA4 name, its parameter table (destination.yaml's ``tables``; None:
-    the body's common fields) and where its items come from (``item_list``: properties.products,
-    ``item``: the root-level properties; True when required, False when optional, None when not
-    used)."""
+    """A standard event: its GA4 name, its parameter table (destination.yaml's ``tables``) and
+    where its items come from (``item_list``: properties.products, ``item``: the root-level
+    properties; True when required, False when optional, None when not used). ``names``: what
+    the custom parameters leave out when it is not what the table's paths name."""
 
     name: str | None
-    table: str | None
+    table: str
     item_list: bool | None = None
     item: bool | None = None
+    names: frozenset[str] | None = None
 
 
 #: ConfigCategory of the reference, by upper-cased event name. COMMON, ITEM_LIST, ITEM, PAGE
 #: and GROUP are reachable too (track events so named), as they are in the reference.
 _PARAMS: dict[str, _Category] = {
-    "COMMON": _Category(None, None),
+    # The reference's COMMON table reads generic aliases: its exclusion names are theirs.
+    "COMMON": _Category(None, "common",
+                        names=frozenset({"userIdOnly", "timestamp", "adTrackingEnabled"})),
     "ITEM_LIST": _Category(None, "item_list"),
     "ITEM": _Category(None, "item"),
     "LOGIN": _Category("login", "login"),
@@ -282,8 +283,6 @@ _PARAMS: dict[str, _Category] = {
     "VIEW_SEARCH_RESULTS": _Category("view_search_results", "view_search_results",
                                      item_list=True),
 }
-#: The last parts of the source keys of the reference's COMMON table (the body's fields).
-_COMMON_NAMES = frozenset({"userIdOnly", "timestamp", "adTrackingEnabled"})
 
 
 def _exclusion(ctx: Context, *tables: str) -> frozenset[str]:
@@ -364,12 +363,9 @@ def events(ctx: Context) -> list[dict[str, Any]]:
     name: Any = event
     if category is not None:
         name = category.name
-        if category.table is None:
-            params = _common_params(ctx)
-            exclusion = _COMMON_NAMES | _exclusion(ctx)
-        else:
-            params = ctx.build(category.table)
-            exclusion = _exclusion(ctx, category.table)
+        params = ctx.build(category.table)
+        exclusion = _exclusion(ctx, category.table) if category.names is None \
+            else category.names | _exclusion(ctx)
         items, from_root = _items(ctx, category)
         if items:
             params["items"] = items
@@ -405,30 +401,6 @@ def events(ctx: Context) -> list[dict[str, Any]]:
     if params:
         payload["params"] = params
     return [payload]
-
-
-def _common_params(ctx: Context) -> dict[str, Any]:
-    """A track event named "common" maps the body's common fields as its parameters."""
-    message = ctx.message
-    out: dict[str, Any] = {}
-    for key in ("userId", "traits.userId", "traits.id", "context.traits.userId",
-                "context.traits.id"):
-        user_id = js_get(message, key)
-        if is_present(user_id):
-            if to_string(user_id):
-                out["user_id"] = to_string(user_id)
-            break
-    for key in ("timestamp", "originalTimestamp"):
-        moment = js_get(message, key)
-        if is_present(moment):
-            micros = timestamp_micros(moment, ctx)
-            if micros is not None:
-                out["timestamp_micros"] = micros
-            break
-    ads = non_personalized_ads(js_get(message, "context.device.adTrackingEnabled"), ctx)
-    if ads is not None:
-        out["non_personalized_ads"] = ads
-    return out
 
 
 def _custom(message: dict[str, Any], paths: tuple[str, ...], exclusion: frozenset[str]) -> \
