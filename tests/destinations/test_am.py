@@ -15,7 +15,6 @@ from transformer._catalog import Catalog
 from transformer._clock import FixedClock
 from transformer._conformance import processor_body, router_body
 from transformer._pipeline import Pipeline
-from transformer.destinations.am import hooks
 from transformer.v1 import transformer_pb2 as pb
 
 CONFIG = {"apiKey": "am2"}
@@ -395,22 +394,6 @@ def test_revenue_without_products_takes_price_or_revenue(catalog: Catalog) -> No
     assert (event["price"], event["quantity"], event["revenue"], event["revenueType"]) == \
         (10, 1, 10, "x")
     assert event["event_properties"] == {"revenue_type": "x"}
-
-
-# --- the reference's object helpers ----------------------------------------------------------------
-
-
-def test_get_value_follows_get_value() -> None:
-    """get_value tries the whole path, then joined segments, and returns non-objects as they are."""
-    assert hooks.get_value({"a.b": 1, "a": {"b": 2}}, "a.b") == 1
-    assert hooks.get_value({"a": {"b.c": 3}}, "a.b.c") == 3
-    assert hooks.get_value({"a": [{"b": 4}]}, "a.0.b") == 4
-    assert hooks.get_value("text", "a.b") == "text"
-    assert hooks.get_value({"a": "text"}, "a.b") is hooks.UNDEFINED
-    getter = hooks._getter("a.b.c")
-    for doc in ({"a": {"b": {"c": 1}}}, {"a": {"b.c": 2}}, {"a.b": {"c": 3}}, {"a": None},
-                {"a": [1]}, {}, {"a.b.c": 4, "a": {"b": {"c": 5}}}, {"a": {"b": [1]}}):
-        assert getter(doc) == hooks.get_value(doc, "a.b.c")
 
 
 # --- router ---------------------------------------------------------------------------------------

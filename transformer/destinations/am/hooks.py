@@ -581,11 +581,11 @@ def _group_info(config: dict[str, Any], info: Any, traits: Any) -> Any:
     raise InstrumentationError("Group call parameters are not valid")
 
 
-def _request(endpoint: str, path: str, message: dict[str, Any]) -> dict[str, Any]:
+def _request(endpoint: str, path: str, user_id: Any) -> dict[str, Any]:
+    """A POST to ``endpoint``; ``user_id`` is the output's userId (UNDEFINED: no key)."""
     request = empty_request()
     request["endpoint"] = endpoint
     request["endpointPath"] = path
-    user_id = message.get("anonymousId", UNDEFINED)
     if user_id is not UNDEFINED:
         request["userId"] = user_id
     return request
@@ -723,7 +723,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
             payload["user_id"] = unmap
             payload.pop("global_user_id", None)
             payload["unmap"] = True
-        alias = _request(f"{base}/usermap", "usermap", message)
+        alias = _request(f"{base}/usermap", "usermap", message.get("anonymousId", UNDEFINED))
         alias["body"]["FORM"] = {"api_key": api_key, root: [stringify(payload)]}
         return [alias]
 
@@ -751,7 +751,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
     payload = {k: v for k, v in payload.items() if v is not None and v is not UNDEFINED}
     _clean_user_properties(payload)
 
-    request = _request(f"{base}/2/httpapi", "2/httpapi", message)
+    request = _request(f"{base}/2/httpapi", "2/httpapi", message.get("anonymousId", UNDEFINED))
     request["headers"] = {"Content-Type": "application/json"}
     request["body"]["JSON"] = {"api_key": api_key, root: [payload],
                                "options": {"min_id_length": 1}}
@@ -760,7 +760,7 @@ def _build(message: dict[str, Any], config: dict[str, Any], ev_type: Any, table:
         identification = group_info
         if type(identification) is dict:
             identification = {k: v for k, v in identification.items() if v is not UNDEFINED}
-        group = _request(f"{base}/groupidentify", "groupidentify", message)
+        group = _request(f"{base}/groupidentify", "groupidentify", message.get("anonymousId", UNDEFINED))
         group["body"]["FORM"] = {"api_key": api_key, "identification": [stringify(identification)]}
         requests.append(group)
     return requests
@@ -887,17 +887,11 @@ def _merged(chunk: list[tuple[Job, Any]]) -> Batch:
     first = requests[0]
     body = dict(first["body"]["JSON"])
     body["events"] = [event for r in requests for event in r["body"]["JSON"].get("events") or []]
-    job = chunk[0][0]
-    config = job.destination.get("Config")
+    config = chunk[0][0].destination.get("Config")
     base = _base_url(config if isinstance(config, dict) else {})
-    request: dict[str, Any] = {
-        "version": "1", "type": "REST", "method": "POST", "endpoint": f"{base}/batch",
-        "headers": {"Content-Type": "application/json"}, "params": {},
-        "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}}, "files": {},
-        "endpointPath": "batch",
-    }
-    if "userId" in first:
-        request["userId"] = first["userId"]
+    request = _request(f"{base}/batch", "batch", first.get("userId", UNDEFINED))
+    request["headers"] = {"Content-Type": "application/json"}
+    request["body"]["JSON"] = body
     return Batch(request=request, jobs=[j for j, _ in chunk], batched=True)
 
 
