@@ -21,6 +21,7 @@ from transformer._errors import InstrumentationError
 
 from . import _js
 from ._context import Context
+from ._custom_fields import build_custom_fields, check_custom_fields
 from ._devices import is_apple_family
 from ._hashing import sha256_binary
 from ._lookups import build_get_value, build_multiply, check_lookup, check_operands
@@ -508,6 +509,9 @@ _ALL: tuple[Directive, ...] = (
     Directive("multiply", "source", "the product of paths and fields (the reference's "
               "multiplication operation); absent when one is absent or not numeric",
               check_operands, build_multiply, compile_nested=_compile_listed_fields),
+    Directive("custom_fields", "source", "the reference's extractCustomFields: every own key "
+              "of the objects at ``from`` (later ones win) not in ``exclude``", check_custom_fields,
+              build_custom_fields),
     Directive("generic", "source", "a generic alias (userIdOnly, email, ...) of aliases.yaml",
               _alias, _build_generic),
     Directive("config", "source", "a dotted path into the destination's Config", _one_path,

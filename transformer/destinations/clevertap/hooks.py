@@ -1,9 +1,7 @@
 """CleverTap: what destination.yaml cannot say.
 
 * ``prepare``: for track, page and screen, the reference's trackAnonymous rule.
-* ``full_name``, ``custom_traits``, ``charged_custom_properties``: the profile's
-  "<firstName> <lastName>" fallback and the reference's extractCustomFields (every other trait or
-  property, keys written as set-value paths).
+* ``full_name``: the profile's "<firstName> <lastName>" fallback.
 * ``stringify_objects``, ``event_data``, ``charged_event_data``: the reference's
   convertObjectAndArrayToString (object and array values as JSON strings; a Charged event's
   Items must be an array of objects).
@@ -32,7 +30,6 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     epoch_seconds,
-    extract_custom_fields,
     first_present,
     group_and_chunk,
     integrations_object,
@@ -48,13 +45,6 @@ from transformer.hooks import (
 
 #: The reference's batchMultiplexedEvents limit: records per router request.
 MAX_BATCH_SIZE = 1000
-#: Traits the profile mapping already sends (CLEVERTAP_DEFAULT_EXCLUSION).
-PROFILE_EXCLUSION = frozenset({
-    "email", "firstName", "firstname", "first_name", "lastName", "lastname", "last_name", "name",
-    "phone", "gender", "education", "employed", "birthday", "married", "customerType",
-    "anonymousId", "avatar", "userId", "id", "ts", "overrideFields",
-})
-CHARGED_EXCLUSION = frozenset({"checkout_id", "revenue", "products", "ts"})
 #: Keys convertObjectAndArrayToString sends as they are.
 NOT_STRINGIFIED = frozenset({"category-unsubscribe", "category-resubscribe"})
 DEVICE_TOKEN_TYPES = ("chrome", "fcm", "gcm", "apns", "wns", "mpns")
@@ -103,17 +93,6 @@ def full_name(ctx: Context) -> dict[str, Any] | None:
     if is_truthy(first) and is_truthy(last):
         return {"Name": f"{to_string(first)} {to_string(last)}"}
     return None
-
-
-def custom_traits(ctx: Context) -> dict[str, Any]:
-    """The traits, then context.traits, but the ones the profile mapping already sends."""
-    return extract_custom_fields((js_get(ctx.message, path) for path in ("traits", "context.traits")),
-                                 PROFILE_EXCLUSION)
-
-
-def charged_custom_properties(ctx: Context) -> dict[str, Any]:
-    """The Charged event's other properties."""
-    return extract_custom_fields((ctx.message.get("properties"),), CHARGED_EXCLUSION)
 
 
 def stringify_objects(value: Any, ctx: Context) -> Any:
