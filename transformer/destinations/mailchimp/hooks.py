@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import re
@@ -30,6 +29,7 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     add_external_id_to_traits,
+    empty_request,
     first_present,
     group_and_chunk,
     integrations_object,
@@ -244,17 +244,14 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
 
 def _batch_request(config: dict[str, Any], audience_id: str,
                    chunk: list[tuple[Job, Any]]) -> dict[str, Any]:
+    """One batch subscribe request; its headers are the members' own (Content-Type and the
+    apiKey's Basic authorization)."""
     merge = config.get("enableMergeFields")
-    endpoint = (f"{base_url(config, audience_id)}?skip_merge_validation="
-                f"{to_string(False if merge is None else merge)}&skip_duplicate_check=false")
-    auth = base64.b64encode(f"apiKey:{to_string(config.get('apiKey', UNDEFINED))}".encode())
-    return {
-        "version": "1", "type": "REST", "method": "POST", "endpoint": endpoint,
-        "headers": {"Content-Type": "application/json",
-                    "Authorization": f"Basic {auth.decode()}"},
-        "params": {},
-        "body": {"JSON": {"members": [output["body"]["JSON"] for _, output in chunk],
-                          "update_existing": True},
-                 "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    request = empty_request()
+    request["endpoint"] = (f"{base_url(config, audience_id)}?skip_merge_validation="
+                           f"{to_string(False if merge is None else merge)}"
+                           "&skip_duplicate_check=false")
+    request["headers"] = dict(chunk[0][1]["headers"])
+    request["body"]["JSON"] = {"members": [output["body"]["JSON"] for _, output in chunk],
+                               "update_existing": True}
+    return request
