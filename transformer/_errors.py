@@ -77,6 +77,19 @@ class FilteredEvent(TransformerError):
     error_type = ""
 
 
+class SourceKeyError(TransformerError):
+    """The reference's getValueFromMessage refusing a source key that is no string: its
+    PlatformError, answered as a 400 tagged "platform" (the key comes from the config or the
+    event, so retrying cannot help)."""
+
+    error_category = "platform"
+    error_type = ""
+
+    def __init__(self, message: str = "Wrong sourceKey type or blank sourceKey array", *,
+                 step: str = "") -> None:
+        super().__init__(message, step=step)
+
+
 class PlatformError(TransformerError):
     status_code = 500
     error_category = "platform"

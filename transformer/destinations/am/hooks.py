@@ -34,7 +34,7 @@ from transformer.hooks import (
     Context,
     InstrumentationError,
     Job,
-    TransformerError,
+    SourceKeyError,
     compile_get_value,
     empty_request,
     get_value,
@@ -73,13 +73,6 @@ TRAIT_OPERATIONS = (("traitsToIncrement", "$add"), ("traitsToSetOnce", "$setOnce
 #: The address traits copied to user_properties (constants.js TraitsMapping.address).
 ADDRESS_TRAITS = ("city", "country", "postalCode", "state", "street")
 _MISSING = object()
-
-
-class SourceKeyError(TransformerError):
-    """The reference's PlatformError of its getValueFromMessage: a 400 tagged "platform"."""
-
-    error_category = "platform"
-    error_type = ""
 
 
 # --- set-value --------------------------------------------------------------------------------
@@ -449,7 +442,7 @@ def _handle_traits(traits: Any, config: dict[str, Any]) -> Any:
             if prop is None or isinstance(prop, list | dict):
                 continue  # a lookup the reference makes and then ignores
             if not isinstance(prop, str):
-                raise SourceKeyError("Wrong sourceKey type or blank sourceKey array")
+                raise SourceKeyError()
             value = get_value(result, prop)
             target = result.get(action)
             if is_truthy(target) and prop and type(target) is dict:

@@ -10,7 +10,7 @@ from transformer.hooks import (
     ConfigurationError,
     Context,
     InstrumentationError,
-    TransformerError,
+    SourceKeyError,
     hash_from_array,
     is_truthy,
     js_get,
@@ -20,12 +20,6 @@ from transformer.hooks import (
 
 #: Where an attribute path is looked up when the event's root does not have it, in this order.
 _SOURCES = ("properties", "traits", "context.traits")
-
-
-class _SourceKeyError(TransformerError):
-    """The reference's PlatformError for a non-string attribute path: a 400 tagged "platform"."""
-
-    error_category = "platform"
 
 
 def topic(ctx: Context) -> Any:
@@ -93,7 +87,7 @@ def _attribute(message: dict[str, Any], path: Any) -> str | None:
     """The value at ``path`` in the event, else in its properties, traits, context.traits; as a
     string (JSON for non-strings), None when nowhere (or null)."""
     if not isinstance(path, str):
-        raise _SourceKeyError("Wrong sourceKey type or blank sourceKey array")
+        raise SourceKeyError()
     value = js_get(message, path)
     if value is None:
         for source in _SOURCES:
