@@ -30,6 +30,8 @@ from ._directives import (
     flatten,
 )
 from ._email import is_email
+from ._handlebars import HandlebarsError
+from ._handlebars import render as render_handlebars
 from ._hashing import sha256_binary, sha256_utf8
 from ._js import (
     JS_WHITESPACE,
@@ -82,6 +84,7 @@ __all__ = [
     "CompileEnv",
     "Context",
     "Directive",
+    "HandlebarsError",
     "Problems",
     "Source",
     "add_external_id_to_traits",
@@ -122,6 +125,7 @@ __all__ = [
     "parse_int",
     "path_get",
     "path_keys",
+    "render_handlebars",
     "set_dotted",
     "sha256_binary",
     "sha256_utf8",
