@@ -320,3 +320,29 @@ def test_date_ms_is_javascript_get_time() -> None:
                            ENV, "body", problems)
     assert not problems
     assert list(build(Context(message=EVENT))) == ["kept"]  # NaN: sent as null when kept
+
+
+def test_not_is_javascript_negation_and_sees_a_js_null() -> None:
+    """not is JavaScript's !value; with js_null a null is falsy (true), a missing key absent."""
+    problems = Problems()
+    build = compile_object({"off": {"path": "v", "js_null": True, "type": "not"}}, ENV, "body",
+                           problems)
+    assert not problems, problems
+    assert build(Context(message={"v": None})) == {"off": True}
+    assert build(Context(message={"v": 0})) == {"off": True}
+    assert build(Context(message={"v": "yes"})) == {"off": False}
+    assert build(Context(message={})) == {}
+
+
+def test_phone_digits_keeps_ascii_digits_without_leading_zeros() -> None:
+    """phone_digits is String(v) less non-digits and leading zeros; nothing left is absent."""
+    assert value({"path": "v", "type": "phone_digits"}, message={"v": "+00 (91) 98-7"}) == "91987"
+    assert value({"path": "v", "type": "phone_digits"}, message={"v": 4915.0}) == "4915"
+    assert value({"path": "v", "type": "phone_digits"}, message={"v": "\u0661\u0662"}) is None
+    assert value({"path": "v", "type": ["phone_digits", "sha256"]}, message={"v": "000"}) is None
+
+
+def test_trim_removes_javascript_whitespace_only() -> None:
+    """trim is String.prototype.trim: U+FEFF goes, U+001F (not JavaScript whitespace) stays."""
+    assert value({"path": "v", "type": "trim"}, message={"v": "\ufeff a\u00a0"}) == "a"
+    assert value({"path": "v", "type": "trim"}, message={"v": "\x1fa"}) == "\x1fa"

@@ -28,6 +28,7 @@ from ._directives import (
     Source,
     external_id,
     flatten,
+    phone_digits,
 )
 from ._email import is_email
 from ._handlebars import HandlebarsError
@@ -125,6 +126,7 @@ __all__ = [
     "parse_int",
     "path_get",
     "path_keys",
+    "phone_digits",
     "render_handlebars",
     "set_dotted",
     "sha256_binary",

@@ -291,6 +291,16 @@ def _basic_auth(value: Any) -> str:
     return "Basic " + base64.b64encode(_js.to_string(value).encode()).decode("ascii")
 
 
+#: JavaScript's \D: not an ASCII digit (Python's \d also matches other scripts' digits).
+_NON_DIGITS = re.compile(r"[^0-9]")
+
+
+def phone_digits(value: Any) -> str | None:
+    """A phone number as the reference normalises it before hashing: the digits of String(value)
+    without leading zeros (``.replace(/\\D/g, '').replace(/^0+/, '')``); None when none is left."""
+    return _NON_DIGITS.sub("", _js.to_string(value)).lstrip("0") or None
+
+
 def _sha256(value: Any) -> str:
     return hashlib.sha256(_js.to_string(value).encode()).hexdigest()
 
@@ -303,7 +313,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "int": _js.parse_int,
         "lower": lambda v: _js.to_string(v).lower(),
         "upper": lambda v: _js.to_string(v).upper(),
-        "trim": lambda v: v.strip() if isinstance(v, str) else v,
+        "trim": lambda v: _js.js_trim(v) if isinstance(v, str) else v,
         "json": _js.stringify,
         "json_if_not_string": lambda v: v if isinstance(v, str) else _js.stringify(v),
         "flatten": flatten,
@@ -324,6 +334,9 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "object_assign": _js.spread,
         "without_nulls": lambda v: _js.without_nulls(v) if isinstance(v, dict) else v,
         "truthy": lambda v: v if _js.is_truthy(v) else None,
+        # JavaScript's !value (with js_null a null is false, so !null is true).
+        "not": lambda v: not _js.is_truthy(v),
+        "phone_digits": phone_digits,
         "apple_family": lambda v: True if is_apple_family(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (
