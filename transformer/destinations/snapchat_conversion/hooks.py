@@ -37,13 +37,17 @@ from transformer.hooks import (
     is_email,
     is_present,
     is_truthy,
+    js_get,
     js_trim,
     number_to_string,
     parse_float,
     parse_int,
+    path_get,
+    phone_digits,
     sha256_binary,
     stringify,
     to_string,
+    without_nulls,
 )
 
 V2_ENDPOINT = "https://tr.snapchat.com/v2/conversion"
@@ -116,7 +120,6 @@ CHANNELS = {"web": "WEB", "mobile": "MOBILE_APP", "mobile_app": "MOBILE_APP",
             "offline": "OFFLINE"}
 
 _HASHED = re.compile(r"[0-9a-fA-F]{64}")
-_NON_DIGITS = re.compile(r"[^0-9]")
 _JS_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}]+")
 
 
@@ -149,8 +152,8 @@ def hash_phone(value: Any, ctx: Context) -> Any:
         return None
     text = to_string(value)
     if not _HASHED.fullmatch(text):
-        text = _NON_DIGITS.sub("", text).lstrip("0")
-    return _hashed(js_trim(text.lower()))
+        text = phone_digits(text) or ""
+    return _hashed(text.lower())
 
 
 def hash_email(value: Any, ctx: Context) -> Any:
@@ -334,36 +337,9 @@ def _data_use(message: dict[str, Any]) -> Any:
     return "['lmu']" if status == 2 and not isinstance(status, bool) else None
 
 
-def _get_value(doc: Any, path: Any) -> Any:
-    """get-value: a dotted path (a key containing dots is found too)."""
-    path = to_string(path)
-    if not isinstance(doc, dict | list):
-        return doc
-    if isinstance(doc, dict) and path in doc:
-        return doc[path]
-    parts = path.split(".")
-    index = 0
-    while index < len(parts):
-        found = False
-        for end in range(index + 1, len(parts) + 1):
-            key = ".".join(parts[index:end])
-            if isinstance(doc, dict) and key in doc:
-                doc, found = doc[key], True
-            elif isinstance(doc, list) and key.isdigit() and int(key) < len(doc):
-                doc, found = doc[int(key)], True
-            if found:
-                index = end
-                break
-        if not found:
-            return None
-        if index < len(parts) and not isinstance(doc, dict | list):
-            return None
-    return doc
-
-
 def _dedup_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
     key = config.get("deduplicationKey")
-    return _get_value(message, key if is_truthy(key) else "messageId")
+    return js_get(message, to_string(key) if is_truthy(key) else "messageId")
 
 
 def contents(ctx: Context) -> Any:
@@ -391,35 +367,26 @@ def _content(product: Any) -> dict[str, Any]:
 
 
 _EXTINFO = (
-    ("context", "app", "namespace"), ("context", "app", "build"), ("context", "app", "version"),
-    ("context", "os", "version"), ("context", "device", "model"), ("context", "locale"),
+    "context.app.namespace", "context.app.build", "context.app.version", "context.os.version",
+    "context.device.model", "context.locale",
     None,  # the time zone's abbreviation
-    ("context", "network", "carrier"), ("context", "screen", "width"),
-    ("context", "screen", "height"), ("context", "screen", "density"),
-    ("properties", "cpu_cores"), ("properties", "storage"), ("properties", "free_storage"),
-    ("context", "timezone"),
+    "context.network.carrier", "context.screen.width", "context.screen.height",
+    "context.screen.density", "properties.cpu_cores", "properties.storage",
+    "properties.free_storage", "context.timezone",
 )
-
-
-def _path(doc: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(key)
-    return doc
 
 
 def extinfo(ctx: Context) -> list[str]:
     """getExtInfo: the 16 values of Snapchat's extinfo, each as a string ("" when absent)."""
     message = ctx.message
-    device_type = _path(message, ("context", "device", "type"))
+    device_type = path_get(message, "context.device.type")
     apple = is_apple_family(device_type)
     out = ["i2" if apple else "a2"]
-    for keys in _EXTINFO:
-        if keys is None:
+    for path in _EXTINFO:
+        if path is None:
             out.append("")
             continue
-        value = _path(message, keys)
+        value = path_get(message, path)
         out.append("" if value is None else to_string(value))
     if out[15]:
         out[7] = zone_abbreviation(out[15], ctx.clock.now_ms())
@@ -445,11 +412,6 @@ def zone_abbreviation(name: str, now_ms: int) -> str:
 
 
 # --- finish ---------------------------------------------------------------------------------------
-
-
-def _present(payload: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedAndNullValues (top level)."""
-    return {k: v for k, v in payload.items() if v is not None and v is not UNDEFINED}
 
 
 def finish(ctx: Context, output: dict[str, Any]) -> Any:
@@ -496,7 +458,7 @@ def _finish_v2(ctx: Context, output: dict[str, Any], pieces: dict[str, Any],
             tail = _v2_tail(ctx, conversion, page_url)
         payload.update(tail)
         request = dict(output)
-        request["body"] = {"JSON": _present(payload), "JSON_ARRAY": {}, "XML": {}, "FORM": {}}
+        request["body"] = {"JSON": without_nulls(payload), "JSON_ARRAY": {}, "XML": {}, "FORM": {}}
         requests.append(request)
     return requests
 
@@ -561,7 +523,7 @@ def _finish_v3(ctx: Context, output: dict[str, Any], pieces: dict[str, Any],
             app_data["extinfo"] = pieces.get("extinfo")
         if is_truthy(config.get("enableDeduplication")):
             event["event_id"] = _dedup_id(message, config)
-        data.append(_present(event))
+        data.append(without_nulls(event))
     ident = config.get("snapAppId" if conversion == "MOBILE_APP" else "pixelId", UNDEFINED)
     api_key = config.get("apiKey", UNDEFINED)
     request = dict(output)
