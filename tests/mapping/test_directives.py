@@ -346,3 +346,18 @@ def test_trim_removes_javascript_whitespace_only() -> None:
     """trim is String.prototype.trim: U+FEFF goes, U+001F (not JavaScript whitespace) stays."""
     assert value({"path": "v", "type": "trim"}, message={"v": "\ufeff a\u00a0"}) == "a"
     assert value({"path": "v", "type": "trim"}, message={"v": "\x1fa"}) == "\x1fa"
+
+
+def test_a_document_that_is_a_plain_value_answers_every_path_with_itself() -> None:
+    """As get-value does, ctx.build(table, doc) with a string, number or boolean doc reads that
+    value at every path; null and lists read as before (nothing, or their items)."""
+    problems = Problems()
+    table = compile_object({"id": {"path": "product_id"}, "name": {"path": ["name", "title"]},
+                            "sku": {"first_defined": ["sku"], "js_null": True},
+                            "any": {"generic": "userId"}}, ENV, "product", problems)
+    assert not problems, problems
+    ctx = Context(message={}, tables={"product": table})
+    assert ctx.build("product", "p-1") == {"id": "p-1", "name": "p-1", "sku": "p-1", "any": "p-1"}
+    assert ctx.build("product", False) == {"id": False, "name": False, "sku": False, "any": False}
+    assert ctx.build("product", None) == {}
+    assert ctx.build("product", ["x"]) == {}

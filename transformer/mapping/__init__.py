@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import yaml
 
@@ -98,6 +99,7 @@ __all__ = [
     "first_present",
     "flatten",
     "flatten_json",
+    "generic_value",
     "hash_from_array",
     "integrations_object",
     "is_apple_family",
@@ -150,3 +152,10 @@ def load_aliases() -> Mapping[str, tuple[str, ...]]:
     """The generic field aliases shipped with the service (``aliases.yaml``)."""
     raw = yaml.safe_load((Path(__file__).with_name("aliases.yaml")).read_text())
     return MappingProxyType({name: tuple(paths) for name, paths in raw.items()})
+
+
+def generic_value(message: Any, alias: str) -> Any:
+    """The reference's ``getFieldValueFromMessage(message, alias)`` for hooks: the first present
+    value of a generic alias of ``aliases.yaml`` (get-value lookups), else None. KeyError for an
+    alias that does not exist (a programming error)."""
+    return first_present(message, load_aliases()[alias])

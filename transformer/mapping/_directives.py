@@ -148,24 +148,35 @@ def _now_format(arg: Any, env: CompileEnv) -> list[str]:
 # --- sources ----------------------------------------------------------------------------------
 
 
+def _in_message(getter: Callable[[Any], Any]) -> Source:
+    """A source reading ``getter`` in the job's document (the event, or the document a hook
+    passes to ``ctx.build``). As the reference's get-value, a document that is a string, number
+    or boolean answers every path with itself (a product given as a plain id)."""
+
+    def source(ctx: Context) -> Any:
+        doc = ctx.message
+        if type(doc) is dict or not isinstance(doc, str | int | float):  # bool is an int
+            return getter(doc)
+        return doc
+
+    return source
+
+
 def _build_path(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_path(arg) if isinstance(arg, str) else compile_first_present(arg)
-    return lambda ctx: getter(ctx.message)
+    return _in_message(compile_path(arg) if isinstance(arg, str) else compile_first_present(arg))
 
 
 def _first_matching(arg: Any, accept: Callable[[Any], bool], missing: Any = None) -> Source:
     """``a || b`` / ``a ?? b`` over paths into the event and (compiled) fields, in order."""
     items = [arg] if isinstance(arg, str) else list(arg)
     if all(isinstance(item, str) for item in items):
-        getter = compile_first_matching(items, accept, missing)
-        return lambda ctx: getter(ctx.message)
+        return _in_message(compile_first_matching(items, accept, missing))
     return first_matching([_message_path(item, missing) if isinstance(item, str) else item
                            for item in items], accept)
 
 
 def _message_path(path: str, missing: Any = None) -> Source:
-    getter = compile_path(path, missing)
-    return lambda ctx: getter(ctx.message)
+    return _in_message(compile_path(path, missing))
 
 
 def _build_first_truthy(arg: Any, env: CompileEnv) -> Source:
@@ -189,8 +200,7 @@ def _build_path_js(arg: Any, env: CompileEnv) -> Source:
 
 
 def _build_generic(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_first_present(env.aliases[arg])
-    return lambda ctx: getter(ctx.message)
+    return _in_message(compile_first_present(env.aliases[arg]))
 
 
 def _document_source(document: Callable[[Context], Any], missing: Any = None) -> Callable[..., Source]:

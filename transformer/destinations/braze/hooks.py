@@ -35,6 +35,9 @@ from transformer.hooks import (
     chunks,
     empty_request,
     external_id,
+    first_present,
+    generic_value,
+    integrations_object,
     is_array_index,
     is_present,
     is_truthy,
@@ -47,6 +50,7 @@ from transformer.hooks import (
     to_number,
     to_string,
     unique_by,
+    without_nulls,
 )
 
 _PARTNER = "RudderStack"
@@ -71,15 +75,6 @@ TRACK_MAX_ITEMS = 75
 TRACK_MAX_USERS = 75
 SUBSCRIPTION_MAX = 25
 MERGE_MAX = 50
-
-
-#: The reference's generic aliases read here (GenericFieldMapping.json).
-_USER_ID = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
-_TRAITS = ("traits", "context.traits")
-_TIMESTAMP = ("timestamp", "originalTimestamp")
-_GROUP_ID = ("groupId", "traits.groupId")
-_PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
-_EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
 
 
 # --- processor ------------------------------------------------------------------------------
@@ -179,7 +174,7 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
 
 def _group(ctx: Context) -> dict[str, Any]:
     message = ctx.message
-    group_id = _field(message, _GROUP_ID)
+    group_id = generic_value(message, "groupId")
     if not is_truthy(group_id):
         raise InstrumentationError("Invalid groupId")
     if not is_truthy(ctx.config.get("enableSubscriptionGroupInGroupCall")):
@@ -196,7 +191,7 @@ def _group(ctx: Context) -> dict[str, Any]:
     group: dict[str, Any] = {"subscription_group_id": group_id, "subscription_state": state}
     if is_truthy(message.get("userId")):
         group["external_ids"] = [message["userId"]]
-    phone, email = _field(message, _PHONE), _field(message, _EMAIL)
+    phone, email = generic_value(message, "phone"), generic_value(message, "email")
     if is_truthy(phone):
         group["phones"] = [phone]
     elif is_truthy(email):
@@ -233,7 +228,7 @@ def _response(ctx: Context, body: dict[str, Any], path: str) -> dict[str, Any]:
 
 def _headers(config: dict[str, Any]) -> dict[str, str]:
     return {"Content-Type": "application/json", "Accept": "application/json",
-            "Authorization": f"Bearer {_js_template(config.get('restApiKey', UNDEFINED))}"}
+            "Authorization": f"Bearer {to_string(config.get('restApiKey', UNDEFINED))}"}
 
 
 def base_endpoint(config: dict[str, Any]) -> str:
@@ -257,7 +252,7 @@ def _user_attributes(ctx: Context) -> Any:
     """getUserAttributesObject: the mapped Braze attributes, then the other traits as they are,
     then the nested array operations (``Config.enableNestedArrayOperations``)."""
     message = ctx.message
-    traits = _field(message, _TRAITS)
+    traits = generic_value(message, "traits")
     if is_truthy(_get(message, "context.mappedToDestination")):
         return traits
     if not is_truthy(traits):
@@ -299,9 +294,9 @@ def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any)
                 for item in _iterate(trait["update"]):
                     identifier = _prop(item, "identifier")
                     entry = {"$identifier_key": identifier,
-                             "$identifier_value": _prop(item, _js_template(identifier))}
+                             "$identifier_value": _prop(item, to_string(identifier))}
                     if isinstance(item, dict):
-                        item.pop(_js_template(identifier), None)
+                        item.pop(to_string(identifier), None)
                         item.pop("identifier", None)
                     entry["$new_object"] = dict(_entries(item))
                     updates.append(_defined(entry))
@@ -312,7 +307,7 @@ def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any)
                 for item in _iterate(trait["remove"]):
                     identifier = _prop(item, "identifier")
                     removals.append(_defined({"$identifier_key": identifier,
-                                              "$identifier_value": _prop(item, _js_template(identifier))}))
+                                              "$identifier_value": _prop(item, to_string(identifier))}))
                 _target(data, key)["$remove"] = removals
             if is_truthy(trait.get("add")):
                 _target(data, key)["$add"] = trait["add"]
@@ -357,7 +352,7 @@ def _with_identity(payload: dict[str, Any], message: dict[str, Any]) -> dict[str
         return payload
     if not isinstance(payload, dict):  # warehouse traits that are not an object (a 500 there)
         raise InstrumentationError("traits must be an object")
-    if is_truthy(_field(message, _USER_ID)) or is_truthy(_braze_external_id(message)):
+    if is_truthy(generic_value(message, "userIdOnly")) or is_truthy(_braze_external_id(message)):
         return _with_external_id(payload, message)
     payload["_update_existing_only"] = False
     return _with_alias(payload, message)
@@ -390,12 +385,7 @@ def _with_app_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, 
 
 
 def _integrations(message: dict[str, Any]) -> Any:
-    """``integrations.Braze`` (under any of its canonical names), else None."""
-    for name in _BRAZE_NAMES:
-        value = _get(message, f"integrations.{name}")
-        if is_truthy(value):
-            return value
-    return None
+    return integrations_object(message, _BRAZE_NAMES)
 
 
 def _braze_external_id(message: dict[str, Any]) -> Any:
@@ -408,7 +398,7 @@ def _braze_external_id(message: dict[str, Any]) -> Any:
 def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
     prefix = "Invalid Order Completed event:"
     properties = message.get("properties")
-    timestamp = _field(message, _TIMESTAMP)
+    timestamp = generic_value(message, "timestamp")
     currency = _prop_of(properties, "currency")
     products = _prop_of(properties, "products")
     if not is_truthy(products):
@@ -446,7 +436,7 @@ def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str
         purchase: dict[str, Any] = {
             "product_id": to_string(product_id),
             "price": parse_float(to_string(_prop_of(product, "price"))),
-            "currency": _js_template(code),
+            "currency": to_string(code),
             "quantity": parse_int(to_string(_prop_of(product, "quantity"))),
             "time": timestamp,
         }
@@ -575,7 +565,7 @@ def _construct(doc: Any, fields: tuple[tuple[str, tuple[str, ...], str], ...]) -
     """constructPayload (no metadata) followed by the ecommerce coercions."""
     out: dict[str, Any] = {}
     for key, paths, kind in fields:
-        value = _field(doc, paths) if len(paths) > 1 else _get(doc, paths[0])
+        value = first_present(doc, paths)
         if is_present(value):
             out[key] = _coerce(value, kind)
     return out
@@ -772,7 +762,7 @@ def _user_order(done: list[tuple[Job, Any]]) -> list[tuple[Job, Any]]:
         user = message.get("userId", UNDEFINED)
         if not is_truthy(user):
             user = message.get("anonymousId", UNDEFINED)
-        groups.setdefault(_js_template(user), []).append(item)
+        groups.setdefault(to_string(user), []).append(item)
     indexes = sorted((k for k in groups if is_array_index(k)), key=int)
     keys = indexes + [k for k in groups if not is_array_index(k)]
     return [item for key in keys for item in groups[key]]
@@ -781,7 +771,7 @@ def _user_order(done: list[tuple[Job, Any]]) -> list[tuple[Job, Any]]:
 def _request(base: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     request = empty_request()
     request.update(endpoint=f"{base}/{path}", endpointPath=path, headers=dict(headers))
-    request["body"]["JSON"] = _no_nulls(body)
+    request["body"]["JSON"] = without_nulls(body)
     return request
 
 
@@ -854,7 +844,7 @@ def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
     combined: dict[str, tuple[Any, Any, dict[str, list[Any]]]] = {}
     for group in groups:
         group_id, state = _get(group, "subscription_group_id"), _get(group, "subscription_state")
-        key = f"{_js_template(group_id)}-{_js_template(state)}"
+        key = f"{to_string(group_id)}-{to_string(state)}"
         if key not in combined:
             combined[key] = (group_id, state, {"external_ids": [], "emails": [], "phones": []})
         lists = combined[key][2]
@@ -893,15 +883,6 @@ def _prop_of(target: Any, key: str) -> Any:
     return value if found else UNDEFINED
 
 
-def _field(message: Any, paths: tuple[str, ...]) -> Any:
-    """getValueFromMessage: the first value that is truthy, 0 or false (None when none is)."""
-    for path in paths:
-        value = _get(message, path)
-        if is_present(value):
-            return value
-    return None
-
-
 def _nullish(value: Any) -> bool:
     return value is None or value is UNDEFINED
 
@@ -928,12 +909,3 @@ def _omit(value: Any, keys: frozenset[str] | set[str]) -> dict[str, Any]:
 def _defined(value: dict[str, Any]) -> dict[str, Any]:
     """removeUndefinedValues."""
     return {k: v for k, v in value.items() if v is not UNDEFINED}
-
-
-def _no_nulls(value: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedAndNullValues."""
-    return {k: v for k, v in value.items() if v is not UNDEFINED and v is not None}
-
-
-def _js_template(value: Any) -> str:
-    return "undefined" if value is UNDEFINED else to_string(value)

@@ -43,11 +43,6 @@ MAX_BODY_BYTES = 4_000_000
 MAX_BATCH_EVENTS = 1000
 
 _MISSING = object()
-#: The product table's keys: a product that is no object is each of their values (below).
-_PRODUCT_KEYS = ("id", "sku", "name", "description", "categories", "price", "quantity", "imageUrl",
-                 "url", "dataFields")
-
-
 # --- lookups ------------------------------------------------------------------------------------
 
 
@@ -88,12 +83,7 @@ def _items(ctx: Context) -> list[dict[str, Any]]:
     products = properties.get("products") if isinstance(properties, dict) else None
     items = []
     for product in products if isinstance(products, list) else [properties]:
-        if isinstance(product, dict | list):
-            item = ctx.build("product", product)
-        elif is_present(product):  # get-value answers every path of a scalar with the scalar
-            item = dict.fromkeys(_PRODUCT_KEYS, product)
-        else:
-            raise InstrumentationError('Missing required value from "product_id"')
+        item = ctx.build("product", product)
         if isinstance(item.get("categories"), str):
             item["categories"] = item["categories"].split(",")
         item["price"] = parse_float(item["price"])
