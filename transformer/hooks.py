@@ -98,6 +98,7 @@ from transformer.mapping import (
     to_seconds,
     to_string,
     unique_by,
+    without_blanks,
     without_nulls,
 )
 
@@ -174,5 +175,6 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_blanks",
     "without_nulls",
 ]

@@ -361,3 +361,31 @@ def test_a_document_that_is_a_plain_value_answers_every_path_with_itself() -> No
     assert ctx.build("product", False) == {"id": False, "name": False, "sku": False, "any": False}
     assert ctx.build("product", None) == {}
     assert ctx.build("product", ["x"]) == {}
+
+
+@pytest.mark.parametrize(("conversion", "given", "expected"), [
+    ("number_if_numeric", " 12.5 ", 12.5), ("number_if_numeric", "0x1A", 26),
+    ("number_if_numeric", "abc", "abc"), ("number_if_numeric", "Infinity", "Infinity"),
+    ("number_if_numeric", "  ", "  "), ("number_if_numeric", 3, 3),
+    ("int_if_integer", " -7 ", -7), ("int_if_integer", "7.5", "7.5"), ("int_if_integer", 2.5, 2.5),
+    ("int_if_integer", "\u0661", "\u0661"),
+    ("string_if_number", 7.0, "7"), ("string_if_number", -2.5, "-2.5"),
+    ("string_if_number", True, True), ("string_if_number", "x", "x"),
+])
+def test_declared_type_coercions_change_only_what_they_convert(conversion: str, given: Any,
+                                                                 expected: Any) -> None:
+    """number_if_numeric, int_if_integer and string_if_number convert or leave values alone."""
+    result = value({"path": "v", "type": conversion}, message={"v": given})
+    assert result == expected and type(result) is type(expected)
+
+
+def test_without_blanks_drops_empty_members_but_not_false_or_zero() -> None:
+    """without_blanks removes null, blank strings, {} and [] members, keeping 0 and false."""
+    given = {"a": None, "b": " ", "c": {}, "d": [], "e": 0, "f": False, "g": "x", "h": [None]}
+    assert value({"path": "v", "type": "without_blanks"}, message={"v": given}) == \
+        {"e": 0, "f": False, "g": "x", "h": [None]}
+
+
+def test_an_empty_path_is_the_document_itself() -> None:
+    """path: "" reads the whole document (a product, with exclude for its other keys)."""
+    assert value({"path": "", "exclude": ["a"]}, message={"a": 1, "b": 2}) == {"b": 2}

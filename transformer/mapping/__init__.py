@@ -64,6 +64,7 @@ from ._js import (
     to_fixed,
     to_number,
     to_string,
+    without_blanks,
     without_nulls,
 )
 from ._paths import (
@@ -143,6 +144,7 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_blanks",
     "without_nulls",
 ]
 

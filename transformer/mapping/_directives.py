@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -311,6 +312,33 @@ def phone_digits(value: Any) -> str | None:
     return _NON_DIGITS.sub("", _js.to_string(value)).lstrip("0") or None
 
 
+#: JavaScript's /^-?\d+$/ (ASCII digits).
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def number_if_numeric(value: Any) -> Any:
+    """A string that reads as a finite number (JavaScript's Number() of it trimmed) becomes that
+    number; any other value stays as it is."""
+    if isinstance(value, str) and (text := _js.js_trim(value)):
+        number = _js.to_number(text)
+        return number if math.isfinite(number) else value
+    return value
+
+
+def int_if_integer(value: Any) -> Any:
+    """A string of an integer (once trimmed) becomes that integer; any other value stays."""
+    if isinstance(value, str) and _INTEGER.fullmatch(_js.js_trim(value)):
+        return _js.parse_int(value)
+    return value
+
+
+def string_if_number(value: Any) -> Any:
+    """A finite number becomes String(number); any other value stays as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return _js.to_string(value)
+    return value
+
+
 def _sha256(value: Any) -> str:
     return hashlib.sha256(_js.to_string(value).encode()).hexdigest()
 
@@ -347,6 +375,11 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         # JavaScript's !value (with js_null a null is false, so !null is true).
         "not": lambda v: not _js.is_truthy(v),
         "phone_digits": phone_digits,
+        # Declared types, as the reference coerces ecommerce fields (a number stays a number).
+        "number_if_numeric": number_if_numeric,
+        "int_if_integer": int_if_integer,
+        "string_if_number": string_if_number,
+        "without_blanks": lambda v: _js.without_blanks(v) if isinstance(v, dict) else v,
         "apple_family": lambda v: True if is_apple_family(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (

@@ -349,6 +349,23 @@ def without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: item for k, item in obj.items() if item is not None and item is not UNDEFINED}
 
 
+def is_blank_member(value: Any) -> bool:
+    """What removeUndefinedNullEmptyExclBoolInt removes: null, undefined, NaN, a blank string, an
+    empty object or array (numbers and booleans stay)."""
+    if value is None or value is UNDEFINED:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, dict | list):
+        return not value
+    return isinstance(value, str) and not js_trim(value)
+
+
+def without_blanks(obj: dict[str, Any]) -> dict[str, Any]:
+    """The reference's ``removeUndefinedNullEmptyExclBoolInt`` of an object's top level."""
+    return {k: item for k, item in obj.items() if not is_blank_member(item)}
+
+
 def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
     """JavaScript's ``key in target`` and ``target[key]`` for a JSON object or array (an array
     has its indexes and ``length``; the prototype chain is not modelled)."""

@@ -21,7 +21,6 @@ What the reference does over the network, and this service (no network at run ti
 from __future__ import annotations
 
 import math
-import re
 from functools import cmp_to_key
 from typing import Any
 
@@ -35,11 +34,9 @@ from transformer.hooks import (
     chunks,
     empty_request,
     external_id,
-    first_present,
     generic_value,
     integrations_object,
     is_array_index,
-    is_present,
     is_truthy,
     js_get,
     js_own,
@@ -50,6 +47,7 @@ from transformer.hooks import (
     to_number,
     to_string,
     unique_by,
+    without_blanks,
     without_nulls,
 )
 
@@ -156,8 +154,8 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
             if isinstance(event_name, str) else None
         if ecommerce is not None:
             event: dict[str, Any] = _defined({
-                "name": ecommerce.braze_event, "time": message.get("timestamp", UNDEFINED),
-                "properties": _ecommerce_properties(message, ecommerce)})
+                "name": ecommerce[0], "time": message.get("timestamp", UNDEFINED),
+                "properties": _ecommerce_properties(ctx, *ecommerce)})
             body["events"] = [_with_app_id(_with_identity(event, message), message)]
             return _response(ctx, body, "users/track")
     if kind == "track" and isinstance(event_name, str) and event_name.lower() == "order completed":
@@ -449,139 +447,45 @@ def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str
 
 # --- recommended ecommerce events (Config.useEcommerceRecommendedEvents) ---------------------
 
-
-class _Ecommerce:
-    """One routed event: its Braze name, cart action, field table (Braze key, source paths,
-    type) and whether it carries products."""
-
-    def __init__(self, braze_event: str, action: str | None,
-                 fields: tuple[tuple[str, tuple[str, ...], str], ...], products: bool) -> None:
-        self.braze_event = braze_event
-        self.action = action
-        self.fields = fields
-        self.products = products
-
-
-_TOTAL = ("total_value", ("properties.total", "properties.revenue", "properties.value"), "Float")
-_CURRENCY = ("currency", ("properties.currency",), "String")
-_TAX = ("tax", ("properties.tax",), "Float")
-_SHIPPING = ("shipping", ("properties.shipping",), "Float")
-_SUBTOTAL = ("subtotal_value", ("properties.subtotal_value",), "Float")
-_CART_ID = ("cart_id", ("properties.cart_id",), "String")
-_ORDER_ID = ("order_id", ("properties.order_id",), "String")
-_DISCOUNTS = ("total_discounts", ("properties.discount", "properties.total_discounts"), "Float")
-_DISCOUNT_LIST = ("discounts", ("properties.discounts",), "Array")
-_CART_UPDATED = (_CART_ID, _TOTAL, _SUBTOTAL, _TAX, _SHIPPING, _CURRENCY)
-#: data/ecommerce/*.json, by lower-case RudderStack event name.
-_ECOMMERCE_EVENTS = {
-    "product viewed": _Ecommerce("ecommerce.product_viewed", None, (
-        ("product_id", ("properties.product_id", "properties.sku"), "String"),
-        ("product_name", ("properties.name",), "String"),
-        ("variant_id", ("properties.variant", "properties.sku", "properties.product_id"), "String"),
-        ("price", ("properties.price",), "Float"),
-        _CURRENCY,
-        ("image_url", ("properties.image_url",), "String"),
-        ("product_url", ("properties.url",), "String"),
-        ("type", ("properties.type",), "Array"),
-    ), products=False),
-    "product added": _Ecommerce("ecommerce.cart_updated", "add", _CART_UPDATED, products=True),
-    "product removed": _Ecommerce("ecommerce.cart_updated", "remove", _CART_UPDATED, products=True),
-    "checkout started": _Ecommerce("ecommerce.checkout_started", None, (
-        ("checkout_id", ("properties.checkout_id", "properties.order_id"), "String"),
-        _CART_ID, _TOTAL, _SUBTOTAL, _TAX, _SHIPPING, _CURRENCY,
-    ), products=True),
-    "order completed": _Ecommerce("ecommerce.order_placed", None, (
-        _ORDER_ID, _TOTAL, _CURRENCY, _CART_ID, _TAX, _SHIPPING, _DISCOUNTS, _SUBTOTAL,
-        _DISCOUNT_LIST,
-    ), products=True),
-    "order refunded": _Ecommerce("ecommerce.order_refunded", None, (
-        _ORDER_ID, _TOTAL, _CURRENCY, _DISCOUNTS, _DISCOUNT_LIST,
-    ), products=True),
-    "order cancelled": _Ecommerce("ecommerce.order_cancelled", None, (
-        _ORDER_ID, _TOTAL, _CURRENCY,
-        ("cancel_reason", ("properties.cancel_reason", "properties.reason"), "String"),
-        _TAX, _SHIPPING, _DISCOUNTS, _SUBTOTAL, _DISCOUNT_LIST,
-    ), products=True),
+#: data/ecommerce/*.json, by lower-case RudderStack event name: the Braze event (its field table
+#: in destination.yaml is named after it) and the cart action.
+_ECOMMERCE_EVENTS: dict[str, tuple[str, str | None]] = {
+    "product viewed": ("ecommerce.product_viewed", None),
+    "product added": ("ecommerce.cart_updated", "add"),
+    "product removed": ("ecommerce.cart_updated", "remove"),
+    "checkout started": ("ecommerce.checkout_started", None),
+    "order completed": ("ecommerce.order_placed", None),
+    "order refunded": ("ecommerce.order_refunded", None),
+    "order cancelled": ("ecommerce.order_cancelled", None),
 }
-#: data/ecommerce/Product.json: one item of products[].
-_PRODUCT_FIELDS = (
-    ("product_id", ("product_id", "sku"), "String"),
-    ("product_name", ("name",), "String"),
-    ("variant_id", ("variant", "sku", "product_id"), "String"),
-    ("quantity", ("quantity",), "Integer"),
-    ("price", ("price",), "Float"),
-    ("image_url", ("image_url",), "String"),
-    ("product_url", ("url",), "String"),
-)
-_PRODUCT_KEYS = frozenset(path for _, paths, _ in _PRODUCT_FIELDS for path in paths)
 _SOURCES = ("web", "ios", "android")
-_INTEGER = re.compile(r"^-?\d+$")
 
 
-def _ecommerce_properties(message: dict[str, Any], event: _Ecommerce) -> dict[str, Any]:
-    """buildEcommerceEventProperties: the mapped fields (coerced to Braze's types), products,
-    source, action, and the other properties under ``metadata``; empty values dropped."""
-    properties = message.get("properties")
-    explicit_products = isinstance(_prop_of(properties, "products"), list)
-    payload = _construct(message, event.fields)
-    if event.products:
-        payload["products"] = _ecommerce_products(properties, event)
-    payload["source"] = _source(message)
-    if event.action:
-        payload["action"] = event.action
-    consumed = {"source"}
-    consumed.update(path.removeprefix("properties.") for _, paths, _ in event.fields
-                    for path in paths if path.startswith("properties."))
-    if event.products:
-        consumed.add("products")
-        if event.action is not None and not explicit_products:  # cart_updated's single product
-            consumed.update(_PRODUCT_KEYS)
-    if event.action:
-        consumed.add("action")
-    metadata = _omit(_unmapped(properties, consumed), _RESERVED_PROPERTIES)
+def _ecommerce_properties(ctx: Context, braze_event: str, action: str | None) -> dict[str, Any]:
+    """buildEcommerceEventProperties: the event's table (mapped fields and metadata), then
+    products, source and action; empty values dropped."""
+    properties = ctx.message.get("properties")
+    products = _prop_of(properties, "products")
+    # A cart update without a products list: the properties are the product.
+    single = action is not None and not isinstance(products, list)
+    table = braze_event.replace(".", "_") + ("_single_product" if single else "")
+    payload = ctx.build(table)
+    metadata = payload.pop("metadata", None)
+    if braze_event != "ecommerce.product_viewed":
+        if single:
+            product = without_blanks(ctx.build("ecommerce_product", properties))
+            payload["products"] = [product] if product else []
+        else:
+            items = (without_blanks(ctx.build("ecommerce_product_item",
+                                              raw if isinstance(raw, dict | list) else {}))
+                     for raw in (products if isinstance(products, list) else []))
+            payload["products"] = [item for item in items if item]
+    payload["source"] = _source(ctx.message)
+    if action:
+        payload["action"] = action
     if metadata:
         payload["metadata"] = metadata
-    return _non_empty(payload)
-
-
-def _ecommerce_products(properties: Any, event: _Ecommerce) -> list[dict[str, Any]]:
-    products = _prop_of(properties, "products")
-    if event.action is not None and not isinstance(products, list):
-        product = _non_empty(_construct(properties, _PRODUCT_FIELDS))
-        return [product] if product else []
-    items = []
-    for raw in products if isinstance(products, list) else []:
-        item = raw if isinstance(raw, dict | list) else {}
-        product = _non_empty(_construct(item, _PRODUCT_FIELDS))
-        metadata = _unmapped(item, _PRODUCT_KEYS)
-        if metadata:
-            product["metadata"] = metadata
-        if product:
-            items.append(product)
-    return items
-
-
-def _construct(doc: Any, fields: tuple[tuple[str, tuple[str, ...], str], ...]) -> dict[str, Any]:
-    """constructPayload (no metadata) followed by the ecommerce coercions."""
-    out: dict[str, Any] = {}
-    for key, paths, kind in fields:
-        value = first_present(doc, paths)
-        if is_present(value):
-            out[key] = _coerce(value, kind)
-    return out
-
-
-def _coerce(value: Any, kind: str) -> Any:
-    """A string to the number Braze declares (when it is one), a number to a string."""
-    if kind == "Float" and isinstance(value, str) and js_trim(value):
-        number = to_number(js_trim(value))
-        return number if math.isfinite(number) else value
-    if kind == "Integer" and isinstance(value, str) and _INTEGER.match(js_trim(value)):
-        return parse_int(value)
-    if kind == "String" and isinstance(value, int | float) and not isinstance(value, bool) \
-            and math.isfinite(value):
-        return to_string(value)
-    return value
+    return without_blanks(payload)
 
 
 def _source(message: dict[str, Any]) -> str:
@@ -605,25 +509,6 @@ def _source(message: dict[str, Any]) -> str:
         if "android" in os_name:
             return "android"
     return "web"
-
-
-def _unmapped(source: Any, consumed: set[str] | frozenset[str]) -> dict[str, Any]:
-    return _non_empty({k: v for k, v in _entries(source) if k not in consumed})
-
-
-def _non_empty(value: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedNullEmptyExclBoolInt: without null, NaN, blank strings, {} and []."""
-    return {k: v for k, v in value.items() if not _is_empty(v)}
-
-
-def _is_empty(value: Any) -> bool:
-    if value is None or value is UNDEFINED:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, dict | list):
-        return not value
-    return isinstance(value, str) and not js_trim(value)
 
 
 # --- deduplication (Config.supportDedup, router) ---------------------------------------------
