@@ -59,31 +59,14 @@ _PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
 _TRAITS = ("traits", "context.traits")
 
 
-# ViewedProduct.json, AddedToCart.json, StartedCheckout.json (read from the properties);
-# a True flag marks the reference's "isFloat" conversion.
-_ECOM: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
-    "product viewed": ("Viewed Product", (
-        ("ProductName", "name", False), ("ProductID", "product_id", False), ("SKU", "sku", False),
-        ("ImageURL", "image_url", False), ("URL", "url", False), ("Brand", "brand", False),
-        ("Price", "price", False), ("CompareAtPrice", "compare_at_price", False),
-        ("Categories", "categories", False))),
-    "product added": ("Added to Cart", (
-        ("$value", "value", True), ("AddedItemProductName", "name", False),
-        ("AddedItemProductID", "product_id", False), ("AddedItemSKU", "sku", False),
-        ("AddedItemImageURL", "image_url", False), ("AddedItemURL", "url", False),
-        ("AddedItemPrice", "price", False), ("AddedItemQuantity", "quantity", False),
-        ("AddedItemCategories", "categories", False), ("ItemNames", "item_names", False),
-        ("CheckoutURL", "checkout_url", False))),
-    "checkout started": ("Started Checkout", (
-        ("$event_id", "order_id", False), ("$value", "value", True),
-        ("Categories", "categories", False), ("CheckoutURL", "checkout_url", False),
-        ("ItemNames", "item_names", False))),
+#: v1 e-commerce events by lower-case name: the Klaviyo metric and the field table of
+#: destination.yaml.
+_ECOM = {
+    "product viewed": ("Viewed Product", "ecom_product_viewed"),
+    "product clicked": ("Viewed Product", "ecom_product_viewed"),
+    "product added": ("Added to Cart", "ecom_product_added"),
+    "checkout started": ("Started Checkout", "ecom_checkout_started"),
 }
-_ECOM["product clicked"] = _ECOM["product viewed"]
-# Items.json
-_ITEM = (("ProductID", "product_id"), ("SKU", "sku"), ("ProductName", "name"),
-         ("Quantity", "quantity"), ("ItemPrice", "price"), ("RowTotal", "row_total"),
-         ("ProductURL", "url"), ("ImageURL", "image_url"), ("ProductCategories", "categories"))
 
 # The traits that are mapped to profile fields, not sent as custom properties.
 _WHITELISTED_V1 = frozenset({
@@ -105,12 +88,6 @@ _TRACK_V1_EXCLUDES = ("email", "phone", "revenue", "total", "value")
 _get = path_get
 
 
-def _get_value(doc: Any, path: str) -> Any:
-    """get-value's lookup, as ``constructPayload`` reads: a target that is not an object or an
-    array is returned as it is, whatever the path."""
-    return _get(doc, path) if isinstance(doc, dict | list) else doc
-
-
 def _first(doc: Any, paths: tuple[str, ...]) -> Any:
     """The first present value (truthy, 0 or false) of ``paths``, or None."""
     for path in paths:
@@ -127,6 +104,11 @@ def _first(doc: Any, paths: tuple[str, ...]) -> Any:
         if value is not None and is_present(value):
             return value
     return None
+
+
+def float_or_reject(value: Any, ctx: Context) -> Any:
+    """The mapping type "isFloat" (an ``apply`` modifier): ``parseFloat``, a 400 when NaN."""
+    return _is_float(value)
 
 
 def _is_float(value: Any) -> Any:
@@ -584,21 +566,12 @@ def _track_v1(ctx: Context) -> dict[str, Any]:
     if ecom is not None and is_truthy(properties):
         metric, table = ecom
         attributes["metric"] = {"name": metric}
-        ecom_properties: dict[str, Any] = {}
-        for key, source, is_float in table:
-            value = _get_value(properties, source)
-            if is_float:
-                value = _is_float(value)
-            if is_present(value):
-                ecom_properties[key] = value
+        ecom_properties = ctx.build(table, properties)
         items = js_or(_get(properties, "items"), _get(properties, "products"))
         if is_truthy(items):
-            item_list = []
-            for product in items if isinstance(items, list) else []:
-                item = {key: _get_value(product, source) for key, source in _ITEM}
-                item = {k: v for k, v in item.items() if is_present(v)}
-                if item:
-                    item_list.append(item)
+            built = (ctx.build("ecom_item", product) for product in
+                     (items if isinstance(items, list) else []))
+            item_list = [item for item in built if item]
             if item_list:
                 ecom_properties["items"] = item_list
         # The reference's custom-property extraction here writes into an undefined object, so
