@@ -60,35 +60,6 @@ _EXCLUDED = frozenset({
     "last_name", "name", "username", "userName", "phone", "avatar", "address", "country", "city",
     "state", "unsubscribed", "__proto__", "constructor", "prototype",
 })
-#: MPSetOnceConfig: applied to the traits named by a profile operation (keyed by their last path
-#: segment), not to the event, so it cannot be a mapping of destination.yaml.
-_OPERATION_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("$created", ("createdAt",)),
-    ("$email", ("email",)),
-    ("$first_name", ("firstName", "firstname", "first_name")),
-    ("$last_name", ("lastName", "lastname", "last_name")),
-    ("$name", ("name",)),
-    ("$username", ("username", "userName")),
-    ("$phone", ("phone",)),
-    ("$avatar", ("avatar",)),
-    ("$country_code", ("country", "address.country")),
-    ("$city", ("city", "address.city")),
-    ("$region", ("state", "address.state", "location.region")),
-    ("$unsubscribed", ("unsubscribed",)),
-    ("$geo_source", ("location.geoSource",)),
-    ("$timezone", ("location.timezone",)),
-    ("$latitude", ("location.latitude",)),
-    ("$longitude", ("location.longitude",)),
-    ("$carrier", ("network.carrier",)),
-    ("$manufacturer", ("device.manufacturer",)),
-    ("$model", ("device.model",)),
-    ("$screen_height", ("screen.height",)),
-    ("$screen_width", ("screen.width",)),
-    ("$wifi", ("network.wifi",)),
-    ("$initial_referrer", ("page.initial_referrer",)),
-    ("$initial_referring_domain", ("page.initial_referring_domain",
-                                   "page.initialReferringDomain")),
-)
 _OPERATIONS = (("setOnceProperties", "$set_once"), ("unionProperties", "$union"),
                ("appendProperties", "$append"))
 
@@ -237,7 +208,7 @@ def _prepare_identify(ctx: Context) -> None:
         rows = config.get(setting)
         if not rows or not isinstance(rows, list):
             continue
-        properties = _take_traits(ctx.message, [
+        properties = _take_traits(ctx, [
             row.get("property", UNDEFINED) if isinstance(row, dict) else UNDEFINED
             for row in rows])
         if operation == "$union":
@@ -258,9 +229,10 @@ def _prepare_identify(ctx: Context) -> None:
             raise UnexpectedError("device.type?.toLowerCase is not a function")
 
 
-def _take_traits(message: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
+def _take_traits(ctx: Context, paths: list[Any]) -> dict[str, Any]:
     """trimTraits: the named traits (traits first, then context.traits) mapped as profile
-    properties; they are removed from the event's traits."""
+    properties (destination.yaml's profile_operation); they are removed from the event's traits."""
+    message = ctx.message
     traits = message.get("traits")
     traits = dict(traits) if isinstance(traits, dict) else {}
     context = message.get("context")
@@ -286,13 +258,7 @@ def _take_traits(message: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
         context["traits"] = context_traits
     if not found:
         return {}
-    out: dict[str, Any] = {}
-    for dest_key, sources in _OPERATION_FIELDS:
-        for source in sources:
-            value = _get(found, source)
-            if is_present(value):
-                out[dest_key] = value
-                break
+    out = ctx.build("profile_operation", found)
     for key, value in found.items():
         if key not in _EXCLUDED:
             set_dotted(out, key, value)
