@@ -378,6 +378,15 @@ def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
     return False, None
 
 
+def js_prop(target: Any, key: str) -> Any:
+    """``target?.[key]``: an own property of an object or array, else UNDEFINED (also when the
+    target is no object)."""
+    if not isinstance(target, dict | list):
+        return UNDEFINED
+    found, value = js_own(target, key)
+    return value if found else UNDEFINED
+
+
 def js_get(target: Any, path: str, missing: Any = None) -> Any:
     """npm get-value 3, which the reference's lookups use (getValueFromMessage, ``get``): a
     target that is not an object or array is returned itself; a key equal to the whole path wins;

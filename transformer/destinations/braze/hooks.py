@@ -39,7 +39,7 @@ from transformer.hooks import (
     is_array_index,
     is_truthy,
     js_get,
-    js_own,
+    js_prop,
     js_trim,
     object_keys,
     parse_float,
@@ -112,7 +112,7 @@ def _identify(ctx: Context) -> dict[str, Any]:
             message["userId"] = external_id
     # The reference calls /users/identify here when the event has an alias and an external id
     # (see the module docstring); only the call's own check of the data center is kept.
-    alias = _prop_of(_integrations(message), "alias")
+    alias = js_prop(_integrations(message), "alias")
     external_id = _braze_external_id(message)
     if not is_truthy(external_id):
         external_id = message.get("userId")
@@ -179,10 +179,10 @@ def _group(ctx: Context) -> dict[str, Any]:
         attribute = _with_external_id({f"ab_rudder_group_{to_string(group_id)}": True}, message)
         return _response(ctx, {"attributes": [attribute], "partner": _PARTNER}, "users/track")
     traits = message.get("traits")
-    if not (is_truthy(traits) and (is_truthy(_prop_of(traits, "phone"))
-                                   or is_truthy(_prop_of(traits, "email")))):
+    if not (is_truthy(traits) and (is_truthy(js_prop(traits, "phone"))
+                                   or is_truthy(js_prop(traits, "email")))):
         raise InstrumentationError("Message should have traits with subscriptionState, email or phone")
-    state = _prop_of(traits, "subscriptionState")
+    state = js_prop(traits, "subscriptionState")
     if state not in ("subscribed", "unsubscribed"):
         raise InstrumentationError("you must provide a subscription state in traits and possible "
                                    "values are subscribed and unsubscribed.")
@@ -366,8 +366,8 @@ def _with_external_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[
 
 
 def _with_alias(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
-    alias = _prop_of(_integrations(message), "alias")
-    name, label = _prop_of(alias, "alias_name"), _prop_of(alias, "alias_label")
+    alias = js_prop(_integrations(message), "alias")
+    name, label = js_prop(alias, "alias_name"), js_prop(alias, "alias_label")
     if not _nullish(name) and not _nullish(label):
         payload["user_alias"] = {"alias_name": name, "alias_label": label}
     elif is_truthy(message.get("anonymousId")):
@@ -376,7 +376,7 @@ def _with_alias(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, A
 
 
 def _with_app_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
-    app_id = _prop_of(_integrations(message), "appId")
+    app_id = js_prop(_integrations(message), "appId")
     if is_truthy(app_id):
         payload["app_id"] = to_string(app_id)
     return payload
@@ -397,8 +397,8 @@ def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str
     prefix = "Invalid Order Completed event:"
     properties = message.get("properties")
     timestamp = generic_value(message, "timestamp")
-    currency = _prop_of(properties, "currency")
-    products = _prop_of(properties, "products")
+    currency = js_prop(properties, "currency")
+    products = js_prop(properties, "products")
     if not is_truthy(products):
         raise InstrumentationError(f"{prefix} Products array is missing in the message")
     if not isinstance(products, list):
@@ -409,33 +409,33 @@ def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str
     if not is_truthy(timestamp):
         raise InstrumentationError(f"{prefix} Timestamp is missing in the message")
     for index, product in enumerate(products):
-        product_id = _prop_of(product, "product_id")
+        product_id = js_prop(product, "product_id")
         if not is_truthy(product_id):
-            product_id = _prop_of(product, "sku")
+            product_id = js_prop(product, "sku")
         where = f"for product at index: {index}"
         if _nullish(product_id):
             raise InstrumentationError(f"{prefix} Product Id is missing {where}")
-        if _nullish(_prop_of(product, "price")):
+        if _nullish(js_prop(product, "price")):
             raise InstrumentationError(f"{prefix} Price is missing {where}")
-        if _nullish(_prop_of(product, "quantity")):
+        if _nullish(js_prop(product, "quantity")):
             raise InstrumentationError(f"{prefix} Quantity is missing {where}")
-        if _nullish(currency) and _nullish(_prop_of(product, "currency")):
+        if _nullish(currency) and _nullish(js_prop(product, "currency")):
             raise InstrumentationError(f"{prefix} Message properties and product at index: "
                                        f"{index} is missing currency")
     purchases = []
     # The reference validated the products without nulls but builds from the original list.
-    for index, product in enumerate(_prop_of(properties, "products")):
+    for index, product in enumerate(js_prop(properties, "products")):
         if product is None:  # the reference crashes here (500)
             raise InstrumentationError(f"{prefix} Product at index: {index} is null")
-        product_id = _prop_of(product, "product_id")
+        product_id = js_prop(product, "product_id")
         if not is_truthy(product_id):
-            product_id = _prop_of(product, "sku")
-        code = currency if is_truthy(currency) else _prop_of(product, "currency")
+            product_id = js_prop(product, "sku")
+        code = currency if is_truthy(currency) else js_prop(product, "currency")
         purchase: dict[str, Any] = {
             "product_id": to_string(product_id),
-            "price": parse_float(to_string(_prop_of(product, "price"))),
+            "price": parse_float(to_string(js_prop(product, "price"))),
             "currency": to_string(code),
-            "quantity": parse_int(to_string(_prop_of(product, "quantity"))),
+            "quantity": parse_int(to_string(js_prop(product, "quantity"))),
             "time": timestamp,
         }
         extra = _omit(product, _PURCHASE_KEYS) if isinstance(product, dict | list) else {}
@@ -465,7 +465,7 @@ def _ecommerce_properties(ctx: Context, braze_event: str, action: str | None) ->
     """buildEcommerceEventProperties: the event's table (mapped fields and metadata), then
     products, source and action; empty values dropped."""
     properties = ctx.message.get("properties")
-    products = _prop_of(properties, "products")
+    products = js_prop(properties, "products")
     # A cart update without a products list: the properties are the product.
     single = action is not None and not isinstance(products, list)
     table = braze_event.replace(".", "_") + ("_single_product" if single else "")
@@ -490,19 +490,19 @@ def _ecommerce_properties(ctx: Context, braze_event: str, action: str | None) ->
 
 def _source(message: dict[str, Any]) -> str:
     """deriveSource: properties.source when web/ios/android, else from the channel and OS."""
-    explicit = _prop_of(message.get("properties"), "source")
+    explicit = js_prop(message.get("properties"), "source")
     if _nullish(explicit):
         explicit = ""
     explicit = js_trim(to_string(explicit)).lower()
     if explicit in _SOURCES:
         return explicit
     context = message.get("context")
-    channel = _prop_of(context, "channel")
+    channel = js_prop(context, "channel")
     if not is_truthy(channel):
         channel = message.get("channel")
     channel = to_string(channel).lower() if is_truthy(channel) else ""
     if channel == "mobile":
-        os_name = _prop_of(_prop_of(context, "os"), "name")
+        os_name = js_prop(js_prop(context, "os"), "name")
         os_name = to_string(os_name).lower() if is_truthy(os_name) else ""
         if "ios" in os_name:
             return "ios"
@@ -539,7 +539,7 @@ def _deduplicate(ctx: Context, payload: dict[str, Any]) -> dict[str, Any] | None
 def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[str, Any] | None:
     external_id = payload.get("external_id", UNDEFINED)
     alias = payload.get("user_alias", UNDEFINED)
-    alias_name = _prop_of(alias, "alias_name")
+    alias_name = js_prop(alias, "alias_name")
     stored = _lookup(store, external_id) or _lookup(store, alias_name)
     if stored is None:
         identifier = external_id if is_truthy(external_id) else alias
@@ -758,14 +758,6 @@ def _unique(values: list[Any]) -> list[Any]:
 def _get(target: Any, path: str) -> Any:
     """get-value's ``get(target, path)``, UNDEFINED when absent."""
     return js_get(target, path, UNDEFINED)
-
-
-def _prop_of(target: Any, key: str) -> Any:
-    """``target?.[key]``: a plain property read (UNDEFINED when absent or not an object)."""
-    if not isinstance(target, dict | list):
-        return UNDEFINED
-    found, value = js_own(target, key)
-    return value if found else UNDEFINED
 
 
 def _nullish(value: Any) -> bool:

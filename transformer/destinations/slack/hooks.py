@@ -19,8 +19,10 @@ from transformer.hooks import (
     Context,
     HandlebarsError,
     InstrumentationError,
+    generic_value,
     is_truthy,
     js_or,
+    js_prop,
     js_trim,
     object_keys,
     render_handlebars,
@@ -37,32 +39,16 @@ TRACK_TEMPLATE = "{{name}} did {{event}}"
 # --- Slack ----------------------------------------------------------------------------------------
 
 
-def _traits(message: dict[str, Any]) -> Any:
-    """getFieldValueFromMessage(message, 'traits'): traits, else context.traits, else null."""
-    for value in (message.get("traits"),
-                  (message.get("context") or {}).get("traits")
-                  if isinstance(message.get("context"), dict) else None):
-        if value is not None and value != "" and (is_truthy(value) or value is False
-                                                 or value == 0):
-            return value
-    return None
-
-
-def _prop(value: Any, key: str) -> Any:
-    """``value?.key`` for a JSON value."""
-    return value.get(key, UNDEFINED) if isinstance(value, dict) else UNDEFINED
-
-
 def user_name(message: dict[str, Any]) -> Any:
     """getName: the traits' name, first+last name, username, the email, else the user id."""
-    traits = _traits(message)
-    first, last = _prop(traits, "firstName"), _prop(traits, "lastName")
+    traits = generic_value(message, "traits")
+    first, last = js_prop(traits, "firstName"), js_prop(traits, "lastName")
     full: Any = UNDEFINED
     if is_truthy(first):
         full = f"{to_string(first)}{to_string(last)}" if is_truthy(last) else first
     user_id = message.get("userId")
-    return js_or(_prop(traits, "name"), full, _prop(traits, "username"),
-               _prop(message.get("properties"), "email"), _prop(traits, "email"),
+    return js_or(js_prop(traits, "name"), full, js_prop(traits, "username"),
+               js_prop(message.get("properties"), "email"), js_prop(traits, "email"),
                f"User {to_string(user_id)}" if is_truthy(user_id) else UNDEFINED,
                f"Anonymous user {to_string(message.get('anonymousId', UNDEFINED))}")
 
@@ -82,7 +68,7 @@ def _whitelisted_traits(config: dict[str, Any]) -> list[str]:
         raise ConfigurationError("whitelistedTraitsSettings must be a list")
     traits = []
     for row in rows:
-        trait = _prop(row, "trait")
+        trait = js_prop(row, "trait")
         if is_truthy(trait):
             if not isinstance(trait, str):
                 raise ConfigurationError("whitelistedTraitsSettings: trait must be a string")
@@ -166,7 +152,7 @@ def _event_template(config: dict[str, Any], event: Any) -> str:
 def _identify(ctx: Context) -> None:
     message, config = ctx.message, ctx.config
     whitelist = _whitelisted_traits(config)
-    traits = _traits(message)
+    traits = generic_value(message, "traits")
     template = config.get("identifyTemplate")
     if is_truthy(template) and not isinstance(template, str):
         raise ConfigurationError("identifyTemplate must be a string")
@@ -199,14 +185,14 @@ def _track(ctx: Context) -> None:
     if isinstance(denied, list) and denied:
         if any(row is None for row in denied):
             raise ConfigurationError("denyListOfEvents rows must be objects")
-        if event in [_prop(row, "eventName") for row in denied]:
+        if event in [js_prop(row, "eventName") for row in denied]:
             raise ConfigurationError("Event is denied. Please check configuration.")
     whitelist = _whitelisted_traits(config)
     modern = config.get("incomingWebhooksType") == "modern"
     webhook = _channel(config, event, "eventChannelWebhook") if modern else None
     channel = None if modern else _channel(config, event, "eventChannel")
     template = _event_template(config, event)
-    traits = _traits(message)
+    traits = generic_value(message, "traits")
     values = traits if is_truthy(traits) else {}
     properties = message.get("properties", UNDEFINED)
     context = {"name": user_name(message), "event": event, **_spread(properties),
