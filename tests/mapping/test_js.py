@@ -256,3 +256,13 @@ def test_without_nulls_keeps_falsy_values_and_nan() -> None:
 def test_to_fixed(number: float, digits: int, text: str) -> None:
     """Number.prototype.toFixed: the exact binary value rounded, ties away from zero."""
     assert to_fixed(number, digits) == text
+
+
+def test_flatten_json_without_flattening_arrays_of_plain_values() -> None:
+    """flattenJson(data, '.', 'normal', false) keeps an array whole unless its first item is an
+    object, an array or null."""
+    from transformer.mapping import flatten_json
+
+    data = {"a": [1, {"x": 2}], "b": [{"y": 3}], "c": [None, 4], "d": [], "e": {"f": ["s"]}}
+    assert flatten_json(data, flatten_arrays=False) == {
+        "a": [1, {"x": 2}], "b[0].y": 3, "c[0]": None, "c[1]": 4, "d": [], "e.f": ["s"]}

@@ -512,26 +512,31 @@ def _json_ready_list(value: list[Any]) -> Any:
 # --- the reference's helpers ----------------------------------------------------------------------
 
 
-def flatten_json(data: Any, separator: str = ".") -> dict[str, Any]:
+def flatten_json(data: Any, separator: str = ".", flatten_arrays: bool = True) -> dict[str, Any]:
     """The reference's ``flattenJson``: nested object keys joined with ``separator`` and array items as
     ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``); an empty array or (below the top)
     an empty object is kept as a leaf; null is a leaf; a scalar (or null) at the top lands under
-    the key ""; undefined flattens to ``{}`` (``{"": undefined}`` in JavaScript)."""
+    the key ""; undefined flattens to ``{}`` (``{"": undefined}`` in JavaScript). Without
+    ``flatten_arrays`` an array is flattened only when its first item is an object, an array or
+    null (``typeof cur[0] === 'object'``), else kept whole."""
     out: dict[str, Any] = {}
     if data is not UNDEFINED:
-        _flatten_into(data, "", out, separator)
+        _flatten_into(data, "", out, separator, flatten_arrays)
     return out
 
 
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str) -> None:
+def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str,
+                  arrays: bool) -> None:
     if isinstance(value, dict):
         for key in js_keys(value):
-            _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out, separator)
+            _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out,
+                          separator, arrays)
         if not value and prefix:
             out[prefix] = {}
-    elif isinstance(value, list):
+    elif isinstance(value, list) and (arrays or (value and (value[0] is None or isinstance(
+            value[0], dict | list)))):
         for index, item in enumerate(value):
-            _flatten_into(item, f"{prefix}[{index}]", out, separator)
+            _flatten_into(item, f"{prefix}[{index}]", out, separator, arrays)
         if not value:
             out[prefix] = []
     else:

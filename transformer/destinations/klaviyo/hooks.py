@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from transformer.hooks import (
+    UNDEFINED,
     Batch,
     ConfigurationError,
     Context,
@@ -31,6 +32,7 @@ from transformer.hooks import (
     external_id,
     extract_custom_fields,
     first_present,
+    flatten_json,
     generic_value,
     integrations_object,
     is_present,
@@ -106,27 +108,8 @@ def _custom_fields(message: dict[str, Any], excluded: frozenset[str] | set[str])
 
 
 def _flatten(data: Any) -> dict[str, Any]:
-    """``flattenJson(data, '.', 'normal', false)``: objects joined with ".", arrays flattened as
-    ``key[i]`` only when their first item is an object (or null); undefined flattens to {}."""
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for key in js_keys(value):
-                walk(value[key], f"{prefix}.{key}" if prefix else key)
-            if not value and prefix:
-                out[prefix] = {}
-        elif isinstance(value, list) and value and (value[0] is None
-                                                    or isinstance(value[0], dict | list)):
-            for index, item in enumerate(value):
-                walk(item, f"{prefix}[{index}]")
-        else:
-            out[prefix] = value
-
-    if data is not None:
-        walk(data, "")
-    return out
-
+    """``flattenJson(data, '.', 'normal', false)`` (None is the reference's undefined here)."""
+    return flatten_json(UNDEFINED if data is None else data, flatten_arrays=False)
 
 def _integrations(message: dict[str, Any]) -> Any:
     return integrations_object(message, ("KLAVIYO", "Klaviyo", "klaviyo"))
