@@ -543,6 +543,42 @@ def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str,
         out[prefix] = value
 
 
+def same_value_key(value: Any) -> Any:
+    """A hashable key that tells values apart as a JavaScript Map or Set does (SameValueZero):
+    primitives by value (1 and 1.0 alike, true and 1 not), objects and arrays by identity."""
+    if isinstance(value, dict | list):
+        return ("object", id(value))
+    if isinstance(value, bool) or value is None or value is UNDEFINED:
+        return ("literal", repr(value))
+    return value
+
+
+def hash_from_array_with_duplicates(rows: Any, *, lower_keys: bool = True,
+                                    name: str = "rows") -> dict[str, list[Any]]:
+    """The reference's ``getHashFromArrayWithDuplicate``: ``[{from, to}, ...]`` -> ``{from
+    (trimmed, lower-cased by default): [each distinct to, in row order]}`` (a Set of the ``to``
+    values); rows with a blank ``from`` are skipped. The reference crashes on a null row or a
+    ``from`` that is no string; here both are a ConfigurationError naming the config key."""
+    table: dict[str, list[Any]] = {}
+    seen: dict[str, set[Any]] = {}
+    if not isinstance(rows, list):
+        return table
+    for index, row in enumerate(rows):
+        if row is None:
+            raise ConfigurationError(f"{name}[{index}] is null")
+        source = row.get("from", UNDEFINED) if isinstance(row, dict) else UNDEFINED
+        if is_blank(source):
+            continue
+        if not isinstance(source, str):
+            raise ConfigurationError(f"{name}[{index}].from must be a string")
+        key = js_trim(source.lower() if lower_keys else source)
+        target = row.get("to", UNDEFINED)
+        if same_value_key(target) not in seen.setdefault(key, set()):
+            seen[key].add(same_value_key(target))
+            table.setdefault(key, []).append(target)
+    return table
+
+
 def hash_from_array(rows: Any, *, lower_keys: bool = False, name: str = "rows",
                     step: str = "") -> dict[str, Any]:
     """The reference's ``getHashFromArray``: ``[{from, to}, ...]`` -> ``{from: to}``.

@@ -44,6 +44,7 @@ from transformer.hooks import (
     object_keys,
     parse_float,
     parse_int,
+    same_value_key,
     to_number,
     to_string,
     unique_by,
@@ -543,7 +544,7 @@ def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[st
     stored = _lookup(store, external_id) or _lookup(store, alias_name)
     if stored is None:
         identifier = external_id if is_truthy(external_id) else alias
-        store[_store_key(identifier)] = payload
+        store[same_value_key(identifier)] = payload
         return payload
     stored = {**stored, **(stored.get("custom_attributes") or {})}
     stored.pop("custom_attributes", None)
@@ -566,21 +567,12 @@ def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[st
     deduped["external_id"] = external_id
     deduped["user_alias"] = alias
     identifier = external_id if is_truthy(external_id) else alias_name
-    store[_store_key(identifier)] = {**stored, **deduped}
+    store[same_value_key(identifier)] = {**stored, **deduped}
     return _defined(deduped)
 
 
 def _lookup(store: dict[Any, dict[str, Any]], identifier: Any) -> dict[str, Any] | None:
-    return store.get(_store_key(identifier))
-
-
-def _store_key(identifier: Any) -> Any:
-    """A JavaScript Map key: primitives by value, objects by identity."""
-    if isinstance(identifier, dict | list):
-        return ("object", id(identifier))
-    if isinstance(identifier, bool) or identifier is None or identifier is UNDEFINED:
-        return ("literal", repr(identifier))
-    return identifier
+    return store.get(same_value_key(identifier))
 
 
 def _js_equal(a: Any, b: Any) -> bool:
@@ -676,7 +668,7 @@ def _track_chunks(attributes: list[Any], events: list[Any],
     chunk: dict[str, list[Any]] = {}
     users: set[Any] = set()
     for kind, item in items:
-        user = _store_key(_get(item, "external_id"))
+        user = same_value_key(_get(item, "external_id"))
         fits = ((is_truthy(_get(item, "external_id")) and user in users)
                 or len(users) < TRACK_MAX_USERS) and len(chunk.get(kind, [])) < TRACK_MAX_ITEMS
         if not fits:
@@ -742,14 +734,9 @@ def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
         out = {"subscription_group_id": group_id, "subscription_state": state}
         for name in ("emails", "phones", "external_ids"):
             if lists[name]:
-                out[name] = _unique(lists[name])
+                out[name] = unique_by(lists[name], same_value_key)
         result.append(_defined(out))
     return result
-
-
-def _unique(values: list[Any]) -> list[Any]:
-    """``[...new Set(values)]``."""
-    return unique_by(values, _store_key)
 
 
 # --- JavaScript helpers -------------------------------------------------------------------------

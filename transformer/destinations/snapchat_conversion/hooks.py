@@ -44,6 +44,7 @@ from transformer.hooks import (
     parse_int,
     path_get,
     phone_digits,
+    same_value_key,
     sha256_binary,
     stringify,
     to_string,
@@ -189,17 +190,12 @@ def _mapped_events(message: dict[str, Any], config: dict[str, Any]) -> tuple[lis
             if not isinstance(source, str):
                 raise UnexpectedError("mapping.from.trim is not a function")
             if _normalised(source).lower() == name:
-                mapped.setdefault(_set_key(target), target)
+                mapped.setdefault(same_value_key(target), target)
     return (list(mapped.values()), True) if mapped else ([event], False)
 
 
 def _field(row: Any, key: str) -> Any:
     return row.get(key) if isinstance(row, dict) else None
-
-
-def _set_key(value: Any) -> Any:
-    """A JavaScript Set's identity for a row's ``to`` (primitives by value, objects by identity)."""
-    return (type(value).__name__, value) if isinstance(value, str | int | float) else id(value)
 
 
 def _lower(value: Any, what: str) -> str | None:

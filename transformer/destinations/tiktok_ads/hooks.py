@@ -11,8 +11,7 @@
 * ``batch``: router requests (Events 1.0: 50 events per pixel/batch request; Events 2.0: 1000 data
   items per event/track request and event_source), test events alone, ordered by jobId.
 
-``_standard_events`` (getHashFromArrayWithDuplicate) and ``second_timestamp`` (secondTimestamp)
-are used by this destination only.
+``second_timestamp`` (secondTimestamp) is used by this destination only.
 """
 
 from __future__ import annotations
@@ -29,8 +28,8 @@ from transformer.hooks import (
     Job,
     epoch_seconds,
     group_and_chunk,
+    hash_from_array_with_duplicates,
     is_apple_family,
-    is_blank,
     is_truthy,
     js_trim,
     lodash_is_empty,
@@ -111,7 +110,8 @@ def prepare(ctx: Context) -> None:
     name = js_trim(event.lower())
     if v2 and not name:
         raise InstrumentationError("Event name is required")
-    standard = _standard_events(config.get("eventsToStandard"))
+    standard = hash_from_array_with_duplicates(config.get("eventsToStandard"),
+                                               name="eventsToStandard")
     if (not is_truthy(config.get("sendCustomEvents")) and name not in EVENT_NAME_MAPPING
             and name not in standard and name not in _PROTOTYPE_NAMES):
         raise InstrumentationError(
@@ -126,28 +126,6 @@ def prepare(ctx: Context) -> None:
         names = [EVENT_NAME_MAPPING.get(name) or event]
     ctx.vars["events"] = names
     ctx.vars["has_events"] = bool(names)
-
-
-def _standard_events(rows: Any) -> dict[str, list[Any]]:
-    """The reference's getHashFromArrayWithDuplicate: ``[{from, to}]`` -> ``{from lower-cased and
-    trimmed: [every distinct to, in order]}``; rows with a blank ``from`` are skipped. The
-    reference crashes on a null row or a non-string ``from``; here both are config errors."""
-    table: dict[str, list[Any]] = {}
-    if not isinstance(rows, list):
-        return table
-    for index, row in enumerate(rows):
-        if row is None:
-            raise ConfigurationError(f"eventsToStandard[{index}] is null")
-        source = row.get("from", UNDEFINED) if isinstance(row, dict) else UNDEFINED
-        if is_blank(source):
-            continue
-        if not isinstance(source, str):
-            raise ConfigurationError(f"eventsToStandard[{index}].from must be a string")
-        target = row.get("to", UNDEFINED)
-        names = table.setdefault(js_trim(source.lower()), [])
-        if isinstance(target, dict | list) or target not in names:  # a Set of the "to" values
-            names.append(target)
-    return table
 
 
 # --- mapping helpers --------------------------------------------------------------------------
