@@ -29,7 +29,7 @@ the job's own and may be changed.
 """
 
 from transformer._batching import group_and_chunk, json_size, sort_by_min_job_id
-from transformer._destination import Batch, Job, chunks, empty_request
+from transformer._destination import Batch, Job, chunks, empty_request, rest_request
 from transformer._errors import (
     ConfigurationAuthError,
     ConfigurationError,
@@ -166,6 +166,7 @@ __all__ = [
     "path_keys",
     "phone_digits",
     "render_handlebars",
+    "rest_request",
     "same_value_key",
     "set_dotted",
     "sha256_binary",

@@ -32,7 +32,6 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     chunks,
-    empty_request,
     external_id,
     generic_value,
     integrations_object,
@@ -44,6 +43,7 @@ from transformer.hooks import (
     object_keys,
     parse_float,
     parse_int,
+    rest_request,
     same_value_key,
     to_number,
     to_string,
@@ -215,11 +215,8 @@ def _alias(ctx: Context) -> dict[str, Any]:
 def _response(ctx: Context, body: dict[str, Any], path: str) -> dict[str, Any]:
     """buildResponse: the request for ``path`` on the data center's REST host."""
     message = ctx.message
-    output = empty_request()
-    output["endpoint"] = f"{base_endpoint(ctx.config)}/{path}"
-    output["endpointPath"] = path
-    output["headers"] = _headers(ctx.config)
-    output["body"]["JSON"] = _defined(body)
+    output = rest_request(f"{base_endpoint(ctx.config)}/{path}", _defined(body),
+                          endpoint_path=path, headers=_headers(ctx.config))
     user_id = message.get("userId")
     output["userId"] = user_id if is_truthy(user_id) else message.get("anonymousId")
     return output
@@ -646,10 +643,8 @@ def _user_order(done: list[tuple[Job, Any]]) -> list[tuple[Job, Any]]:
 
 
 def _request(base: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    request = empty_request()
-    request.update(endpoint=f"{base}/{path}", endpointPath=path, headers=dict(headers))
-    request["body"]["JSON"] = without_nulls(body)
-    return request
+    return rest_request(f"{base}/{path}", without_nulls(body), endpoint_path=path,
+                        headers=dict(headers))
 
 
 def _track_chunks(attributes: list[Any], events: list[Any],

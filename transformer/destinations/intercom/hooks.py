@@ -26,7 +26,6 @@ from transformer.hooks import (
     Job,
     TransformationError,
     add_external_id_to_traits,
-    empty_request,
     first_present,
     flatten_json,
     generic_value,
@@ -34,6 +33,7 @@ from transformer.hooks import (
     is_truthy,
     js_or,
     path_get,
+    rest_request,
     spread,
     stringify,
     to_string,
@@ -178,12 +178,7 @@ def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
               body: dict[str, Any]) -> dict[str, Any]:
-    output = empty_request()
-    output["method"] = method
-    output["endpoint"] = endpoint
-    output["headers"] = _headers(config, version)
-    output["body"]["JSON"] = body
-    return output
+    return rest_request(endpoint, body, method=method, headers=_headers(config, version))
 
 
 # --- the workflow ---------------------------------------------------------------------------------

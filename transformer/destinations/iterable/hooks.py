@@ -23,7 +23,6 @@ from transformer.hooks import (
     Job,
     UnexpectedError,
     add_external_id_to_traits,
-    empty_request,
     first_present,
     group_and_chunk,
     is_present,
@@ -32,6 +31,7 @@ from transformer.hooks import (
     parse_float,
     parse_int,
     path_get,
+    rest_request,
     to_string,
     without_nulls,
 )
@@ -143,15 +143,10 @@ def _token_request(ctx: Context, base: str) -> dict[str, Any]:
 
 
 def _request(endpoint: str, path: str, api_key: Any, body: dict[str, Any]) -> dict[str, Any]:
-    output = empty_request()
-    output["endpoint"] = endpoint
-    output["endpointPath"] = path
     headers: dict[str, Any] = {"Content-Type": "application/json"}
     if api_key is not _MISSING:
         headers["api_key"] = api_key
-    output["headers"] = headers
-    output["body"]["JSON"] = body
-    return output
+    return rest_request(endpoint, body, endpoint_path=path, headers=headers)
 
 
 # --- processor ------------------------------------------------------------------------------------

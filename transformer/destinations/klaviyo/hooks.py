@@ -28,7 +28,6 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     UnexpectedError,
-    empty_request,
     external_id,
     extract_custom_fields,
     first_present,
@@ -42,6 +41,7 @@ from transformer.hooks import (
     js_trim,
     parse_float,
     path_get,
+    rest_request,
     set_dotted,
     stringify,
     to_string,
@@ -217,13 +217,8 @@ def _js_string(value: Any) -> str:
 
 def _request(config: dict[str, Any], path: str, revision: str, body: Any,
              method: str = "POST") -> dict[str, Any]:
-    output = empty_request()
-    output["method"] = method
-    output["endpoint"] = BASE_ENDPOINT + path
-    output["endpointPath"] = path
-    output["headers"] = _headers(config, revision)
-    output["body"]["JSON"] = body
-    return output
+    return rest_request(BASE_ENDPOINT + path, body, method=method, endpoint_path=path,
+                        headers=_headers(config, revision))
 
 
 def _revision(config: dict[str, Any]) -> str:

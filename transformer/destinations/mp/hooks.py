@@ -35,6 +35,7 @@ from transformer.hooks import (
     js_date_ms,
     js_trim,
     ms_to_iso,
+    rest_request,
     set_dotted,
     stringify,
     to_string,
@@ -662,17 +663,9 @@ def _chunks_by_type(done: list[tuple[Job, Any]]) -> list[list[tuple[Job, Any]]]:
 def _batched_request(requests: list[dict[str, Any]]) -> dict[str, Any]:
     first = requests[0]
     payloads = ",".join(r["body"]["JSON_ARRAY"]["batch"][1:-1] for r in requests)
-    return {
-        "version": "1",
-        "type": "REST",
-        "method": "POST",
-        "endpoint": first["endpoint"],
-        "endpointPath": first.get("endpointPath"),
-        "headers": first["headers"],
-        "params": first["params"],
-        "body": {"JSON": {}, "JSON_ARRAY": {"batch": f"[{payloads}]"}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    return rest_request(first["endpoint"], {"batch": f"[{payloads}]"}, body_format="JSON_ARRAY",
+                        endpoint_path=first.get("endpointPath"), headers=first["headers"],
+                        params=first["params"])
 
 
 def _merge_by_job(batches: list[tuple[list[dict[str, Any]], list[Job]]]

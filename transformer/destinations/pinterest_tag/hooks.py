@@ -31,6 +31,7 @@ from transformer.hooks import (
     js_trim,
     lodash_is_empty,
     phone_digits,
+    rest_request,
     sha256_binary,
     stringify,
     to_number,
@@ -366,16 +367,7 @@ def _endpoint_and_headers(config: dict[str, Any], api_version: Any) -> tuple[str
 
 def _request(endpoint: str, headers: dict[str, Any], params: dict[str, Any],
              body: Any) -> dict[str, Any]:
-    return {
-        "version": "1",
-        "type": "REST",
-        "method": "POST",
-        "endpoint": endpoint,
-        "headers": headers,
-        "params": params,
-        "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    return rest_request(endpoint, body, headers=headers, params=params)
 
 
 # --- router ---------------------------------------------------------------------------------------

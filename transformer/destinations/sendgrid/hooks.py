@@ -29,6 +29,7 @@ from transformer.hooks import (
     is_truthy,
     js_keys,
     js_trim,
+    rest_request,
     set_dotted,
     stringify,
     to_number,
@@ -345,16 +346,7 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
                                              for _, out in chunk]}
         if list_ids:
             body = {"list_ids": list_ids.split(","), **body}
-        request = {
-            "version": "1",
-            "type": "REST",
-            "method": "PUT",
-            "endpoint": CONTACTS_ENDPOINT,
-            "headers": first["headers"],
-            "params": {},
-            "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-            "files": {},
-        }
+        request = rest_request(CONTACTS_ENDPOINT, body, method="PUT", headers=first["headers"])
         batches.append(Batch(request=request, jobs=[job for job, _ in chunk]))
     return batches
 

@@ -44,6 +44,7 @@ from transformer.hooks import (
     parse_int,
     path_get,
     phone_digits,
+    rest_request,
     same_value_key,
     sha256_binary,
     stringify,
@@ -560,23 +561,15 @@ def _v2_batch(chunk: list[tuple[Job, Any]]) -> Batch:
               for request in (output if isinstance(output, list) else [output])]
     config = chunk[0][0].destination.get("Config")
     api_key = config.get("apiKey", UNDEFINED) if isinstance(config, dict) else UNDEFINED
-    request = {
-        "version": "1", "type": "REST", "method": "POST", "endpoint": V2_ENDPOINT,
-        "headers": {"Content-Type": "application/json",
-                    "Authorization": f"Bearer {to_string(api_key)}"},
-        "params": {},
-        "body": {"JSON": {}, "JSON_ARRAY": {"batch": stringify(bodies)}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {to_string(api_key)}"}
+    request = rest_request(V2_ENDPOINT, {"batch": stringify(bodies)}, headers=headers,
+                           body_format="JSON_ARRAY")
     return Batch(request=request, jobs=[job for job, _ in chunk])
 
 
 def _v3_batch(chunk: list[tuple[Job, Any]]) -> Batch:
     first = chunk[0][1]
     data = [item for _, output in chunk for item in output["body"]["JSON"]["data"]]
-    request = {
-        "body": {"JSON": {"data": data}, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "version": "1", "type": "REST", "method": first["method"], "endpoint": first["endpoint"],
-        "headers": first["headers"], "params": first["params"], "files": {},
-    }
+    request = rest_request(first["endpoint"], {"data": data}, method=first["method"],
+                           headers=first["headers"], params=first["params"])
     return Batch(request=request, jobs=[job for job, _ in chunk])

@@ -34,6 +34,7 @@ from transformer.hooks import (
     js_trim,
     lodash_is_empty,
     number_to_string,
+    rest_request,
     sha256_binary,
     sha256_utf8,
     sort_by_min_job_id,
@@ -433,14 +434,6 @@ def _data(out: list[Any]) -> list[Any]:
 
 def _batch_request(endpoint: str, path: str, config: dict[str, Any],
                    body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "1",
-        "type": "REST",
-        "method": "POST",
-        "endpoint": endpoint,
-        "endpointPath": path,
-        "headers": {"Access-Token": config.get("accessToken"), "Content-Type": "application/json"},
-        "params": {},
-        "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    headers = {"Access-Token": config.get("accessToken"), "Content-Type": "application/json"}
+    return rest_request(endpoint, body, endpoint_path=path, headers=headers)
+
