@@ -340,27 +340,15 @@ def _dedup_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
 
 
 def contents(ctx: Context) -> Any:
-    """productsToContentsMapping: {id, item_price, quantity, delivery_category, brand} of each
-    product object, or of the properties themselves when there is no products list."""
+    """productsToContentsMapping: destination.yaml's content table of each product object, or of
+    the properties themselves when there is no products list."""
     properties = ctx.message.get("properties")
     products = properties.get("products") if isinstance(properties, dict) else None
     if not isinstance(products, list) or not products:
-        content = _content(properties)
+        content = ctx.build("content", properties) if isinstance(properties, dict) else None
         return [content] if content else None
-    found = [_content(product) for product in products if isinstance(product, dict)]
+    found = [ctx.build("content", product) for product in products if isinstance(product, dict)]
     return [content for content in found if content] or None
-
-
-def _content(product: Any) -> dict[str, Any]:
-    if not isinstance(product, dict):
-        return {}
-    get = product.get
-    item_id = get("product_id")
-    if not is_truthy(item_id):
-        item_id = get("sku") if is_truthy(get("sku")) else get("id")
-    pairs = (("id", item_id), ("item_price", get("price")), ("quantity", get("quantity")),
-             ("delivery_category", get("delivery_category")), ("brand", get("brand")))
-    return {key: value for key, value in pairs if value is not None}
 
 
 _EXTINFO = (

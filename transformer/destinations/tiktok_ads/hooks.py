@@ -4,7 +4,7 @@
   space, Events 2.0 without).
 * ``prepare``: the event name, checked and looked up before anything is mapped; the standard
   names it maps to go to ``ctx.vars["events"]`` (``has_events``: whether there is any).
-* ``is_v2``, ``second_timestamp``, ``sha256_binary``: small mapping helpers.
+* ``second_timestamp``: a mapping helper.
 * ``finish``: the mapped fields (the reference's constructPayload) become the requests, as
   transform.js (Events 1.0) and transformV2.js (Events 2.0) post-process them: contents,
   external id, user fields, hashing, one payload per standard event name.
@@ -89,11 +89,6 @@ def _v2(config: dict[str, Any]) -> bool:
     return config.get("version") == "v2"
 
 
-def is_v2(ctx: Context) -> bool:
-    """Events 2.0 (``Config.version`` "v2")."""
-    return _v2(ctx.config)
-
-
 def check_config(config: dict[str, Any]) -> None:
     if not is_truthy(config.get("accessToken")):
         raise ConfigurationError("Access Token not found. Aborting" + ("" if _v2(config) else " "))
@@ -143,9 +138,9 @@ def second_timestamp(value: Any, ctx: Context) -> Any:
     return epoch_seconds(value)
 
 
-def _contents(message: dict[str, Any], with_type: bool) -> list[dict[str, Any]]:
-    """util.js getContents: properties.products as TikTok contents."""
-    properties = message["properties"]
+def _contents(ctx: Context, with_type: bool) -> list[dict[str, Any]]:
+    """util.js getContents: properties.products as TikTok contents (destination.yaml's table)."""
+    properties = ctx.message["properties"]
     products = properties.get("products")
     if not isinstance(products, list):
         return []
@@ -159,13 +154,7 @@ def _contents(message: dict[str, Any], with_type: bool) -> list[dict[str, Any]]:
             content["content_type"] = next(
                 (v for v in (item.get("contentType"), properties.get("contentType"),
                              properties.get("content_type")) if is_truthy(v)), "product")
-        content["content_id"] = to_string(item.get("product_id", UNDEFINED))
-        for key, name in (("content_category", "category"), ("content_name", "name"),
-                          ("price", "price"), ("quantity", "quantity"),
-                          ("description", "description"), ("brand", "brand")):
-            value = item.get(name)
-            if value is not None:
-                content[key] = value
+        content.update(ctx.build("content", item))
         contents.append(content)
     return contents
 
@@ -180,7 +169,7 @@ def _products(message: dict[str, Any]) -> bool:
 
 def finish(ctx: Context, output: dict[str, Any]) -> Any:
     fields = output["body"]["JSON"]
-    if is_v2(ctx):
+    if _v2(ctx.config):
         output["body"]["JSON"] = _body_v2(ctx, fields)
         return output
     return _requests_v1(ctx, output, fields)
@@ -202,7 +191,7 @@ def _requests_v1(ctx: Context, output: dict[str, Any], fields: dict[str, Any]) -
         if is_truthy(contents) and not isinstance(contents, list):
             properties["contents"] = contents = [contents]
         if not is_truthy(contents) and _products(message):
-            properties["contents"] = contents = _contents(message, True)
+            properties["contents"] = contents = _contents(ctx, True)
         if isinstance(contents, list):  # checkContentType
             default = message["properties"].get("contentType")
             properties["contents"] = [_with_content_type(item, default) for item in contents]
@@ -287,7 +276,7 @@ def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
         properties["contents"] = contents = [contents]
     if not is_truthy(contents) and _products(message):
         properties = payload.setdefault("properties", {})
-        properties["contents"] = contents = _contents(message, False)
+        properties["contents"] = contents = _contents(ctx, False)
     if isinstance(contents, list) and contents:
         ids = [_content_id(item) for item in contents]
         ids = [content_id for content_id in ids if is_truthy(content_id)]
