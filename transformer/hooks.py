@@ -103,6 +103,7 @@ from transformer.mapping import (
     unique_by,
     without_blanks,
     without_nulls,
+    without_undefined,
 )
 
 __all__ = [
@@ -184,4 +185,5 @@ __all__ = [
     "unique_by",
     "without_blanks",
     "without_nulls",
+    "without_undefined",
 ]

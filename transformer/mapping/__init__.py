@@ -69,6 +69,7 @@ from ._js import (
     to_string,
     without_blanks,
     without_nulls,
+    without_undefined,
 )
 from ._paths import (
     add_external_id_to_traits,
@@ -152,6 +153,7 @@ __all__ = [
     "unique_by",
     "without_blanks",
     "without_nulls",
+    "without_undefined",
 ]
 
 

@@ -344,6 +344,11 @@ def spread(value: Any) -> dict[str, Any]:
     return {}
 
 
+def without_undefined(obj: dict[str, Any]) -> dict[str, Any]:
+    """The reference's ``removeUndefinedValues`` of an object's top level (a null stays)."""
+    return {k: item for k, item in obj.items() if item is not UNDEFINED}
+
+
 def without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
     """The reference's ``removeUndefinedAndNullValues`` of an object's top level (NaN stays)."""
     return {k: item for k, item in obj.items() if item is not None and item is not UNDEFINED}

@@ -50,6 +50,7 @@ from transformer.hooks import (
     unique_by,
     without_blanks,
     without_nulls,
+    without_undefined,
 )
 
 _PARTNER = "RudderStack"
@@ -154,7 +155,7 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
         ecommerce = _ECOMMERCE_EVENTS.get(js_trim(event_name).lower()) \
             if isinstance(event_name, str) else None
         if ecommerce is not None:
-            event: dict[str, Any] = _defined({
+            event: dict[str, Any] = without_undefined({
                 "name": ecommerce[0], "time": message.get("timestamp", UNDEFINED),
                 "properties": _ecommerce_properties(ctx, *ecommerce)})
             body["events"] = [_with_app_id(_with_identity(event, message), message)]
@@ -165,7 +166,7 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
     properties = message["properties"]
     if not isinstance(properties, dict | list):
         raise InstrumentationError("Invalid event properties")
-    event = _defined({"name": event_name, "time": message.get("timestamp", UNDEFINED),
+    event = without_undefined({"name": event_name, "time": message.get("timestamp", UNDEFINED),
                       "properties": _omit(properties, _RESERVED_PROPERTIES)})
     body["events"] = [_with_app_id(_with_identity(event, message), message)]
     return _response(ctx, body, "users/track")
@@ -215,7 +216,7 @@ def _alias(ctx: Context) -> dict[str, Any]:
 def _response(ctx: Context, body: dict[str, Any], path: str) -> dict[str, Any]:
     """buildResponse: the request for ``path`` on the data center's REST host."""
     message = ctx.message
-    output = rest_request(f"{base_endpoint(ctx.config)}/{path}", _defined(body),
+    output = rest_request(f"{base_endpoint(ctx.config)}/{path}", without_undefined(body),
                           endpoint_path=path, headers=_headers(ctx.config))
     user_id = message.get("userId")
     output["userId"] = user_id if is_truthy(user_id) else message.get("anonymousId")
@@ -295,14 +296,14 @@ def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any)
                         item.pop(to_string(identifier), None)
                         item.pop("identifier", None)
                     entry["$new_object"] = dict(_entries(item))
-                    updates.append(_defined(entry))
+                    updates.append(without_undefined(entry))
                 data["_merge_objects"] = merge if merge is not None else False
                 data[key]["$update"] = updates
             if is_truthy(trait.get("remove")):
                 removals = []
                 for item in _iterate(trait["remove"]):
                     identifier = _prop(item, "identifier")
-                    removals.append(_defined({"$identifier_key": identifier,
+                    removals.append(without_undefined({"$identifier_key": identifier,
                                               "$identifier_value": _prop(item, to_string(identifier))}))
                 _target(data, key)["$remove"] = removals
             if is_truthy(trait.get("add")):
@@ -565,7 +566,7 @@ def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[st
     deduped["user_alias"] = alias
     identifier = external_id if is_truthy(external_id) else alias_name
     store[same_value_key(identifier)] = {**stored, **deduped}
-    return _defined(deduped)
+    return without_undefined(deduped)
 
 
 def _lookup(store: dict[Any, dict[str, Any]], identifier: Any) -> dict[str, Any] | None:
@@ -730,7 +731,7 @@ def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
         for name in ("emails", "phones", "external_ids"):
             if lists[name]:
                 out[name] = unique_by(lists[name], same_value_key)
-        result.append(_defined(out))
+        result.append(without_undefined(out))
     return result
 
 
@@ -763,8 +764,3 @@ def _entries(value: Any) -> list[tuple[str, Any]]:
 def _omit(value: Any, keys: frozenset[str] | set[str]) -> dict[str, Any]:
     """lodash ``omit``: a plain object of the other own keys."""
     return {k: v for k, v in _entries(value) if k not in keys}
-
-
-def _defined(value: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedValues."""
-    return {k: v for k, v in value.items() if v is not UNDEFINED}

@@ -363,11 +363,6 @@ def page_event_name(ctx: Context) -> str:
     return name
 
 
-def as_flag(value: Any, ctx: Context) -> int:
-    """strictMode as the import endpoint's strict parameter: 1 or 0."""
-    return 1 if is_truthy(value) else 0
-
-
 def _import_credentials(config: dict[str, Any]) -> tuple[str | None, Any]:
     """(user:password for Basic auth, projectId param) of the /import endpoint."""
     project_token = config.get("token")
@@ -548,7 +543,7 @@ def _finish_identify(ctx: Context, output: dict[str, Any], body: dict[str, Any])
             and _import_credentials(ctx.config)[0] is not None):
         merge = {"$distinct_ids": [user_id, anonymous_id], "token": token(ctx)}
         project_id = import_project_id(ctx)
-        params = {"strict": as_flag(ctx.config.get("strictMode"), ctx)}
+        params = {"strict": 1 if is_truthy(ctx.config.get("strictMode")) else 0}
         if project_id is not None:
             params = {"project_id": project_id, **params}
         requests.append(_like(

@@ -36,6 +36,7 @@ from transformer.hooks import (
     stringify,
     to_number,
     to_string,
+    without_undefined,
 )
 
 V3_ENDPOINT = "https://ct.pinterest.com/events/v3"
@@ -305,7 +306,7 @@ def _content_details(item: Any, price: Any, name: Any) -> dict[str, Any]:
     details["id"] = _string_if_truthy(content_id)
     details["item_category"] = _string_if_truthy(_get(item, ("category",)))
     details["item_brand"] = _string_if_truthy(_get(item, ("brand",)))
-    return {k: v for k, v in details.items() if v is not UNDEFINED}
+    return without_undefined(details)
 
 
 def _single_product_fields(properties: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from transformer.hooks import (
     sha256_utf8,
     sort_by_min_job_id,
     to_string,
+    without_nulls,
 )
 
 PARTNER_NAME = "RudderStack"
@@ -307,7 +308,7 @@ def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
                 properties.get("content_type") if properties else None):
             item["properties"] = {**(properties or {}), "content_type": "product"}
         item["event"] = event
-        data.append({k: v for k, v in item.items() if v is not None and v is not UNDEFINED})
+        data.append(without_nulls(item))
     body["data"] = data
     return body
 
