@@ -83,7 +83,8 @@ def test_config_metadata_var_value_now_hook_sources() -> None:
     ("timestamp_ms", "2024-01-02T03:04:05.678+01:00", 1704161045678),
     ("timestamp_s", "2024-01-02T03:04:05.678Z", 1704164645),
     ("timestamp_iso", "2024-01-02T03:04:05.678912+01:00", "2024-01-02T02:04:05.678Z"),
-    ("boolean_flag", "yes", False), ("array_only", "x", None),
+    ("boolean_flag", "yes", False), ("array_only", "x", None), ("string_only", ["x"], None),
+    ("string_only", "x", "x"),
     ("sha256", "a", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"),
     ("remove_spaces_and_dashes", "a b-c", "abc"),
 ])

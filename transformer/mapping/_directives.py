@@ -365,6 +365,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "timestamp_iso": _timestamp_iso,
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
+        "string_only": lambda v: v if isinstance(v, str) else None,
         "sha256": _sha256,
         # The npm sha256 package's binary-string hashing of String(value) (hashToSha256).
         "sha256_binary": lambda v: sha256_binary(_js.to_string(v)),

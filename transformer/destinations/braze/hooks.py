@@ -56,17 +56,9 @@ from transformer.hooks import (
 _PARTNER = "RudderStack"
 _ALIAS_LABEL = "rudder_id"
 _BRAZE_NAMES = ("BRAZE", "Braze", "braze")
-#: BrazeUserAttributesConfig.json: Braze attribute <- path in the traits.
-_ATTRIBUTES = (
-    ("country", "address.country"), ("dob", "birthday"), ("email", "email"),
-    ("first_name", "firstName"), ("gender", "gender"), ("home_city", "address.city"),
-    ("image_url", "avatar"), ("last_name", "lastName"), ("phone", "phone"),
-)
-#: Traits sent only through _ATTRIBUTES (and the Braze attributes kept when null).
+#: Traits sent only as destination.yaml's user_attributes.
 _RESERVED = frozenset({"address", "birthday", "email", "firstName", "gender", "avatar", "lastName",
                        "phone"})
-_GENDERS = {"woman": "F", "female": "F", "w": "F", "f": "F", "man": "M", "male": "M", "m": "M",
-            "other": "O", "o": "O"}
 _PURCHASE_KEYS = frozenset({"product_id", "sku", "price", "quantity", "currency"})
 _RESERVED_PROPERTIES = frozenset({"time", "event_name"})
 
@@ -254,18 +246,7 @@ def _user_attributes(ctx: Context) -> Any:
         return traits
     if not is_truthy(traits):
         return {}
-    data: dict[str, Any] = {}
-    for key, path in _ATTRIBUTES:
-        value = _get(traits, path)
-        if is_truthy(value) or (value is None and key in _RESERVED):
-            if key == "gender":
-                value = _GENDERS.get(value.lower()) if isinstance(value, str) else None
-            elif key == "email":
-                if isinstance(value, str):
-                    value = value.lower()
-                elif value is not None:
-                    raise InstrumentationError("Invalid email, email must be a valid string")
-            data[key] = value
+    data = ctx.build("user_attributes", traits)
     for key in object_keys(traits):
         value = _get(traits, key)
         if key not in _RESERVED and value is not UNDEFINED:
@@ -276,6 +257,15 @@ def _user_attributes(ctx: Context) -> Any:
             else None
         _nested_operations(traits, data, merge)
     return data
+
+
+def lower_email(value: Any, ctx: Context) -> Any:
+    """The email attribute lower-cased; one that is no string (nor null) is rejected."""
+    if isinstance(value, str):
+        return value.lower()
+    if value is not None:
+        raise InstrumentationError("Invalid email, email must be a valid string")
+    return value
 
 
 def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any) -> None:
