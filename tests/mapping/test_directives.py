@@ -390,3 +390,15 @@ def test_without_blanks_drops_empty_members_but_not_false_or_zero() -> None:
 def test_an_empty_path_is_the_document_itself() -> None:
     """path: "" reads the whole document (a product, with exclude for its other keys)."""
     assert value({"path": "", "exclude": ["a"]}, message={"a": 1, "b": 2}) == {"b": 2}
+
+
+def test_rename_keys_and_key_prefix_reshape_an_object() -> None:
+    """rename_keys renames keys (a later key renamed onto an earlier one wins), key_prefix
+    prefixes every key; values that are not objects pass unchanged."""
+    spec = {"path": "c", "rename_keys": {"name": "campaign"}, "key_prefix": "utm_"}
+    assert value(spec, message={"c": {"name": "n", "source": "s", "campaign": "c"}}) == \
+        {"utm_campaign": "c", "utm_source": "s"}
+    assert value(spec, message={"c": ["x"]}) == ["x"]
+    assert problems_of({"path": "c", "rename_keys": {"a": 1}}) == \
+        ["f.rename_keys: expected a mapping of key to new key (strings)"]
+    assert problems_of({"path": "c", "key_prefix": 5}) == ["f.key_prefix: expected a string"]

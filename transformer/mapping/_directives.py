@@ -429,6 +429,37 @@ def _build_exclude(arg: Any, env: CompileEnv) -> Modifier:
     return exclude
 
 
+def _build_rename_keys(arg: Any, env: CompileEnv) -> Modifier:
+    table = dict(arg)
+
+    def rename(value: Any, ctx: Context) -> Any:
+        if isinstance(value, dict):  # a later key renamed onto an earlier one wins, in its place
+            return {table.get(k, k): v for k, v in value.items()}
+        return value
+
+    return rename
+
+
+def _build_key_prefix(arg: Any, env: CompileEnv) -> Modifier:
+    def prefix(value: Any, ctx: Context) -> Any:
+        if isinstance(value, dict):
+            return {f"{arg}{k}": v for k, v in value.items()}
+        return value
+
+    return prefix
+
+
+def _key_map(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                     for k, v in arg.items()):
+        return []
+    return ["expected a mapping of key to new key (strings)"]
+
+
+def _string(arg: Any, env: CompileEnv) -> list[str]:
+    return [] if isinstance(arg, str) else ["expected a string"]
+
+
 def _build_map_values(arg: Any, env: CompileEnv) -> Modifier:
     table = dict(arg)
     return lambda value, ctx: table.get(value, value) if isinstance(value, str | int) else value
@@ -505,6 +536,10 @@ _ALL: tuple[Directive, ...] = (
               _anything, _build_default_missing, sees_absent=True),
     Directive("exclude", "modifier", "keys removed from an object value", _string_list,
               _build_exclude),
+    Directive("rename_keys", "modifier", "renames an object value's keys found in the table",
+              _key_map, _build_rename_keys),
+    Directive("key_prefix", "modifier", "a string put before each key of an object value",
+              _string, _build_key_prefix),
     Directive("map_values", "modifier", "replaces a value found in the table", _value_map,
               _build_map_values),
     Directive("allowed", "modifier", "drops a value not in the list", _anything, _build_allowed),

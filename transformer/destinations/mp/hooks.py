@@ -4,7 +4,7 @@
   group key settings, messageId, the revenue time), ids as strings (the reference works on a
   copy of the event whose truthy userId and anonymousId are strings), and for identify the
   $set_once / $union / $append properties, taken out of the traits before $set is mapped.
-* Field hooks: distinct ids, UTM properties, the "simplified" identity fields, page/screen event
+* Field hooks: distinct ids, the "simplified" identity fields, page/screen event
   names, the import endpoint's credentials; ``checked_properties`` sets the browser and enforces
   Mixpanel's property limits.
 * ``finish``: each payload becomes ``{"batch": "[<payload>]"}``, the 5-year age limit, and the
@@ -297,16 +297,6 @@ def simplified_ids(ctx: Context) -> dict[str, Any] | None:
     message = ctx.message
     return {"$device_id": message.get("anonymousId", UNDEFINED),
             "$user_id": message.get("userId", UNDEFINED)}
-
-
-def utm_properties(ctx: Context) -> dict[str, Any] | None:
-    """Each context.campaign key as utm_<key> (name as utm_campaign)."""
-    context = ctx.message.get("context")
-    campaign = context.get("campaign") if isinstance(context, dict) else None
-    if not isinstance(campaign, dict):
-        return None
-    return {("utm_campaign" if key == "name" else f"utm_{key}"): value
-            for key, value in campaign.items()}
 
 
 def insert_id(value: Any, ctx: Context) -> Any:
