@@ -369,16 +369,7 @@ def _track_v2(ctx: Context) -> _Parts:
     event = js_or(message.get("event"), message.get("name"))
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
-    attributes: dict[str, Any] = {}
-    value = _is_float(first_present(message, ("properties.revenue", "properties.total", "properties.value")))
-    if is_present(value):
-        attributes["value"] = value
-    currency = _get(message, "properties.currency")
-    if is_present(currency):
-        attributes["value_currency"] = currency
-    time = first_present(message, ("timestamp", "originalTimestamp"))
-    if is_present(time):
-        attributes["time"] = time
+    attributes = ctx.build("event_v2")
     properties = message.get("properties")
     if isinstance(properties, dict):
         # The reference deletes these from the event itself: later lookups (the profile's
