@@ -1,8 +1,9 @@
 """Braze: the reference's native destination (src/v0/destinations/braze), step by step.
 
-Every request is built by ``process`` (a Braze request is assembled from user attributes,
-events and purchases whose presence depends on the event and the config, which no field table
-says), and ``batch`` groups router jobs as the reference's ``processBatch`` does.
+Every request is assembled by ``process`` (whether it carries user attributes, events or
+purchases depends on the event and the config) from destination.yaml's field tables (the standard
+user attributes, the recommended ecommerce events), and ``batch`` groups router jobs as the
+reference's ``processBatch`` does.
 
 What the reference does over the network, and this service (no network at run time) does not:
 

@@ -8,9 +8,8 @@ util.ts and batchUtil.ts, as code.
   per split the v1 or v2 batching.
 
 The profile field tables (the reference's KlaviyoProfileV2, KlaviyoIdentify and KlaviyoProfile
-mapping configs) are destination.yaml's ``tables``, built with ``ctx.build``. The e-commerce tables
-stay here: they read the properties (or a product) with get-value, which answers every path of a
-value that is no object with the value itself.
+mapping configs), the v2 event fields and the v1 e-commerce tables (read in the properties or a
+product) are destination.yaml's ``tables``, built with ``ctx.build``.
 """
 
 from __future__ import annotations
