@@ -29,7 +29,7 @@ the job's own and may be changed.
 """
 
 from transformer._batching import group_and_chunk, json_size, sort_by_min_job_id
-from transformer._destination import Batch, Job, chunks, empty_request
+from transformer._destination import Batch, Job, chunks, empty_request, rest_request
 from transformer._errors import (
     ConfigurationAuthError,
     ConfigurationError,
@@ -47,6 +47,7 @@ from transformer.mapping import (
     UNDEFINED,
     UNSAFE_KEYS,
     Context,
+    HandlebarsError,
     SetFlavour,
     add_external_id_to_traits,
     epoch_ms,
@@ -56,7 +57,9 @@ from transformer.mapping import (
     first_present,
     flatten,
     flatten_json,
+    generic_value,
     hash_from_array,
+    hash_from_array_with_duplicates,
     integrations_object,
     is_apple_family,
     is_array_index,
@@ -72,6 +75,7 @@ from transformer.mapping import (
     js_keys,
     js_or,
     js_own,
+    js_prop,
     js_set,
     js_trim,
     lodash_is_empty,
@@ -85,6 +89,9 @@ from transformer.mapping import (
     parse_int,
     path_get,
     path_keys,
+    phone_digits,
+    render_handlebars,
+    same_value_key,
     set_dotted,
     sha256_binary,
     sha256_utf8,
@@ -98,7 +105,9 @@ from transformer.mapping import (
     to_seconds,
     to_string,
     unique_by,
+    without_blanks,
     without_nulls,
+    without_undefined,
 )
 
 __all__ = [
@@ -111,6 +120,7 @@ __all__ = [
     "ConfigurationError",
     "Context",
     "FilteredEvent",
+    "HandlebarsError",
     "InstrumentationError",
     "Job",
     "PlatformError",
@@ -129,8 +139,10 @@ __all__ = [
     "first_present",
     "flatten",
     "flatten_json",
+    "generic_value",
     "group_and_chunk",
     "hash_from_array",
+    "hash_from_array_with_duplicates",
     "integrations_object",
     "is_apple_family",
     "is_array_index",
@@ -146,6 +158,7 @@ __all__ = [
     "js_keys",
     "js_or",
     "js_own",
+    "js_prop",
     "js_set",
     "js_trim",
     "json_size",
@@ -160,6 +173,10 @@ __all__ = [
     "parse_int",
     "path_get",
     "path_keys",
+    "phone_digits",
+    "render_handlebars",
+    "rest_request",
+    "same_value_key",
     "set_dotted",
     "sha256_binary",
     "sha256_utf8",
@@ -174,5 +191,7 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_blanks",
     "without_nulls",
+    "without_undefined",
 ]
