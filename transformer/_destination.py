@@ -30,6 +30,28 @@ def empty_request() -> dict[str, Any]:
     }
 
 
+_NO_PATH: Any = object()
+_NO_BODY: Any = object()
+
+
+def rest_request(endpoint: Any, body: Any = _NO_BODY, *, method: str = "POST",
+                 headers: Any = None, params: Any = None, body_format: str = "JSON",
+                 endpoint_path: Any = _NO_PATH) -> dict[str, Any]:
+    """A request of the reference's shape (defaultRequestConfig) with ``body`` under
+    ``body_format``; ``endpointPath`` only when given (even as None). ``headers`` and ``params``
+    are used as they are (not copied)."""
+    request = empty_request()
+    request["method"] = method
+    request["endpoint"] = endpoint
+    if endpoint_path is not _NO_PATH:
+        request["endpointPath"] = endpoint_path
+    request["headers"] = {} if headers is None else headers
+    request["params"] = {} if params is None else params
+    if body is not _NO_BODY:
+        request["body"][body_format] = body
+    return request
+
+
 @dataclass(frozen=True, slots=True)
 class RequestTemplate:
     """The non-body parts of a request, each compiled from a value spec."""

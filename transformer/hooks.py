@@ -29,7 +29,7 @@ the job's own and may be changed.
 """
 
 from transformer._batching import group_and_chunk, json_size, sort_by_min_job_id
-from transformer._destination import Batch, Job, chunks, empty_request
+from transformer._destination import Batch, Job, chunks, empty_request, rest_request
 from transformer._errors import (
     ConfigurationAuthError,
     ConfigurationError,
@@ -48,6 +48,7 @@ from transformer.mapping import (
     UNDEFINED,
     UNSAFE_KEYS,
     Context,
+    HandlebarsError,
     SetFlavour,
     add_external_id_to_traits,
     compile_get_value,
@@ -58,8 +59,10 @@ from transformer.mapping import (
     first_present,
     flatten,
     flatten_json,
+    generic_value,
     get_value,
     hash_from_array,
+    hash_from_array_with_duplicates,
     integrations_object,
     is_apple_family,
     is_array_index,
@@ -75,6 +78,7 @@ from transformer.mapping import (
     js_keys,
     js_or,
     js_own,
+    js_prop,
     js_set,
     js_trim,
     lodash_is_empty,
@@ -88,6 +92,9 @@ from transformer.mapping import (
     parse_int,
     path_get,
     path_keys,
+    phone_digits,
+    render_handlebars,
+    same_value_key,
     set_dotted,
     sha256_binary,
     sha256_utf8,
@@ -101,7 +108,9 @@ from transformer.mapping import (
     to_seconds,
     to_string,
     unique_by,
+    without_blanks,
     without_nulls,
+    without_undefined,
 )
 
 __all__ = [
@@ -114,6 +123,7 @@ __all__ = [
     "ConfigurationError",
     "Context",
     "FilteredEvent",
+    "HandlebarsError",
     "InstrumentationError",
     "Job",
     "PlatformError",
@@ -134,9 +144,11 @@ __all__ = [
     "first_present",
     "flatten",
     "flatten_json",
+    "generic_value",
     "get_value",
     "group_and_chunk",
     "hash_from_array",
+    "hash_from_array_with_duplicates",
     "integrations_object",
     "is_apple_family",
     "is_array_index",
@@ -152,6 +164,7 @@ __all__ = [
     "js_keys",
     "js_or",
     "js_own",
+    "js_prop",
     "js_set",
     "js_trim",
     "json_size",
@@ -166,6 +179,10 @@ __all__ = [
     "parse_int",
     "path_get",
     "path_keys",
+    "phone_digits",
+    "render_handlebars",
+    "rest_request",
+    "same_value_key",
     "set_dotted",
     "sha256_binary",
     "sha256_utf8",
@@ -180,5 +197,7 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_blanks",
     "without_nulls",
+    "without_undefined",
 ]

@@ -292,3 +292,14 @@ def test_router_passes_an_already_transformed_request_through() -> None:
     (result,) = route([request])
     assert result["batchedRequest"] == request
     assert result["batched"] is False
+
+
+def test_a_product_that_is_a_plain_value_is_every_item_field() -> None:
+    """get-value answers every path of a string product with the string: it is each field."""
+    message = {"type": "track", "event": "Product Added", "userId": "u1",
+               "properties": {"products": ["7"]}}
+    items = body(message)["items"]
+    assert items == [{"id": "7", "sku": "7", "name": "7", "description": "7", "categories": ["7"],
+                      "price": 7, "quantity": 7, "imageUrl": "7", "url": "7", "dataFields": "7"}]
+    assert error({**message, "properties": {"products": [None]}})[1] == \
+        'Missing required value from "product_id"'

@@ -83,7 +83,8 @@ def test_config_metadata_var_value_now_hook_sources() -> None:
     ("timestamp_ms", "2024-01-02T03:04:05.678+01:00", 1704161045678),
     ("timestamp_s", "2024-01-02T03:04:05.678Z", 1704164645),
     ("timestamp_iso", "2024-01-02T03:04:05.678912+01:00", "2024-01-02T02:04:05.678Z"),
-    ("boolean_flag", "yes", False), ("array_only", "x", None),
+    ("boolean_flag", "yes", False), ("array_only", "x", None), ("string_only", ["x"], None),
+    ("string_only", "x", "x"),
     ("sha256", "a", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"),
     ("remove_spaces_and_dashes", "a b-c", "abc"),
 ])
@@ -372,3 +373,84 @@ def test_switch_cases_may_be_object_mappings() -> None:
 def test_switch_validation(spec: Any, problem: str) -> None:
     """switch reports a malformed argument, and problems inside its fields with their place."""
     assert any(problem in p for p in problems_of(spec)), problems_of(spec)
+
+
+def test_not_is_javascript_negation_and_sees_a_js_null() -> None:
+    """not is JavaScript's !value; with js_null a null is falsy (true), a missing key absent."""
+    problems = Problems()
+    build = compile_object({"off": {"path": "v", "js_null": True, "type": "not"}}, ENV, "body",
+                           problems)
+    assert not problems, problems
+    assert build(Context(message={"v": None})) == {"off": True}
+    assert build(Context(message={"v": 0})) == {"off": True}
+    assert build(Context(message={"v": "yes"})) == {"off": False}
+    assert build(Context(message={})) == {}
+
+
+def test_phone_digits_keeps_ascii_digits_without_leading_zeros() -> None:
+    """phone_digits is String(v) less non-digits and leading zeros; nothing left is absent."""
+    assert value({"path": "v", "type": "phone_digits"}, message={"v": "+00 (91) 98-7"}) == "91987"
+    assert value({"path": "v", "type": "phone_digits"}, message={"v": 4915.0}) == "4915"
+    assert value({"path": "v", "type": "phone_digits"}, message={"v": "\u0661\u0662"}) is None
+    assert value({"path": "v", "type": ["phone_digits", "sha256"]}, message={"v": "000"}) is None
+
+
+def test_trim_removes_javascript_whitespace_only() -> None:
+    """trim is String.prototype.trim: U+FEFF goes, U+001F (not JavaScript whitespace) stays."""
+    assert value({"path": "v", "type": "trim"}, message={"v": "\ufeff a\u00a0"}) == "a"
+    assert value({"path": "v", "type": "trim"}, message={"v": "\x1fa"}) == "\x1fa"
+
+
+def test_a_document_that_is_a_plain_value_answers_every_path_with_itself() -> None:
+    """As get-value does, ctx.build(table, doc) with a string, number or boolean doc reads that
+    value at every path; null and lists read as before (nothing, or their items)."""
+    problems = Problems()
+    table = compile_object({"id": {"path": "product_id"}, "name": {"path": ["name", "title"]},
+                            "sku": {"first_defined": ["sku"], "js_null": True},
+                            "any": {"generic": "userId"}}, ENV, "product", problems)
+    assert not problems, problems
+    ctx = Context(message={}, tables={"product": table})
+    assert ctx.build("product", "p-1") == {"id": "p-1", "name": "p-1", "sku": "p-1", "any": "p-1"}
+    assert ctx.build("product", False) == {"id": False, "name": False, "sku": False, "any": False}
+    assert ctx.build("product", None) == {}
+    assert ctx.build("product", ["x"]) == {}
+
+
+@pytest.mark.parametrize(("conversion", "given", "expected"), [
+    ("number_if_numeric", " 12.5 ", 12.5), ("number_if_numeric", "0x1A", 26),
+    ("number_if_numeric", "abc", "abc"), ("number_if_numeric", "Infinity", "Infinity"),
+    ("number_if_numeric", "  ", "  "), ("number_if_numeric", 3, 3),
+    ("int_if_integer", " -7 ", -7), ("int_if_integer", "7.5", "7.5"), ("int_if_integer", 2.5, 2.5),
+    ("int_if_integer", "\u0661", "\u0661"),
+    ("string_if_number", 7.0, "7"), ("string_if_number", -2.5, "-2.5"),
+    ("string_if_number", True, True), ("string_if_number", "x", "x"),
+])
+def test_declared_type_coercions_change_only_what_they_convert(conversion: str, given: Any,
+                                                                 expected: Any) -> None:
+    """number_if_numeric, int_if_integer and string_if_number convert or leave values alone."""
+    result = value({"path": "v", "type": conversion}, message={"v": given})
+    assert result == expected and type(result) is type(expected)
+
+
+def test_without_blanks_drops_empty_members_but_not_false_or_zero() -> None:
+    """without_blanks removes null, blank strings, {} and [] members, keeping 0 and false."""
+    given = {"a": None, "b": " ", "c": {}, "d": [], "e": 0, "f": False, "g": "x", "h": [None]}
+    assert value({"path": "v", "type": "without_blanks"}, message={"v": given}) == \
+        {"e": 0, "f": False, "g": "x", "h": [None]}
+
+
+def test_an_empty_path_is_the_document_itself() -> None:
+    """path: "" reads the whole document (a product, with exclude for its other keys)."""
+    assert value({"path": "", "exclude": ["a"]}, message={"a": 1, "b": 2}) == {"b": 2}
+
+
+def test_rename_keys_and_key_prefix_reshape_an_object() -> None:
+    """rename_keys renames keys (a later key renamed onto an earlier one wins), key_prefix
+    prefixes every key; values that are not objects pass unchanged."""
+    spec = {"path": "c", "rename_keys": {"name": "campaign"}, "key_prefix": "utm_"}
+    assert value(spec, message={"c": {"name": "n", "source": "s", "campaign": "c"}}) == \
+        {"utm_campaign": "c", "utm_source": "s"}
+    assert value(spec, message={"c": ["x"]}) == ["x"]
+    assert problems_of({"path": "c", "rename_keys": {"a": 1}}) == \
+        ["f.rename_keys: expected a mapping of key to new key (strings)"]
+    assert problems_of({"path": "c", "key_prefix": 5}) == ["f.key_prefix: expected a string"]

@@ -15,14 +15,17 @@ from transformer.mapping import (
     UNDEFINED,
     flatten_json,
     hash_from_array,
+    hash_from_array_with_duplicates,
     is_blank,
     is_truthy,
     js_get,
     js_keys,
     js_or,
+    js_prop,
     js_trim,
     lodash_to_string,
     number_to_string,
+    same_value_key,
     spread,
     stringify,
     to_fixed,
@@ -264,3 +267,41 @@ def test_without_nulls_keeps_falsy_values_and_nan() -> None:
 def test_to_fixed(number: float, digits: int, text: str) -> None:
     """Number.prototype.toFixed: the exact binary value rounded, ties away from zero."""
     assert to_fixed(number, digits) == text
+
+
+def test_flatten_json_without_flattening_arrays_of_plain_values() -> None:
+    """flattenJson(data, '.', 'normal', false) keeps an array whole unless its first item is an
+    object, an array or null."""
+    from transformer.mapping import flatten_json
+
+    data = {"a": [1, {"x": 2}], "b": [{"y": 3}], "c": [None, 4], "d": [], "e": {"f": ["s"]}}
+    assert flatten_json(data, flatten_arrays=False) == {
+        "a": [1, {"x": 2}], "b[0].y": 3, "c[0]": None, "c[1]": 4, "d": [], "e.f": ["s"]}
+
+
+def test_hash_from_array_with_duplicates_keeps_each_distinct_target() -> None:
+    """getHashFromArrayWithDuplicate: trimmed lower-case keys, a Set of targets in row order."""
+    rows = [{"from": " Sign Up ", "to": "A"}, {"from": "sign up", "to": "B"},
+            {"from": "SIGN UP", "to": "A"}, {"from": "x", "to": 1}, {"from": "x", "to": True},
+            {"from": "x", "to": 1.0}, {"from": "  ", "to": "C"}, "row", {"to": "D"}]
+    assert hash_from_array_with_duplicates(rows) == {"sign up": ["A", "B"], "x": [1, True]}
+    assert hash_from_array_with_duplicates(None) == {}
+    with pytest.raises(ConfigurationError, match=r"events\[0\] is null"):
+        hash_from_array_with_duplicates([None], name="events")
+    with pytest.raises(ConfigurationError, match=r"events\[0\].from must be a string"):
+        hash_from_array_with_duplicates([{"from": 5}], name="events")
+
+
+def test_same_value_key_and_js_prop_follow_javascript() -> None:
+    """Map keys: 1 and 1.0 alike, true and 1 apart, objects by identity; ?.[key] reads own
+    properties only."""
+    one, other = {"a": 1}, {"a": 1}
+    assert same_value_key(1) == same_value_key(1.0)
+    assert same_value_key(True) != same_value_key(1)
+    assert same_value_key(one) != same_value_key(other)
+    assert same_value_key(None) != same_value_key(UNDEFINED)
+    assert js_prop({"k": None}, "k") is None
+    assert js_prop({"k": 1}, "x") is UNDEFINED
+    assert js_prop(["a", "b"], "1") == "b"
+    assert js_prop(["a"], "length") == 1
+    assert js_prop("text", "0") is UNDEFINED

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import yaml
 
@@ -28,9 +29,12 @@ from ._directives import (
     Source,
     external_id,
     flatten,
+    phone_digits,
 )
 from ._email import is_email
 from ._get_value import compile_get_value, get_value
+from ._handlebars import HandlebarsError
+from ._handlebars import render as render_handlebars
 from ._hashing import sha256_binary, sha256_utf8
 from ._js import (
     JS_WHITESPACE,
@@ -38,6 +42,7 @@ from ._js import (
     first_present,
     flatten_json,
     hash_from_array,
+    hash_from_array_with_duplicates,
     integrations_object,
     is_array_index,
     is_blank,
@@ -48,6 +53,7 @@ from ._js import (
     js_keys,
     js_or,
     js_own,
+    js_prop,
     js_trim,
     lodash_is_empty,
     lodash_to_string,
@@ -56,12 +62,15 @@ from ._js import (
     object_keys,
     parse_float,
     parse_int,
+    same_value_key,
     spread,
     stringify,
     to_fixed,
     to_number,
     to_string,
+    without_blanks,
     without_nulls,
+    without_undefined,
 )
 from ._lookups import source_paths
 from ._paths import (
@@ -92,6 +101,7 @@ __all__ = [
     "CompileEnv",
     "Context",
     "Directive",
+    "HandlebarsError",
     "Problems",
     "SetFlavour",
     "Source",
@@ -107,8 +117,10 @@ __all__ = [
     "first_present",
     "flatten",
     "flatten_json",
+    "generic_value",
     "get_value",
     "hash_from_array",
+    "hash_from_array_with_duplicates",
     "integrations_object",
     "is_apple_family",
     "is_array_index",
@@ -125,6 +137,7 @@ __all__ = [
     "js_keys",
     "js_or",
     "js_own",
+    "js_prop",
     "js_set",
     "js_trim",
     "load_aliases",
@@ -139,6 +152,9 @@ __all__ = [
     "parse_int",
     "path_get",
     "path_keys",
+    "phone_digits",
+    "render_handlebars",
+    "same_value_key",
     "set_dotted",
     "sha256_binary",
     "sha256_utf8",
@@ -153,7 +169,9 @@ __all__ = [
     "to_seconds",
     "to_string",
     "unique_by",
+    "without_blanks",
     "without_nulls",
+    "without_undefined",
 ]
 
 
@@ -162,3 +180,10 @@ def load_aliases() -> Mapping[str, tuple[str, ...]]:
     """The generic field aliases shipped with the service (``aliases.yaml``)."""
     raw = yaml.safe_load((Path(__file__).with_name("aliases.yaml")).read_text())
     return MappingProxyType({name: tuple(paths) for name, paths in raw.items()})
+
+
+def generic_value(message: Any, alias: str) -> Any:
+    """The reference's ``getFieldValueFromMessage(message, alias)`` for hooks: the first present
+    value of a generic alias of ``aliases.yaml`` (get-value lookups), else None. KeyError for an
+    alias that does not exist (a programming error)."""
+    return first_present(message, load_aliases()[alias])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -180,24 +181,35 @@ def _now_format(arg: Any, env: CompileEnv) -> list[str]:
 # --- sources ----------------------------------------------------------------------------------
 
 
+def _in_message(getter: Callable[[Any], Any]) -> Source:
+    """A source reading ``getter`` in the job's document (the event, or the document a hook
+    passes to ``ctx.build``). As the reference's get-value, a document that is a string, number
+    or boolean answers every path with itself (a product given as a plain id)."""
+
+    def source(ctx: Context) -> Any:
+        doc = ctx.message
+        if type(doc) is dict or not isinstance(doc, str | int | float):  # bool is an int
+            return getter(doc)
+        return doc
+
+    return source
+
+
 def _build_path(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_path(arg) if isinstance(arg, str) else compile_first_present(arg)
-    return lambda ctx: getter(ctx.message)
+    return _in_message(compile_path(arg) if isinstance(arg, str) else compile_first_present(arg))
 
 
 def _first_matching(arg: Any, accept: Callable[[Any], bool], missing: Any = None) -> Source:
     """``a || b`` / ``a ?? b`` over paths into the event and (compiled) fields, in order."""
     items = [arg] if isinstance(arg, str) else list(arg)
     if all(isinstance(item, str) for item in items):
-        getter = compile_first_matching(items, accept, missing)
-        return lambda ctx: getter(ctx.message)
+        return _in_message(compile_first_matching(items, accept, missing))
     return first_matching([_message_path(item, missing) if isinstance(item, str) else item
                            for item in items], accept)
 
 
 def _message_path(path: str, missing: Any = None) -> Source:
-    getter = compile_path(path, missing)
-    return lambda ctx: getter(ctx.message)
+    return _in_message(compile_path(path, missing))
 
 
 def _compile_listed_fields(arg: Any, compile_: Callable[[Any, str], Source]) -> Any:
@@ -229,8 +241,7 @@ def _build_path_js(arg: Any, env: CompileEnv) -> Source:
 
 
 def _build_generic(arg: Any, env: CompileEnv) -> Source:
-    getter = compile_first_present(env.aliases[arg])
-    return lambda ctx: getter(ctx.message)
+    return _in_message(compile_first_present(env.aliases[arg]))
 
 
 def _document_source(document: Callable[[Context], Any], missing: Any = None) -> Callable[..., Source]:
@@ -370,6 +381,43 @@ def _basic_auth(value: Any) -> str:
     return "Basic " + base64.b64encode(_js.to_string(value).encode()).decode("ascii")
 
 
+#: JavaScript's \D: not an ASCII digit (Python's \d also matches other scripts' digits).
+_NON_DIGITS = re.compile(r"[^0-9]")
+
+
+def phone_digits(value: Any) -> str | None:
+    """A phone number as the reference normalises it before hashing: the digits of String(value)
+    without leading zeros (``.replace(/\\D/g, '').replace(/^0+/, '')``); None when none is left."""
+    return _NON_DIGITS.sub("", _js.to_string(value)).lstrip("0") or None
+
+
+#: JavaScript's /^-?\d+$/ (ASCII digits).
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def number_if_numeric(value: Any) -> Any:
+    """A string that reads as a finite number (JavaScript's Number() of it trimmed) becomes that
+    number; any other value stays as it is."""
+    if isinstance(value, str) and (text := _js.js_trim(value)):
+        number = _js.to_number(text)
+        return number if math.isfinite(number) else value
+    return value
+
+
+def int_if_integer(value: Any) -> Any:
+    """A string of an integer (once trimmed) becomes that integer; any other value stays."""
+    if isinstance(value, str) and _INTEGER.fullmatch(_js.js_trim(value)):
+        return _js.parse_int(value)
+    return value
+
+
+def string_if_number(value: Any) -> Any:
+    """A finite number becomes String(number); any other value stays as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return _js.to_string(value)
+    return value
+
+
 def _sha256(value: Any) -> str:
     return hashlib.sha256(_js.to_string(value).encode()).hexdigest()
 
@@ -382,7 +430,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "int": _js.parse_int,
         "lower": lambda v: _js.to_string(v).lower(),
         "upper": lambda v: _js.to_string(v).upper(),
-        "trim": lambda v: v.strip() if isinstance(v, str) else v,
+        "trim": lambda v: _js.js_trim(v) if isinstance(v, str) else v,
         "json": _js.stringify,
         "json_if_not_string": lambda v: v if isinstance(v, str) else _js.stringify(v),
         "flatten": flatten,
@@ -396,6 +444,7 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "timestamp_iso": _timestamp_iso,
         "boolean_flag": lambda v: isinstance(v, bool),
         "array_only": lambda v: v if isinstance(v, list) else None,
+        "string_only": lambda v: v if isinstance(v, str) else None,
         "sha256": _sha256,
         # The npm sha256 package's binary-string hashing of String(value) (hashToSha256).
         "sha256_binary": lambda v: sha256_binary(_js.to_string(v)),
@@ -403,6 +452,14 @@ CONVERSIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
         "object_assign": _js.spread,
         "without_nulls": lambda v: _js.without_nulls(v) if isinstance(v, dict) else v,
         "truthy": lambda v: v if _js.is_truthy(v) else None,
+        # JavaScript's !value (with js_null a null is false, so !null is true).
+        "not": lambda v: not _js.is_truthy(v),
+        "phone_digits": phone_digits,
+        # Declared types, as the reference coerces ecommerce fields (a number stays a number).
+        "number_if_numeric": number_if_numeric,
+        "int_if_integer": int_if_integer,
+        "string_if_number": string_if_number,
+        "without_blanks": lambda v: _js.without_blanks(v) if isinstance(v, dict) else v,
         "apple_family": lambda v: True if is_apple_family(v) else None,
         "strip_trailing_slash": lambda v: v[:-1] if isinstance(v, str) and v.endswith("/") else v,
         "remove_spaces_and_dashes": lambda v: (
@@ -449,6 +506,37 @@ def _build_exclude(arg: Any, env: CompileEnv) -> Modifier:
         return value
 
     return exclude
+
+
+def _build_rename_keys(arg: Any, env: CompileEnv) -> Modifier:
+    table = dict(arg)
+
+    def rename(value: Any, ctx: Context) -> Any:
+        if isinstance(value, dict):  # a later key renamed onto an earlier one wins, in its place
+            return {table.get(k, k): v for k, v in value.items()}
+        return value
+
+    return rename
+
+
+def _build_key_prefix(arg: Any, env: CompileEnv) -> Modifier:
+    def prefix(value: Any, ctx: Context) -> Any:
+        if isinstance(value, dict):
+            return {f"{arg}{k}": v for k, v in value.items()}
+        return value
+
+    return prefix
+
+
+def _key_map(arg: Any, env: CompileEnv) -> list[str]:
+    if isinstance(arg, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                     for k, v in arg.items()):
+        return []
+    return ["expected a mapping of key to new key (strings)"]
+
+
+def _string(arg: Any, env: CompileEnv) -> list[str]:
+    return [] if isinstance(arg, str) else ["expected a string"]
 
 
 def _build_map_values(arg: Any, env: CompileEnv) -> Modifier:
@@ -540,6 +628,10 @@ _ALL: tuple[Directive, ...] = (
               _anything, _build_default_missing, sees_absent=True),
     Directive("exclude", "modifier", "keys removed from an object value", _string_list,
               _build_exclude),
+    Directive("rename_keys", "modifier", "renames an object value's keys found in the table",
+              _key_map, _build_rename_keys),
+    Directive("key_prefix", "modifier", "a string put before each key of an object value",
+              _string, _build_key_prefix),
     Directive("map_values", "modifier", "replaces a value found in the table", _value_map,
               _build_map_values),
     Directive("allowed", "modifier", "drops a value not in the list", _anything, _build_allowed),

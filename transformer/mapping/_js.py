@@ -344,9 +344,31 @@ def spread(value: Any) -> dict[str, Any]:
     return {}
 
 
+def without_undefined(obj: dict[str, Any]) -> dict[str, Any]:
+    """The reference's ``removeUndefinedValues`` of an object's top level (a null stays)."""
+    return {k: item for k, item in obj.items() if item is not UNDEFINED}
+
+
 def without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
     """The reference's ``removeUndefinedAndNullValues`` of an object's top level (NaN stays)."""
     return {k: item for k, item in obj.items() if item is not None and item is not UNDEFINED}
+
+
+def is_blank_member(value: Any) -> bool:
+    """What removeUndefinedNullEmptyExclBoolInt removes: null, undefined, NaN, a blank string, an
+    empty object or array (numbers and booleans stay)."""
+    if value is None or value is UNDEFINED:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, dict | list):
+        return not value
+    return isinstance(value, str) and not js_trim(value)
+
+
+def without_blanks(obj: dict[str, Any]) -> dict[str, Any]:
+    """The reference's ``removeUndefinedNullEmptyExclBoolInt`` of an object's top level."""
+    return {k: item for k, item in obj.items() if not is_blank_member(item)}
 
 
 def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
@@ -359,6 +381,15 @@ def js_own(target: dict[str, Any] | list[Any], key: str) -> tuple[bool, Any]:
     if is_array_index(key) and int(key) < len(target):
         return True, target[int(key)]
     return False, None
+
+
+def js_prop(target: Any, key: str) -> Any:
+    """``target?.[key]``: an own property of an object or array, else UNDEFINED (also when the
+    target is no object)."""
+    if not isinstance(target, dict | list):
+        return UNDEFINED
+    found, value = js_own(target, key)
+    return value if found else UNDEFINED
 
 
 def js_get(target: Any, path: str, missing: Any = None) -> Any:
@@ -486,34 +517,74 @@ def _json_ready_list(value: list[Any]) -> Any:
 # --- the reference's helpers ----------------------------------------------------------------------
 
 
-def flatten_json(data: Any, separator: str = ".", *, strict: bool = False) -> dict[str, Any]:
+def flatten_json(data: Any, separator: str = ".", *, strict: bool = False,
+                 flatten_arrays: bool = True) -> dict[str, Any]:
     """The reference's ``flattenJson``: nested object keys joined with ``separator`` and array items as
     ``key[i]`` (``{"a": {"b": [1]}}`` -> ``{"a.b[0]": 1}``), or in its "strict" mode as
     ``key<separator>i``; an empty array or (below the top) an empty object is kept as a leaf;
     null is a leaf; a scalar (or null) at the top lands under the key ""; undefined flattens to
-    ``{}`` (``{"": undefined}`` in JavaScript)."""
+    ``{}`` (``{"": undefined}`` in JavaScript). Without ``flatten_arrays`` an array is flattened
+    only when its first item is an object, an array or null (``typeof cur[0] === 'object'``),
+    else kept whole."""
     out: dict[str, Any] = {}
     if data is not UNDEFINED:
-        _flatten_into(data, "", out, separator, strict)
+        _flatten_into(data, "", out, separator, strict, flatten_arrays)
     return out
 
 
-def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str,
-                  strict: bool) -> None:
+def _flatten_into(value: Any, prefix: str, out: dict[str, Any], separator: str, strict: bool,
+                  arrays: bool) -> None:
     if isinstance(value, dict):
         for key in js_keys(value):
             _flatten_into(value[key], f"{prefix}{separator}{key}" if prefix else key, out,
-                          separator, strict)
+                          separator, strict, arrays)
         if not value and prefix:
             out[prefix] = {}
-    elif isinstance(value, list):
+    elif isinstance(value, list) and (arrays or (value and (value[0] is None or isinstance(
+            value[0], dict | list)))):
         for index, item in enumerate(value):
             _flatten_into(item, f"{prefix}{separator}{index}" if strict else f"{prefix}[{index}]",
-                          out, separator, strict)
+                          out, separator, strict, arrays)
         if not value:
             out[prefix] = []
     else:
         out[prefix] = value
+
+
+def same_value_key(value: Any) -> Any:
+    """A hashable key that tells values apart as a JavaScript Map or Set does (SameValueZero):
+    primitives by value (1 and 1.0 alike, true and 1 not), objects and arrays by identity."""
+    if isinstance(value, dict | list):
+        return ("object", id(value))
+    if isinstance(value, bool) or value is None or value is UNDEFINED:
+        return ("literal", repr(value))
+    return value
+
+
+def hash_from_array_with_duplicates(rows: Any, *, lower_keys: bool = True,
+                                    name: str = "rows") -> dict[str, list[Any]]:
+    """The reference's ``getHashFromArrayWithDuplicate``: ``[{from, to}, ...]`` -> ``{from
+    (trimmed, lower-cased by default): [each distinct to, in row order]}`` (a Set of the ``to``
+    values); rows with a blank ``from`` are skipped. The reference crashes on a null row or a
+    ``from`` that is no string; here both are a ConfigurationError naming the config key."""
+    table: dict[str, list[Any]] = {}
+    seen: dict[str, set[Any]] = {}
+    if not isinstance(rows, list):
+        return table
+    for index, row in enumerate(rows):
+        if row is None:
+            raise ConfigurationError(f"{name}[{index}] is null")
+        source = row.get("from", UNDEFINED) if isinstance(row, dict) else UNDEFINED
+        if is_blank(source):
+            continue
+        if not isinstance(source, str):
+            raise ConfigurationError(f"{name}[{index}].from must be a string")
+        key = js_trim(source.lower() if lower_keys else source)
+        target = row.get("to", UNDEFINED)
+        if same_value_key(target) not in seen.setdefault(key, set()):
+            seen[key].add(same_value_key(target))
+            table.setdefault(key, []).append(target)
+    return table
 
 
 def hash_from_array(rows: Any, *, lower_keys: bool = False, name: str = "rows",

@@ -1,8 +1,9 @@
 """Braze: the reference's native destination (src/v0/destinations/braze), step by step.
 
-Every request is built by ``process`` (a Braze request is assembled from user attributes,
-events and purchases whose presence depends on the event and the config, which no field table
-says), and ``batch`` groups router jobs as the reference's ``processBatch`` does.
+Every request is assembled by ``process`` (whether it carries user attributes, events or
+purchases depends on the event and the config) from destination.yaml's field tables (the standard
+user attributes, the recommended ecommerce events), and ``batch`` groups router jobs as the
+reference's ``processBatch`` does.
 
 What the reference does over the network, and this service (no network at run time) does not:
 
@@ -21,7 +22,6 @@ What the reference does over the network, and this service (no network at run ti
 from __future__ import annotations
 
 import math
-import re
 from functools import cmp_to_key
 from typing import Any
 
@@ -33,36 +33,33 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     chunks,
-    empty_request,
     external_id,
+    generic_value,
+    integrations_object,
     is_array_index,
-    is_present,
     is_truthy,
     js_get,
-    js_own,
+    js_prop,
     js_trim,
     object_keys,
     parse_float,
     parse_int,
+    rest_request,
+    same_value_key,
     to_number,
     to_string,
     unique_by,
+    without_blanks,
+    without_nulls,
+    without_undefined,
 )
 
 _PARTNER = "RudderStack"
 _ALIAS_LABEL = "rudder_id"
 _BRAZE_NAMES = ("BRAZE", "Braze", "braze")
-#: BrazeUserAttributesConfig.json: Braze attribute <- path in the traits.
-_ATTRIBUTES = (
-    ("country", "address.country"), ("dob", "birthday"), ("email", "email"),
-    ("first_name", "firstName"), ("gender", "gender"), ("home_city", "address.city"),
-    ("image_url", "avatar"), ("last_name", "lastName"), ("phone", "phone"),
-)
-#: Traits sent only through _ATTRIBUTES (and the Braze attributes kept when null).
+#: Traits sent only as destination.yaml's user_attributes.
 _RESERVED = frozenset({"address", "birthday", "email", "firstName", "gender", "avatar", "lastName",
                        "phone"})
-_GENDERS = {"woman": "F", "female": "F", "w": "F", "f": "F", "man": "M", "male": "M", "m": "M",
-            "other": "O", "o": "O"}
 _PURCHASE_KEYS = frozenset({"product_id", "sku", "price", "quantity", "currency"})
 _RESERVED_PROPERTIES = frozenset({"time", "event_name"})
 
@@ -71,15 +68,6 @@ TRACK_MAX_ITEMS = 75
 TRACK_MAX_USERS = 75
 SUBSCRIPTION_MAX = 25
 MERGE_MAX = 50
-
-
-#: The reference's generic aliases read here (GenericFieldMapping.json).
-_USER_ID = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
-_TRAITS = ("traits", "context.traits")
-_TIMESTAMP = ("timestamp", "originalTimestamp")
-_GROUP_ID = ("groupId", "traits.groupId")
-_PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
-_EMAIL = ("traits.email", "context.traits.email", "properties.email", "context.externalId.0.id")
 
 
 # --- processor ------------------------------------------------------------------------------
@@ -119,7 +107,7 @@ def _identify(ctx: Context) -> dict[str, Any]:
             message["userId"] = external_id
     # The reference calls /users/identify here when the event has an alias and an external id
     # (see the module docstring); only the call's own check of the data center is kept.
-    alias = _prop_of(_integrations(message), "alias")
+    alias = js_prop(_integrations(message), "alias")
     external_id = _braze_external_id(message)
     if not is_truthy(external_id):
         external_id = message.get("userId")
@@ -160,9 +148,9 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
         ecommerce = _ECOMMERCE_EVENTS.get(js_trim(event_name).lower()) \
             if isinstance(event_name, str) else None
         if ecommerce is not None:
-            event: dict[str, Any] = _defined({
-                "name": ecommerce.braze_event, "time": message.get("timestamp", UNDEFINED),
-                "properties": _ecommerce_properties(message, ecommerce)})
+            event: dict[str, Any] = without_undefined({
+                "name": ecommerce[0], "time": message.get("timestamp", UNDEFINED),
+                "properties": _ecommerce_properties(ctx, *ecommerce)})
             body["events"] = [_with_app_id(_with_identity(event, message), message)]
             return _response(ctx, body, "users/track")
     if kind == "track" and isinstance(event_name, str) and event_name.lower() == "order completed":
@@ -171,7 +159,7 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
     properties = message["properties"]
     if not isinstance(properties, dict | list):
         raise InstrumentationError("Invalid event properties")
-    event = _defined({"name": event_name, "time": message.get("timestamp", UNDEFINED),
+    event = without_undefined({"name": event_name, "time": message.get("timestamp", UNDEFINED),
                       "properties": _omit(properties, _RESERVED_PROPERTIES)})
     body["events"] = [_with_app_id(_with_identity(event, message), message)]
     return _response(ctx, body, "users/track")
@@ -179,24 +167,24 @@ def _track(ctx: Context, kind: str) -> dict[str, Any]:
 
 def _group(ctx: Context) -> dict[str, Any]:
     message = ctx.message
-    group_id = _field(message, _GROUP_ID)
+    group_id = generic_value(message, "groupId")
     if not is_truthy(group_id):
         raise InstrumentationError("Invalid groupId")
     if not is_truthy(ctx.config.get("enableSubscriptionGroupInGroupCall")):
         attribute = _with_external_id({f"ab_rudder_group_{to_string(group_id)}": True}, message)
         return _response(ctx, {"attributes": [attribute], "partner": _PARTNER}, "users/track")
     traits = message.get("traits")
-    if not (is_truthy(traits) and (is_truthy(_prop_of(traits, "phone"))
-                                   or is_truthy(_prop_of(traits, "email")))):
+    if not (is_truthy(traits) and (is_truthy(js_prop(traits, "phone"))
+                                   or is_truthy(js_prop(traits, "email")))):
         raise InstrumentationError("Message should have traits with subscriptionState, email or phone")
-    state = _prop_of(traits, "subscriptionState")
+    state = js_prop(traits, "subscriptionState")
     if state not in ("subscribed", "unsubscribed"):
         raise InstrumentationError("you must provide a subscription state in traits and possible "
                                    "values are subscribed and unsubscribed.")
     group: dict[str, Any] = {"subscription_group_id": group_id, "subscription_state": state}
     if is_truthy(message.get("userId")):
         group["external_ids"] = [message["userId"]]
-    phone, email = _field(message, _PHONE), _field(message, _EMAIL)
+    phone, email = generic_value(message, "phone"), generic_value(message, "email")
     if is_truthy(phone):
         group["phones"] = [phone]
     elif is_truthy(email):
@@ -221,11 +209,8 @@ def _alias(ctx: Context) -> dict[str, Any]:
 def _response(ctx: Context, body: dict[str, Any], path: str) -> dict[str, Any]:
     """buildResponse: the request for ``path`` on the data center's REST host."""
     message = ctx.message
-    output = empty_request()
-    output["endpoint"] = f"{base_endpoint(ctx.config)}/{path}"
-    output["endpointPath"] = path
-    output["headers"] = _headers(ctx.config)
-    output["body"]["JSON"] = _defined(body)
+    output = rest_request(f"{base_endpoint(ctx.config)}/{path}", without_undefined(body),
+                          endpoint_path=path, headers=_headers(ctx.config))
     user_id = message.get("userId")
     output["userId"] = user_id if is_truthy(user_id) else message.get("anonymousId")
     return output
@@ -233,7 +218,7 @@ def _response(ctx: Context, body: dict[str, Any], path: str) -> dict[str, Any]:
 
 def _headers(config: dict[str, Any]) -> dict[str, str]:
     return {"Content-Type": "application/json", "Accept": "application/json",
-            "Authorization": f"Bearer {_js_template(config.get('restApiKey', UNDEFINED))}"}
+            "Authorization": f"Bearer {to_string(config.get('restApiKey', UNDEFINED))}"}
 
 
 def base_endpoint(config: dict[str, Any]) -> str:
@@ -257,23 +242,12 @@ def _user_attributes(ctx: Context) -> Any:
     """getUserAttributesObject: the mapped Braze attributes, then the other traits as they are,
     then the nested array operations (``Config.enableNestedArrayOperations``)."""
     message = ctx.message
-    traits = _field(message, _TRAITS)
+    traits = generic_value(message, "traits")
     if is_truthy(_get(message, "context.mappedToDestination")):
         return traits
     if not is_truthy(traits):
         return {}
-    data: dict[str, Any] = {}
-    for key, path in _ATTRIBUTES:
-        value = _get(traits, path)
-        if is_truthy(value) or (value is None and key in _RESERVED):
-            if key == "gender":
-                value = _GENDERS.get(value.lower()) if isinstance(value, str) else None
-            elif key == "email":
-                if isinstance(value, str):
-                    value = value.lower()
-                elif value is not None:
-                    raise InstrumentationError("Invalid email, email must be a valid string")
-            data[key] = value
+    data = ctx.build("user_attributes", traits)
     for key in object_keys(traits):
         value = _get(traits, key)
         if key not in _RESERVED and value is not UNDEFINED:
@@ -284,6 +258,15 @@ def _user_attributes(ctx: Context) -> Any:
             else None
         _nested_operations(traits, data, merge)
     return data
+
+
+def lower_email(value: Any, ctx: Context) -> Any:
+    """The email attribute lower-cased; one that is no string (nor null) is rejected."""
+    if isinstance(value, str):
+        return value.lower()
+    if value is not None:
+        raise InstrumentationError("Invalid email, email must be a valid string")
+    return value
 
 
 def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any) -> None:
@@ -299,20 +282,20 @@ def _nested_operations(traits: dict[str, Any], data: dict[str, Any], merge: Any)
                 for item in _iterate(trait["update"]):
                     identifier = _prop(item, "identifier")
                     entry = {"$identifier_key": identifier,
-                             "$identifier_value": _prop(item, _js_template(identifier))}
+                             "$identifier_value": _prop(item, to_string(identifier))}
                     if isinstance(item, dict):
-                        item.pop(_js_template(identifier), None)
+                        item.pop(to_string(identifier), None)
                         item.pop("identifier", None)
                     entry["$new_object"] = dict(_entries(item))
-                    updates.append(_defined(entry))
+                    updates.append(without_undefined(entry))
                 data["_merge_objects"] = merge if merge is not None else False
                 data[key]["$update"] = updates
             if is_truthy(trait.get("remove")):
                 removals = []
                 for item in _iterate(trait["remove"]):
                     identifier = _prop(item, "identifier")
-                    removals.append(_defined({"$identifier_key": identifier,
-                                              "$identifier_value": _prop(item, _js_template(identifier))}))
+                    removals.append(without_undefined({"$identifier_key": identifier,
+                                              "$identifier_value": _prop(item, to_string(identifier))}))
                 _target(data, key)["$remove"] = removals
             if is_truthy(trait.get("add")):
                 _target(data, key)["$add"] = trait["add"]
@@ -357,7 +340,7 @@ def _with_identity(payload: dict[str, Any], message: dict[str, Any]) -> dict[str
         return payload
     if not isinstance(payload, dict):  # warehouse traits that are not an object (a 500 there)
         raise InstrumentationError("traits must be an object")
-    if is_truthy(_field(message, _USER_ID)) or is_truthy(_braze_external_id(message)):
+    if is_truthy(generic_value(message, "userIdOnly")) or is_truthy(_braze_external_id(message)):
         return _with_external_id(payload, message)
     payload["_update_existing_only"] = False
     return _with_alias(payload, message)
@@ -373,8 +356,8 @@ def _with_external_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[
 
 
 def _with_alias(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
-    alias = _prop_of(_integrations(message), "alias")
-    name, label = _prop_of(alias, "alias_name"), _prop_of(alias, "alias_label")
+    alias = js_prop(_integrations(message), "alias")
+    name, label = js_prop(alias, "alias_name"), js_prop(alias, "alias_label")
     if not _nullish(name) and not _nullish(label):
         payload["user_alias"] = {"alias_name": name, "alias_label": label}
     elif is_truthy(message.get("anonymousId")):
@@ -383,19 +366,14 @@ def _with_alias(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, A
 
 
 def _with_app_id(payload: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
-    app_id = _prop_of(_integrations(message), "appId")
+    app_id = js_prop(_integrations(message), "appId")
     if is_truthy(app_id):
         payload["app_id"] = to_string(app_id)
     return payload
 
 
 def _integrations(message: dict[str, Any]) -> Any:
-    """``integrations.Braze`` (under any of its canonical names), else None."""
-    for name in _BRAZE_NAMES:
-        value = _get(message, f"integrations.{name}")
-        if is_truthy(value):
-            return value
-    return None
+    return integrations_object(message, _BRAZE_NAMES)
 
 
 def _braze_external_id(message: dict[str, Any]) -> Any:
@@ -408,9 +386,9 @@ def _braze_external_id(message: dict[str, Any]) -> Any:
 def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
     prefix = "Invalid Order Completed event:"
     properties = message.get("properties")
-    timestamp = _field(message, _TIMESTAMP)
-    currency = _prop_of(properties, "currency")
-    products = _prop_of(properties, "products")
+    timestamp = generic_value(message, "timestamp")
+    currency = js_prop(properties, "currency")
+    products = js_prop(properties, "products")
     if not is_truthy(products):
         raise InstrumentationError(f"{prefix} Products array is missing in the message")
     if not isinstance(products, list):
@@ -421,33 +399,33 @@ def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str
     if not is_truthy(timestamp):
         raise InstrumentationError(f"{prefix} Timestamp is missing in the message")
     for index, product in enumerate(products):
-        product_id = _prop_of(product, "product_id")
+        product_id = js_prop(product, "product_id")
         if not is_truthy(product_id):
-            product_id = _prop_of(product, "sku")
+            product_id = js_prop(product, "sku")
         where = f"for product at index: {index}"
         if _nullish(product_id):
             raise InstrumentationError(f"{prefix} Product Id is missing {where}")
-        if _nullish(_prop_of(product, "price")):
+        if _nullish(js_prop(product, "price")):
             raise InstrumentationError(f"{prefix} Price is missing {where}")
-        if _nullish(_prop_of(product, "quantity")):
+        if _nullish(js_prop(product, "quantity")):
             raise InstrumentationError(f"{prefix} Quantity is missing {where}")
-        if _nullish(currency) and _nullish(_prop_of(product, "currency")):
+        if _nullish(currency) and _nullish(js_prop(product, "currency")):
             raise InstrumentationError(f"{prefix} Message properties and product at index: "
                                        f"{index} is missing currency")
     purchases = []
     # The reference validated the products without nulls but builds from the original list.
-    for index, product in enumerate(_prop_of(properties, "products")):
+    for index, product in enumerate(js_prop(properties, "products")):
         if product is None:  # the reference crashes here (500)
             raise InstrumentationError(f"{prefix} Product at index: {index} is null")
-        product_id = _prop_of(product, "product_id")
+        product_id = js_prop(product, "product_id")
         if not is_truthy(product_id):
-            product_id = _prop_of(product, "sku")
-        code = currency if is_truthy(currency) else _prop_of(product, "currency")
+            product_id = js_prop(product, "sku")
+        code = currency if is_truthy(currency) else js_prop(product, "currency")
         purchase: dict[str, Any] = {
             "product_id": to_string(product_id),
-            "price": parse_float(to_string(_prop_of(product, "price"))),
-            "currency": _js_template(code),
-            "quantity": parse_int(to_string(_prop_of(product, "quantity"))),
+            "price": parse_float(to_string(js_prop(product, "price"))),
+            "currency": to_string(code),
+            "quantity": parse_int(to_string(js_prop(product, "quantity"))),
             "time": timestamp,
         }
         extra = _omit(product, _PURCHASE_KEYS) if isinstance(product, dict | list) else {}
@@ -459,181 +437,68 @@ def _purchases(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str
 
 # --- recommended ecommerce events (Config.useEcommerceRecommendedEvents) ---------------------
 
-
-class _Ecommerce:
-    """One routed event: its Braze name, cart action, field table (Braze key, source paths,
-    type) and whether it carries products."""
-
-    def __init__(self, braze_event: str, action: str | None,
-                 fields: tuple[tuple[str, tuple[str, ...], str], ...], products: bool) -> None:
-        self.braze_event = braze_event
-        self.action = action
-        self.fields = fields
-        self.products = products
-
-
-_TOTAL = ("total_value", ("properties.total", "properties.revenue", "properties.value"), "Float")
-_CURRENCY = ("currency", ("properties.currency",), "String")
-_TAX = ("tax", ("properties.tax",), "Float")
-_SHIPPING = ("shipping", ("properties.shipping",), "Float")
-_SUBTOTAL = ("subtotal_value", ("properties.subtotal_value",), "Float")
-_CART_ID = ("cart_id", ("properties.cart_id",), "String")
-_ORDER_ID = ("order_id", ("properties.order_id",), "String")
-_DISCOUNTS = ("total_discounts", ("properties.discount", "properties.total_discounts"), "Float")
-_DISCOUNT_LIST = ("discounts", ("properties.discounts",), "Array")
-_CART_UPDATED = (_CART_ID, _TOTAL, _SUBTOTAL, _TAX, _SHIPPING, _CURRENCY)
-#: data/ecommerce/*.json, by lower-case RudderStack event name.
-_ECOMMERCE_EVENTS = {
-    "product viewed": _Ecommerce("ecommerce.product_viewed", None, (
-        ("product_id", ("properties.product_id", "properties.sku"), "String"),
-        ("product_name", ("properties.name",), "String"),
-        ("variant_id", ("properties.variant", "properties.sku", "properties.product_id"), "String"),
-        ("price", ("properties.price",), "Float"),
-        _CURRENCY,
-        ("image_url", ("properties.image_url",), "String"),
-        ("product_url", ("properties.url",), "String"),
-        ("type", ("properties.type",), "Array"),
-    ), products=False),
-    "product added": _Ecommerce("ecommerce.cart_updated", "add", _CART_UPDATED, products=True),
-    "product removed": _Ecommerce("ecommerce.cart_updated", "remove", _CART_UPDATED, products=True),
-    "checkout started": _Ecommerce("ecommerce.checkout_started", None, (
-        ("checkout_id", ("properties.checkout_id", "properties.order_id"), "String"),
-        _CART_ID, _TOTAL, _SUBTOTAL, _TAX, _SHIPPING, _CURRENCY,
-    ), products=True),
-    "order completed": _Ecommerce("ecommerce.order_placed", None, (
-        _ORDER_ID, _TOTAL, _CURRENCY, _CART_ID, _TAX, _SHIPPING, _DISCOUNTS, _SUBTOTAL,
-        _DISCOUNT_LIST,
-    ), products=True),
-    "order refunded": _Ecommerce("ecommerce.order_refunded", None, (
-        _ORDER_ID, _TOTAL, _CURRENCY, _DISCOUNTS, _DISCOUNT_LIST,
-    ), products=True),
-    "order cancelled": _Ecommerce("ecommerce.order_cancelled", None, (
-        _ORDER_ID, _TOTAL, _CURRENCY,
-        ("cancel_reason", ("properties.cancel_reason", "properties.reason"), "String"),
-        _TAX, _SHIPPING, _DISCOUNTS, _SUBTOTAL, _DISCOUNT_LIST,
-    ), products=True),
+#: data/ecommerce/*.json, by lower-case RudderStack event name: the Braze event (its field table
+#: in destination.yaml is named after it) and the cart action.
+_ECOMMERCE_EVENTS: dict[str, tuple[str, str | None]] = {
+    "product viewed": ("ecommerce.product_viewed", None),
+    "product added": ("ecommerce.cart_updated", "add"),
+    "product removed": ("ecommerce.cart_updated", "remove"),
+    "checkout started": ("ecommerce.checkout_started", None),
+    "order completed": ("ecommerce.order_placed", None),
+    "order refunded": ("ecommerce.order_refunded", None),
+    "order cancelled": ("ecommerce.order_cancelled", None),
 }
-#: data/ecommerce/Product.json: one item of products[].
-_PRODUCT_FIELDS = (
-    ("product_id", ("product_id", "sku"), "String"),
-    ("product_name", ("name",), "String"),
-    ("variant_id", ("variant", "sku", "product_id"), "String"),
-    ("quantity", ("quantity",), "Integer"),
-    ("price", ("price",), "Float"),
-    ("image_url", ("image_url",), "String"),
-    ("product_url", ("url",), "String"),
-)
-_PRODUCT_KEYS = frozenset(path for _, paths, _ in _PRODUCT_FIELDS for path in paths)
 _SOURCES = ("web", "ios", "android")
-_INTEGER = re.compile(r"^-?\d+$")
 
 
-def _ecommerce_properties(message: dict[str, Any], event: _Ecommerce) -> dict[str, Any]:
-    """buildEcommerceEventProperties: the mapped fields (coerced to Braze's types), products,
-    source, action, and the other properties under ``metadata``; empty values dropped."""
-    properties = message.get("properties")
-    explicit_products = isinstance(_prop_of(properties, "products"), list)
-    payload = _construct(message, event.fields)
-    if event.products:
-        payload["products"] = _ecommerce_products(properties, event)
-    payload["source"] = _source(message)
-    if event.action:
-        payload["action"] = event.action
-    consumed = {"source"}
-    consumed.update(path.removeprefix("properties.") for _, paths, _ in event.fields
-                    for path in paths if path.startswith("properties."))
-    if event.products:
-        consumed.add("products")
-        if event.action is not None and not explicit_products:  # cart_updated's single product
-            consumed.update(_PRODUCT_KEYS)
-    if event.action:
-        consumed.add("action")
-    metadata = _omit(_unmapped(properties, consumed), _RESERVED_PROPERTIES)
+def _ecommerce_properties(ctx: Context, braze_event: str, action: str | None) -> dict[str, Any]:
+    """buildEcommerceEventProperties: the event's table (mapped fields and metadata), then
+    products, source and action; empty values dropped."""
+    properties = ctx.message.get("properties")
+    products = js_prop(properties, "products")
+    # A cart update without a products list: the properties are the product.
+    single = action is not None and not isinstance(products, list)
+    table = braze_event.replace(".", "_") + ("_single_product" if single else "")
+    payload = ctx.build(table)
+    metadata = payload.pop("metadata", None)
+    if braze_event != "ecommerce.product_viewed":
+        if single:
+            product = without_blanks(ctx.build("ecommerce_product", properties))
+            payload["products"] = [product] if product else []
+        else:
+            items = (without_blanks(ctx.build("ecommerce_product_item",
+                                              raw if isinstance(raw, dict | list) else {}))
+                     for raw in (products if isinstance(products, list) else []))
+            payload["products"] = [item for item in items if item]
+    payload["source"] = _source(ctx.message)
+    if action:
+        payload["action"] = action
     if metadata:
         payload["metadata"] = metadata
-    return _non_empty(payload)
-
-
-def _ecommerce_products(properties: Any, event: _Ecommerce) -> list[dict[str, Any]]:
-    products = _prop_of(properties, "products")
-    if event.action is not None and not isinstance(products, list):
-        product = _non_empty(_construct(properties, _PRODUCT_FIELDS))
-        return [product] if product else []
-    items = []
-    for raw in products if isinstance(products, list) else []:
-        item = raw if isinstance(raw, dict | list) else {}
-        product = _non_empty(_construct(item, _PRODUCT_FIELDS))
-        metadata = _unmapped(item, _PRODUCT_KEYS)
-        if metadata:
-            product["metadata"] = metadata
-        if product:
-            items.append(product)
-    return items
-
-
-def _construct(doc: Any, fields: tuple[tuple[str, tuple[str, ...], str], ...]) -> dict[str, Any]:
-    """constructPayload (no metadata) followed by the ecommerce coercions."""
-    out: dict[str, Any] = {}
-    for key, paths, kind in fields:
-        value = _field(doc, paths) if len(paths) > 1 else _get(doc, paths[0])
-        if is_present(value):
-            out[key] = _coerce(value, kind)
-    return out
-
-
-def _coerce(value: Any, kind: str) -> Any:
-    """A string to the number Braze declares (when it is one), a number to a string."""
-    if kind == "Float" and isinstance(value, str) and js_trim(value):
-        number = to_number(js_trim(value))
-        return number if math.isfinite(number) else value
-    if kind == "Integer" and isinstance(value, str) and _INTEGER.match(js_trim(value)):
-        return parse_int(value)
-    if kind == "String" and isinstance(value, int | float) and not isinstance(value, bool) \
-            and math.isfinite(value):
-        return to_string(value)
-    return value
+    return without_blanks(payload)
 
 
 def _source(message: dict[str, Any]) -> str:
     """deriveSource: properties.source when web/ios/android, else from the channel and OS."""
-    explicit = _prop_of(message.get("properties"), "source")
+    explicit = js_prop(message.get("properties"), "source")
     if _nullish(explicit):
         explicit = ""
     explicit = js_trim(to_string(explicit)).lower()
     if explicit in _SOURCES:
         return explicit
     context = message.get("context")
-    channel = _prop_of(context, "channel")
+    channel = js_prop(context, "channel")
     if not is_truthy(channel):
         channel = message.get("channel")
     channel = to_string(channel).lower() if is_truthy(channel) else ""
     if channel == "mobile":
-        os_name = _prop_of(_prop_of(context, "os"), "name")
+        os_name = js_prop(js_prop(context, "os"), "name")
         os_name = to_string(os_name).lower() if is_truthy(os_name) else ""
         if "ios" in os_name:
             return "ios"
         if "android" in os_name:
             return "android"
     return "web"
-
-
-def _unmapped(source: Any, consumed: set[str] | frozenset[str]) -> dict[str, Any]:
-    return _non_empty({k: v for k, v in _entries(source) if k not in consumed})
-
-
-def _non_empty(value: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedNullEmptyExclBoolInt: without null, NaN, blank strings, {} and []."""
-    return {k: v for k, v in value.items() if not _is_empty(v)}
-
-
-def _is_empty(value: Any) -> bool:
-    if value is None or value is UNDEFINED:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, dict | list):
-        return not value
-    return isinstance(value, str) and not js_trim(value)
 
 
 # --- deduplication (Config.supportDedup, router) ---------------------------------------------
@@ -664,11 +529,11 @@ def _deduplicate(ctx: Context, payload: dict[str, Any]) -> dict[str, Any] | None
 def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[str, Any] | None:
     external_id = payload.get("external_id", UNDEFINED)
     alias = payload.get("user_alias", UNDEFINED)
-    alias_name = _prop_of(alias, "alias_name")
+    alias_name = js_prop(alias, "alias_name")
     stored = _lookup(store, external_id) or _lookup(store, alias_name)
     if stored is None:
         identifier = external_id if is_truthy(external_id) else alias
-        store[_store_key(identifier)] = payload
+        store[same_value_key(identifier)] = payload
         return payload
     stored = {**stored, **(stored.get("custom_attributes") or {})}
     stored.pop("custom_attributes", None)
@@ -691,21 +556,12 @@ def _dedup(payload: dict[str, Any], store: dict[Any, dict[str, Any]]) -> dict[st
     deduped["external_id"] = external_id
     deduped["user_alias"] = alias
     identifier = external_id if is_truthy(external_id) else alias_name
-    store[_store_key(identifier)] = {**stored, **deduped}
-    return _defined(deduped)
+    store[same_value_key(identifier)] = {**stored, **deduped}
+    return without_undefined(deduped)
 
 
 def _lookup(store: dict[Any, dict[str, Any]], identifier: Any) -> dict[str, Any] | None:
-    return store.get(_store_key(identifier))
-
-
-def _store_key(identifier: Any) -> Any:
-    """A JavaScript Map key: primitives by value, objects by identity."""
-    if isinstance(identifier, dict | list):
-        return ("object", id(identifier))
-    if isinstance(identifier, bool) or identifier is None or identifier is UNDEFINED:
-        return ("literal", repr(identifier))
-    return identifier
+    return store.get(same_value_key(identifier))
 
 
 def _js_equal(a: Any, b: Any) -> bool:
@@ -772,17 +628,15 @@ def _user_order(done: list[tuple[Job, Any]]) -> list[tuple[Job, Any]]:
         user = message.get("userId", UNDEFINED)
         if not is_truthy(user):
             user = message.get("anonymousId", UNDEFINED)
-        groups.setdefault(_js_template(user), []).append(item)
+        groups.setdefault(to_string(user), []).append(item)
     indexes = sorted((k for k in groups if is_array_index(k)), key=int)
     keys = indexes + [k for k in groups if not is_array_index(k)]
     return [item for key in keys for item in groups[key]]
 
 
 def _request(base: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    request = empty_request()
-    request.update(endpoint=f"{base}/{path}", endpointPath=path, headers=dict(headers))
-    request["body"]["JSON"] = _no_nulls(body)
-    return request
+    return rest_request(f"{base}/{path}", without_nulls(body), endpoint_path=path,
+                        headers=dict(headers))
 
 
 def _track_chunks(attributes: list[Any], events: list[Any],
@@ -801,7 +655,7 @@ def _track_chunks(attributes: list[Any], events: list[Any],
     chunk: dict[str, list[Any]] = {}
     users: set[Any] = set()
     for kind, item in items:
-        user = _store_key(_get(item, "external_id"))
+        user = same_value_key(_get(item, "external_id"))
         fits = ((is_truthy(_get(item, "external_id")) and user in users)
                 or len(users) < TRACK_MAX_USERS) and len(chunk.get(kind, [])) < TRACK_MAX_ITEMS
         if not fits:
@@ -854,7 +708,7 @@ def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
     combined: dict[str, tuple[Any, Any, dict[str, list[Any]]]] = {}
     for group in groups:
         group_id, state = _get(group, "subscription_group_id"), _get(group, "subscription_state")
-        key = f"{_js_template(group_id)}-{_js_template(state)}"
+        key = f"{to_string(group_id)}-{to_string(state)}"
         if key not in combined:
             combined[key] = (group_id, state, {"external_ids": [], "emails": [], "phones": []})
         lists = combined[key][2]
@@ -867,14 +721,9 @@ def _combine_subscriptions(groups: list[Any]) -> list[dict[str, Any]]:
         out = {"subscription_group_id": group_id, "subscription_state": state}
         for name in ("emails", "phones", "external_ids"):
             if lists[name]:
-                out[name] = _unique(lists[name])
-        result.append(_defined(out))
+                out[name] = unique_by(lists[name], same_value_key)
+        result.append(without_undefined(out))
     return result
-
-
-def _unique(values: list[Any]) -> list[Any]:
-    """``[...new Set(values)]``."""
-    return unique_by(values, _store_key)
 
 
 # --- JavaScript helpers -------------------------------------------------------------------------
@@ -883,23 +732,6 @@ def _unique(values: list[Any]) -> list[Any]:
 def _get(target: Any, path: str) -> Any:
     """get-value's ``get(target, path)``, UNDEFINED when absent."""
     return js_get(target, path, UNDEFINED)
-
-
-def _prop_of(target: Any, key: str) -> Any:
-    """``target?.[key]``: a plain property read (UNDEFINED when absent or not an object)."""
-    if not isinstance(target, dict | list):
-        return UNDEFINED
-    found, value = js_own(target, key)
-    return value if found else UNDEFINED
-
-
-def _field(message: Any, paths: tuple[str, ...]) -> Any:
-    """getValueFromMessage: the first value that is truthy, 0 or false (None when none is)."""
-    for path in paths:
-        value = _get(message, path)
-        if is_present(value):
-            return value
-    return None
 
 
 def _nullish(value: Any) -> bool:
@@ -923,17 +755,3 @@ def _entries(value: Any) -> list[tuple[str, Any]]:
 def _omit(value: Any, keys: frozenset[str] | set[str]) -> dict[str, Any]:
     """lodash ``omit``: a plain object of the other own keys."""
     return {k: v for k, v in _entries(value) if k not in keys}
-
-
-def _defined(value: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedValues."""
-    return {k: v for k, v in value.items() if v is not UNDEFINED}
-
-
-def _no_nulls(value: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedAndNullValues."""
-    return {k: v for k, v in value.items() if v is not UNDEFINED and v is not None}
-
-
-def _js_template(value: Any) -> str:
-    return "undefined" if value is UNDEFINED else to_string(value)

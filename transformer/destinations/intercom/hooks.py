@@ -26,12 +26,14 @@ from transformer.hooks import (
     Job,
     TransformationError,
     add_external_id_to_traits,
-    empty_request,
     first_present,
     flatten_json,
+    generic_value,
+    integrations_object,
     is_truthy,
     js_or,
     path_get,
+    rest_request,
     spread,
     stringify,
     to_string,
@@ -42,11 +44,6 @@ BASE_ENDPOINT = "https://api.intercom.io"
 BASE_EU_ENDPOINT = "https://api.eu.intercom.io"
 BASE_AU_ENDPOINT = "https://api.au.intercom.io"
 _SUPPORTED = ("identify", "track", "group")
-
-_FIRST_NAME = ("traits.firstName", "traits.firstname", "traits.first_name",
-               "context.traits.firstName", "context.traits.firstname", "context.traits.first_name")
-_LAST_NAME = ("traits.lastName", "traits.lastname", "traits.last_name",
-              "context.traits.lastName", "context.traits.lastname", "context.traits.last_name")
 
 _V1_USER = ("userId", "email", "phone", "name", "createdAt", "firstName", "lastName", "firstname",
             "lastname", "company")
@@ -106,13 +103,9 @@ def _base_endpoint(config: dict[str, Any], version: Any) -> str:
 
 def _lookup_field(message: dict[str, Any]) -> Any:
     """``getLookUpField``: integrations.(INTERCOM|intercom|Intercom).lookup, else "email"."""
-    integrations = message.get("integrations")
-    for name in ("INTERCOM", "intercom", "Intercom"):
-        options = integrations.get(name) if isinstance(integrations, dict) else None
-        if is_truthy(options):
-            lookup = options.get("lookup") if isinstance(options, dict) else None
-            return "email" if lookup is None else lookup
-    return "email"
+    options = integrations_object(message, ("INTERCOM", "intercom", "Intercom"))
+    lookup = options.get("lookup") if isinstance(options, dict) else None
+    return "email" if lookup is None else lookup
 
 
 def _name(message: dict[str, Any]) -> Any:
@@ -120,7 +113,7 @@ def _name(message: dict[str, Any]) -> Any:
     name = js_or(_get(message, "traits.name"), _get(message, "context.traits.name"))
     if is_truthy(name):
         return name
-    first, last = first_present(message, _FIRST_NAME), first_present(message, _LAST_NAME)
+    first, last = generic_value(message, "firstName"), generic_value(message, "lastName")
     if is_truthy(first) and is_truthy(last):
         return f"{to_string(first)} {to_string(last)}"
     return js_or(first, last) if is_truthy(first) or is_truthy(last) else None
@@ -185,12 +178,7 @@ def _metadata(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _response(config: dict[str, Any], version: Any, method: str, endpoint: str,
               body: dict[str, Any]) -> dict[str, Any]:
-    output = empty_request()
-    output["method"] = method
-    output["endpoint"] = endpoint
-    output["headers"] = _headers(config, version)
-    output["body"]["JSON"] = body
-    return output
+    return rest_request(endpoint, body, method=method, headers=_headers(config, version))
 
 
 # --- the workflow ---------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from transformer.hooks import (
     Job,
     UnexpectedError,
     add_external_id_to_traits,
-    empty_request,
     first_present,
     group_and_chunk,
     is_present,
@@ -32,6 +31,7 @@ from transformer.hooks import (
     parse_float,
     parse_int,
     path_get,
+    rest_request,
     to_string,
     without_nulls,
 )
@@ -43,11 +43,6 @@ MAX_BODY_BYTES = 4_000_000
 MAX_BATCH_EVENTS = 1000
 
 _MISSING = object()
-#: The product table's keys: a product that is no object is each of their values (below).
-_PRODUCT_KEYS = ("id", "sku", "name", "description", "categories", "price", "quantity", "imageUrl",
-                 "url", "dataFields")
-
-
 # --- lookups ------------------------------------------------------------------------------------
 
 
@@ -88,12 +83,7 @@ def _items(ctx: Context) -> list[dict[str, Any]]:
     products = properties.get("products") if isinstance(properties, dict) else None
     items = []
     for product in products if isinstance(products, list) else [properties]:
-        if isinstance(product, dict | list):
-            item = ctx.build("product", product)
-        elif is_present(product):  # get-value answers every path of a scalar with the scalar
-            item = dict.fromkeys(_PRODUCT_KEYS, product)
-        else:
-            raise InstrumentationError('Missing required value from "product_id"')
+        item = ctx.build("product", product)
         if isinstance(item.get("categories"), str):
             item["categories"] = item["categories"].split(",")
         item["price"] = parse_float(item["price"])
@@ -153,15 +143,10 @@ def _token_request(ctx: Context, base: str) -> dict[str, Any]:
 
 
 def _request(endpoint: str, path: str, api_key: Any, body: dict[str, Any]) -> dict[str, Any]:
-    output = empty_request()
-    output["endpoint"] = endpoint
-    output["endpointPath"] = path
     headers: dict[str, Any] = {"Content-Type": "application/json"}
     if api_key is not _MISSING:
         headers["api_key"] = api_key
-    output["headers"] = headers
-    output["body"]["JSON"] = body
-    return output
+    return rest_request(endpoint, body, endpoint_path=path, headers=headers)
 
 
 # --- processor ------------------------------------------------------------------------------------

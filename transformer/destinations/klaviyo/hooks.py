@@ -8,9 +8,8 @@ util.ts and batchUtil.ts, as code.
   per split the v1 or v2 batching.
 
 The profile field tables (the reference's KlaviyoProfileV2, KlaviyoIdentify and KlaviyoProfile
-mapping configs) are destination.yaml's ``tables``, built with ``ctx.build``. The e-commerce tables
-stay here: they read the properties (or a product) with get-value, which answers every path of a
-value that is no object with the value itself.
+mapping configs), the v2 event fields and the v1 e-commerce tables (read in the properties or a
+product) are destination.yaml's ``tables``, built with ``ctx.build``.
 """
 
 from __future__ import annotations
@@ -21,14 +20,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from transformer.hooks import (
+    UNDEFINED,
     Batch,
     ConfigurationError,
     Context,
     InstrumentationError,
     Job,
     UnexpectedError,
-    empty_request,
+    external_id,
     extract_custom_fields,
+    first_present,
+    flatten_json,
+    generic_value,
     integrations_object,
     is_present,
     is_truthy,
@@ -37,7 +40,7 @@ from transformer.hooks import (
     js_trim,
     parse_float,
     path_get,
-    path_keys,
+    rest_request,
     set_dotted,
     stringify,
     to_string,
@@ -50,40 +53,16 @@ _REVISIONS = {"v1": "2023-02-22", "v2": "2024-10-15", "v3": "2026-04-15"}
 _SUBSCRIBE_PATH = "/api/profile-subscription-bulk-create-jobs"
 _UNSUBSCRIBE_PATH = "/api/profile-subscription-bulk-delete-jobs"
 
-# Generic aliases (GenericFieldMapping.json).
-_USER_ID_ONLY = ("userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id")
-_USER_ID = (*_USER_ID_ONLY, "anonymousId")
-_EMAIL_ONLY = ("traits.email", "context.traits.email", "properties.email")
-_EMAIL = (*_EMAIL_ONLY, "context.externalId.0.id")
-_PHONE = ("traits.phone", "context.traits.phone", "properties.phone")
-_TRAITS = ("traits", "context.traits")
 
 
-# ViewedProduct.json, AddedToCart.json, StartedCheckout.json (read from the properties);
-# a True flag marks the reference's "isFloat" conversion.
-_ECOM: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
-    "product viewed": ("Viewed Product", (
-        ("ProductName", "name", False), ("ProductID", "product_id", False), ("SKU", "sku", False),
-        ("ImageURL", "image_url", False), ("URL", "url", False), ("Brand", "brand", False),
-        ("Price", "price", False), ("CompareAtPrice", "compare_at_price", False),
-        ("Categories", "categories", False))),
-    "product added": ("Added to Cart", (
-        ("$value", "value", True), ("AddedItemProductName", "name", False),
-        ("AddedItemProductID", "product_id", False), ("AddedItemSKU", "sku", False),
-        ("AddedItemImageURL", "image_url", False), ("AddedItemURL", "url", False),
-        ("AddedItemPrice", "price", False), ("AddedItemQuantity", "quantity", False),
-        ("AddedItemCategories", "categories", False), ("ItemNames", "item_names", False),
-        ("CheckoutURL", "checkout_url", False))),
-    "checkout started": ("Started Checkout", (
-        ("$event_id", "order_id", False), ("$value", "value", True),
-        ("Categories", "categories", False), ("CheckoutURL", "checkout_url", False),
-        ("ItemNames", "item_names", False))),
+#: v1 e-commerce events by lower-case name: the Klaviyo metric and the field table of
+#: destination.yaml.
+_ECOM = {
+    "product viewed": ("Viewed Product", "ecom_product_viewed"),
+    "product clicked": ("Viewed Product", "ecom_product_viewed"),
+    "product added": ("Added to Cart", "ecom_product_added"),
+    "checkout started": ("Started Checkout", "ecom_checkout_started"),
 }
-_ECOM["product clicked"] = _ECOM["product viewed"]
-# Items.json
-_ITEM = (("ProductID", "product_id"), ("SKU", "sku"), ("ProductName", "name"),
-         ("Quantity", "quantity"), ("ItemPrice", "price"), ("RowTotal", "row_total"),
-         ("ProductURL", "url"), ("ImageURL", "image_url"), ("ProductCategories", "categories"))
 
 # The traits that are mapped to profile fields, not sent as custom properties.
 _WHITELISTED_V1 = frozenset({
@@ -105,28 +84,9 @@ _TRACK_V1_EXCLUDES = ("email", "phone", "revenue", "total", "value")
 _get = path_get
 
 
-def _get_value(doc: Any, path: str) -> Any:
-    """get-value's lookup, as ``constructPayload`` reads: a target that is not an object or an
-    array is returned as it is, whatever the path."""
-    return _get(doc, path) if isinstance(doc, dict | list) else doc
-
-
-def _first(doc: Any, paths: tuple[str, ...]) -> Any:
-    """The first present value (truthy, 0 or false) of ``paths``, or None."""
-    for path in paths:
-        value = doc
-        for key, index in path_keys(path):  # _get, inlined: the profile tables read ~100 paths
-            if isinstance(value, dict):
-                value = value.get(key)
-            elif index is not None and isinstance(value, list) and index < len(value):
-                value = value[index]
-            else:
-                value = None
-            if value is None:
-                break
-        if value is not None and is_present(value):
-            return value
-    return None
+def float_or_reject(value: Any, ctx: Context) -> Any:
+    """The mapping type "isFloat" (an ``apply`` modifier): ``parseFloat``, a 400 when NaN."""
+    return _is_float(value)
 
 
 def _is_float(value: Any) -> Any:
@@ -141,44 +101,17 @@ def _is_float(value: Any) -> Any:
 
 def _custom_fields(message: dict[str, Any], excluded: frozenset[str] | set[str]) -> dict[str, Any]:
     """``extractCustomFields(message, {}, ['traits', 'context.traits'], excluded)``."""
-    return extract_custom_fields((_get(message, path) for path in _TRAITS), excluded, set_dotted)
+    return extract_custom_fields((_get(message, path) for path in ("traits", "context.traits")),
+                                 excluded, set_dotted)
 
 
 
 def _flatten(data: Any) -> dict[str, Any]:
-    """``flattenJson(data, '.', 'normal', false)``: objects joined with ".", arrays flattened as
-    ``key[i]`` only when their first item is an object (or null); undefined flattens to {}."""
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for key in js_keys(value):
-                walk(value[key], f"{prefix}.{key}" if prefix else key)
-            if not value and prefix:
-                out[prefix] = {}
-        elif isinstance(value, list) and value and (value[0] is None
-                                                    or isinstance(value[0], dict | list)):
-            for index, item in enumerate(value):
-                walk(item, f"{prefix}[{index}]")
-        else:
-            out[prefix] = value
-
-    if data is not None:
-        walk(data, "")
-    return out
-
+    """``flattenJson(data, '.', 'normal', false)`` (None is the reference's undefined here)."""
+    return flatten_json(UNDEFINED if data is None else data, flatten_arrays=False)
 
 def _integrations(message: dict[str, Any]) -> Any:
     return integrations_object(message, ("KLAVIYO", "Klaviyo", "klaviyo"))
-
-
-def _external_id(message: dict[str, Any], kind: str) -> Any:
-    """``getDestinationExternalID``: the id of the first context.externalId entry of ``kind``."""
-    external = _get(message, "context.externalId")
-    for entry in external if isinstance(external, list) else []:
-        if isinstance(entry, dict) and entry.get("type") == kind:
-            return entry.get("id")
-    return None
 
 
 def _prepare_retl(message: dict[str, Any], traits: Any) -> Any:
@@ -283,13 +216,8 @@ def _js_string(value: Any) -> str:
 
 def _request(config: dict[str, Any], path: str, revision: str, body: Any,
              method: str = "POST") -> dict[str, Any]:
-    output = empty_request()
-    output["method"] = method
-    output["endpoint"] = BASE_ENDPOINT + path
-    output["endpointPath"] = path
-    output["headers"] = _headers(config, revision)
-    output["body"]["JSON"] = body
-    return output
+    return rest_request(BASE_ENDPOINT + path, body, method=method, endpoint_path=path,
+                        headers=_headers(config, revision))
 
 
 def _revision(config: dict[str, Any]) -> str:
@@ -335,7 +263,7 @@ def _patch_properties(message: dict[str, Any]) -> tuple[dict[str, Any], list[str
     options = options if isinstance(options, dict) else {}
     patch: dict[str, Any] = {}
     fields: list[str] = []
-    traits = _first(message, _TRAITS)
+    traits = generic_value(message, "traits")
     unset = options.get("fieldsToUnset")
     if isinstance(unset, list):
         patch["unset"] = unset
@@ -365,12 +293,12 @@ def _profile(ctx: Context, identify: bool) -> dict[str, Any]:
         raise InstrumentationError("Phone number is not in E.164 format.")
     meta, meta_fields = _patch_properties(message)
     custom = _custom_fields(message, _WHITELISTED_V2 | {f for f in meta_fields if isinstance(f, str)})
-    profile_id = _external_id(message, "klaviyo-profileId")
+    profile_id = external_id(message, "klaviyo-profileId")
     if is_truthy(config.get("flattenProperties")):
         custom = _flatten(custom)
     if is_truthy(config.get("enforceEmailAsPrimary")):
         attributes.pop("external_id", None)
-        custom["_id"] = _first(message, _USER_ID_ONLY)
+        custom["_id"] = generic_value(message, "userIdOnly")
     attributes["properties"] = without_nulls(custom)
     data: dict[str, Any] = {"type": "profile"}
     if profile_id is not None:
@@ -388,7 +316,7 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
     """``subscribeOrUnsubscribeUserToListV2``."""
     traits_properties = traits.get("properties") if isinstance(traits, dict) else None
     consent = js_or(_get(traits, "consent"), _get(traits_properties, "consent"), config.get("consent"))
-    email, phone = _first(message, _EMAIL), _first(message, _PHONE)
+    email, phone = generic_value(message, "email"), generic_value(message, "phone")
     attributes: dict[str, Any] = {"email": email, "phone_number": phone}
     status = "SUBSCRIBED" if operation == "subscribe" else "UNSUBSCRIBED"
     if config.get("apiVersion") == "v3" or (operation == "subscribe" and is_truthy(consent)):
@@ -405,7 +333,7 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
             "No subscriptions could be resolved for v3 API version. Ensure consent channels "
             "(email/sms) match the identifiers present in the event")
     profile: dict[str, Any] = {"type": "profile"}
-    profile_id = _external_id(message, "klaviyo-profileId") if operation == "subscribe" else None
+    profile_id = external_id(message, "klaviyo-profileId") if operation == "subscribe" else None
     if profile_id is not None:
         profile["id"] = profile_id
     profile["attributes"] = without_nulls(attributes)
@@ -422,7 +350,7 @@ def _subscription_v2(message: dict[str, Any], traits: Any, config: dict[str, Any
 
 def _identify_v2(ctx: Context) -> _Parts:
     message, config = ctx.message, ctx.config
-    traits = _first(message, _TRAITS)
+    traits = generic_value(message, "traits")
     if is_truthy(_get(message, "context.mappedToDestination")):
         traits = _prepare_retl(message, traits)
     parts = _Parts(profile=_profile(ctx, identify=True))
@@ -440,16 +368,7 @@ def _track_v2(ctx: Context) -> _Parts:
     event = js_or(message.get("event"), message.get("name"))
     if is_truthy(event) and not isinstance(event, str):
         raise InstrumentationError("Event type should be a string")
-    attributes: dict[str, Any] = {}
-    value = _is_float(_first(message, ("properties.revenue", "properties.total", "properties.value")))
-    if is_present(value):
-        attributes["value"] = value
-    currency = _get(message, "properties.currency")
-    if is_present(currency):
-        attributes["value_currency"] = currency
-    time = _first(message, ("timestamp", "originalTimestamp"))
-    if is_present(time):
-        attributes["time"] = time
+    attributes = ctx.build("event_v2")
     properties = message.get("properties")
     if isinstance(properties, dict):
         # The reference deletes these from the event itself: later lookups (the profile's
@@ -471,7 +390,7 @@ def _track_v2(ctx: Context) -> _Parts:
 def _group_v2(message: dict[str, Any], config: dict[str, Any]) -> _Parts:
     if not is_truthy(message.get("groupId")):
         raise InstrumentationError("groupId is a required field for group events")
-    traits = _first(message, _TRAITS)
+    traits = generic_value(message, "traits")
     subscribe = traits.get("subscribe") if isinstance(traits, dict) else None
     if subscribe is None:
         raise InstrumentationError("Subscribe flag should be included in group call")
@@ -509,8 +428,8 @@ def _requests_v2(parts: _Parts, config: dict[str, Any]) -> list[dict[str, Any]]:
 def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) -> dict[str, Any]:
     """``subscribeUserToList``: a profile-subscription-bulk-create-job with list_id."""
     traits_properties = traits.get("properties") if isinstance(traits, dict) else None
-    subscription: dict[str, Any] = {"email": _first(message, _EMAIL),
-                                    "phone_number": _first(message, _PHONE)}
+    subscription: dict[str, Any] = {"email": generic_value(message, "email"),
+                                    "phone_number": generic_value(message, "phone")}
     consent = js_or(_get(traits_properties, "consent"), config.get("consent"))
     if is_truthy(consent):
         consents = consent if isinstance(consent, list) else [consent]
@@ -532,7 +451,7 @@ def _subscribe_v1(message: dict[str, Any], traits: Any, config: dict[str, Any]) 
 
 def _identify_v1(ctx: Context) -> Any:
     message, config = ctx.message, ctx.config
-    traits = _first(message, _TRAITS)
+    traits = generic_value(message, "traits")
     if is_truthy(_get(message, "context.mappedToDestination")):
         traits = _prepare_retl(message, traits)
     attributes = ctx.build("identify_v1")
@@ -541,7 +460,7 @@ def _identify_v1(ctx: Context) -> Any:
         if not is_truthy(attributes.get("email")) and not is_truthy(attributes.get("phone_number")):
             raise InstrumentationError("None of email and phone are present in the payload")
         attributes.pop("external_id", None)
-        custom["_id"] = _first(message, _USER_ID)
+        custom["_id"] = generic_value(message, "userId")
     properties = without_nulls(custom)
     if is_truthy(config.get("flattenProperties")):
         properties = _flatten(properties)
@@ -564,11 +483,11 @@ def _customer_properties(ctx: Context) -> dict[str, Any]:
     message, config = ctx.message, ctx.config
     customer = ctx.build("profile_v1")
     if not is_truthy(config.get("enforceEmailAsPrimary")):
-        customer["$id"] = _first(message, _USER_ID)
+        customer["$id"] = generic_value(message, "userId")
     else:
         if not is_truthy(customer.get("$email")) and not is_truthy(customer.get("$phone_number")):
             raise InstrumentationError("None of email and phone are present in the payload")
-        customer["_id"] = _first(message, _USER_ID)
+        customer["_id"] = generic_value(message, "userId")
     return without_nulls(customer)
 
 
@@ -584,21 +503,12 @@ def _track_v1(ctx: Context) -> dict[str, Any]:
     if ecom is not None and is_truthy(properties):
         metric, table = ecom
         attributes["metric"] = {"name": metric}
-        ecom_properties: dict[str, Any] = {}
-        for key, source, is_float in table:
-            value = _get_value(properties, source)
-            if is_float:
-                value = _is_float(value)
-            if is_present(value):
-                ecom_properties[key] = value
+        ecom_properties = ctx.build(table, properties)
         items = js_or(_get(properties, "items"), _get(properties, "products"))
         if is_truthy(items):
-            item_list = []
-            for product in items if isinstance(items, list) else []:
-                item = {key: _get_value(product, source) for key, source in _ITEM}
-                item = {k: v for k, v in item.items() if is_present(v)}
-                if item:
-                    item_list.append(item)
+            built = (ctx.build("ecom_item", product) for product in
+                     (items if isinstance(items, list) else []))
+            item_list = [item for item in built if item]
             if item_list:
                 ecom_properties["items"] = item_list
         # The reference's custom-property extraction here writes into an undefined object, so
@@ -606,7 +516,7 @@ def _track_v1(ctx: Context) -> dict[str, Any]:
         attributes["properties"] = ecom_properties
     else:
         value = js_or(_get(properties, "revenue"), _get(properties, "total"), _get(properties, "value"))
-        metric_name = _first(message, ("event", "properties.event", "properties.name"))
+        metric_name = first_present(message, ("event", "properties.event", "properties.name"))
         if not is_present(metric_name):
             raise InstrumentationError(
                 'Missing required value from ["event","properties.event","properties.name"]')
@@ -640,7 +550,7 @@ def _group_v1(message: dict[str, Any], config: dict[str, Any]) -> list[dict[str,
         raise InstrumentationError("Subscribe flag should be true for group call")
     if not is_truthy(traits.get("subscribe")):
         raise InstrumentationError("Subscribe flag should be true for group call")
-    return [_subscribe_v1(message, _first(message, _TRAITS), config)]
+    return [_subscribe_v1(message, generic_value(message, "traits"), config)]
 
 
 def _output_v1(ctx: Context, kind: str) -> Any:

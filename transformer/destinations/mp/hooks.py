@@ -4,7 +4,7 @@
   group key settings, messageId, the revenue time), ids as strings (the reference works on a
   copy of the event whose truthy userId and anonymousId are strings), and for identify the
   $set_once / $union / $append properties, taken out of the traits before $set is mapped.
-* Field hooks: distinct ids, UTM properties, the "simplified" identity fields, page/screen event
+* Field hooks: distinct ids, the "simplified" identity fields, page/screen event
   names, the import endpoint's credentials; ``checked_properties`` sets the browser and enforces
   Mixpanel's property limits.
 * ``finish``: each payload becomes ``{"batch": "[<payload>]"}``, the 5-year age limit, and the
@@ -35,6 +35,7 @@ from transformer.hooks import (
     js_date_ms,
     js_trim,
     ms_to_iso,
+    rest_request,
     set_dotted,
     stringify,
     to_string,
@@ -60,35 +61,6 @@ _EXCLUDED = frozenset({
     "last_name", "name", "username", "userName", "phone", "avatar", "address", "country", "city",
     "state", "unsubscribed", "__proto__", "constructor", "prototype",
 })
-#: MPSetOnceConfig: applied to the traits named by a profile operation (keyed by their last path
-#: segment), not to the event, so it cannot be a mapping of destination.yaml.
-_OPERATION_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("$created", ("createdAt",)),
-    ("$email", ("email",)),
-    ("$first_name", ("firstName", "firstname", "first_name")),
-    ("$last_name", ("lastName", "lastname", "last_name")),
-    ("$name", ("name",)),
-    ("$username", ("username", "userName")),
-    ("$phone", ("phone",)),
-    ("$avatar", ("avatar",)),
-    ("$country_code", ("country", "address.country")),
-    ("$city", ("city", "address.city")),
-    ("$region", ("state", "address.state", "location.region")),
-    ("$unsubscribed", ("unsubscribed",)),
-    ("$geo_source", ("location.geoSource",)),
-    ("$timezone", ("location.timezone",)),
-    ("$latitude", ("location.latitude",)),
-    ("$longitude", ("location.longitude",)),
-    ("$carrier", ("network.carrier",)),
-    ("$manufacturer", ("device.manufacturer",)),
-    ("$model", ("device.model",)),
-    ("$screen_height", ("screen.height",)),
-    ("$screen_width", ("screen.width",)),
-    ("$wifi", ("network.wifi",)),
-    ("$initial_referrer", ("page.initial_referrer",)),
-    ("$initial_referring_domain", ("page.initial_referring_domain",
-                                   "page.initialReferringDomain")),
-)
 _OPERATIONS = (("setOnceProperties", "$set_once"), ("unionProperties", "$union"),
                ("appendProperties", "$append"))
 
@@ -237,7 +209,7 @@ def _prepare_identify(ctx: Context) -> None:
         rows = config.get(setting)
         if not rows or not isinstance(rows, list):
             continue
-        properties = _take_traits(ctx.message, [
+        properties = _take_traits(ctx, [
             row.get("property", UNDEFINED) if isinstance(row, dict) else UNDEFINED
             for row in rows])
         if operation == "$union":
@@ -258,9 +230,10 @@ def _prepare_identify(ctx: Context) -> None:
             raise UnexpectedError("device.type?.toLowerCase is not a function")
 
 
-def _take_traits(message: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
+def _take_traits(ctx: Context, paths: list[Any]) -> dict[str, Any]:
     """trimTraits: the named traits (traits first, then context.traits) mapped as profile
-    properties; they are removed from the event's traits."""
+    properties (destination.yaml's profile_operation); they are removed from the event's traits."""
+    message = ctx.message
     traits = message.get("traits")
     traits = dict(traits) if isinstance(traits, dict) else {}
     context = message.get("context")
@@ -286,13 +259,7 @@ def _take_traits(message: dict[str, Any], paths: list[Any]) -> dict[str, Any]:
         context["traits"] = context_traits
     if not found:
         return {}
-    out: dict[str, Any] = {}
-    for dest_key, sources in _OPERATION_FIELDS:
-        for source in sources:
-            value = _get(found, source)
-            if is_present(value):
-                out[dest_key] = value
-                break
+    out = ctx.build("profile_operation", found)
     for key, value in found.items():
         if key not in _EXCLUDED:
             set_dotted(out, key, value)
@@ -330,16 +297,6 @@ def simplified_ids(ctx: Context) -> dict[str, Any] | None:
     message = ctx.message
     return {"$device_id": message.get("anonymousId", UNDEFINED),
             "$user_id": message.get("userId", UNDEFINED)}
-
-
-def utm_properties(ctx: Context) -> dict[str, Any] | None:
-    """Each context.campaign key as utm_<key> (name as utm_campaign)."""
-    context = ctx.message.get("context")
-    campaign = context.get("campaign") if isinstance(context, dict) else None
-    if not isinstance(campaign, dict):
-        return None
-    return {("utm_campaign" if key == "name" else f"utm_{key}"): value
-            for key, value in campaign.items()}
 
 
 def insert_id(value: Any, ctx: Context) -> Any:
@@ -394,11 +351,6 @@ def page_event_name(ctx: Context) -> str:
         # A placeholder without a value goes, with the spaces around it, as one space.
         name = spaced.sub(" ", name) if value is None else _js_replace(name, placeholder, value)
     return name
-
-
-def as_flag(value: Any, ctx: Context) -> int:
-    """strictMode as the import endpoint's strict parameter: 1 or 0."""
-    return 1 if is_truthy(value) else 0
 
 
 def _import_credentials(config: dict[str, Any]) -> tuple[str | None, Any]:
@@ -581,7 +533,7 @@ def _finish_identify(ctx: Context, output: dict[str, Any], body: dict[str, Any])
             and _import_credentials(ctx.config)[0] is not None):
         merge = {"$distinct_ids": [user_id, anonymous_id], "token": token(ctx)}
         project_id = import_project_id(ctx)
-        params = {"strict": as_flag(ctx.config.get("strictMode"), ctx)}
+        params = {"strict": 1 if is_truthy(ctx.config.get("strictMode")) else 0}
         if project_id is not None:
             params = {"project_id": project_id, **params}
         requests.append(_like(
@@ -696,17 +648,9 @@ def _chunks_by_type(done: list[tuple[Job, Any]]) -> list[list[tuple[Job, Any]]]:
 def _batched_request(requests: list[dict[str, Any]]) -> dict[str, Any]:
     first = requests[0]
     payloads = ",".join(r["body"]["JSON_ARRAY"]["batch"][1:-1] for r in requests)
-    return {
-        "version": "1",
-        "type": "REST",
-        "method": "POST",
-        "endpoint": first["endpoint"],
-        "endpointPath": first.get("endpointPath"),
-        "headers": first["headers"],
-        "params": first["params"],
-        "body": {"JSON": {}, "JSON_ARRAY": {"batch": f"[{payloads}]"}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    return rest_request(first["endpoint"], {"batch": f"[{payloads}]"}, body_format="JSON_ARRAY",
+                        endpoint_path=first.get("endpointPath"), headers=first["headers"],
+                        params=first["params"])
 
 
 def _merge_by_job(batches: list[tuple[list[dict[str, Any]], list[Job]]]

@@ -6,9 +6,8 @@ The whole event is built here because the workflow answers an already transforme
 ``apiVersion``) before the message type, names the failing step in its processor errors, and turns
 one event into one request per mapped event name. Its lookups are JavaScript ``??`` chains (a null
 goes on to the next path, an empty string stops there; a null at the end is sent as null): the
-common and user field tables are destination.yaml's ``tables`` (``first_defined`` with
-``js_null``), built here with ``ctx.build``; the product and custom data lookups, which read items
-of the event, stay here (``_coalesce``).
+common, custom data and user field tables are destination.yaml's ``tables``, built here with
+``ctx.build``; the product lookups, which read items of the event, stay here (``_coalesce``).
 
 ``batch``: router requests, as rtWorkflow.yaml builds them: the events of up to 1000 per request
 (``{"data": [...]}``), jobs kept whole and in order (the reference's batchMultiplexedEvents).
@@ -31,11 +30,13 @@ from transformer.hooks import (
     is_truthy,
     js_trim,
     lodash_is_empty,
+    phone_digits,
+    rest_request,
     sha256_binary,
     stringify,
     to_number,
-    to_seconds,
     to_string,
+    without_undefined,
 )
 
 V3_ENDPOINT = "https://ct.pinterest.com/events/v3"
@@ -64,22 +65,6 @@ _P = tuple[tuple[str, ...], ...]
 def _paths(*paths: str) -> _P:
     return tuple(tuple(p.split(".")) for p in paths)
 
-
-_TIMESTAMP = _paths("timestamp", "originalTimestamp")
-_PAGE_URL = _paths("context.page.url", "properties.url")
-_AD_TRACKING = _paths("context.device.adTrackingEnabled")
-_OS_VERSION = _paths("context.os.version")
-_MESSAGE_ID = _paths("messageId")
-_PARTNER_NAME = _paths("properties.partnerName")
-_CARRIER = _paths("context.network.carrier")
-_WIFI = _paths("context.network.wifi")
-
-#: custom_data keys sent as strings when the property is truthy.
-_CUSTOM_STRINGS = (("order_id", "order_id"), ("content_name", "contentName"),
-                   ("content_category", "contentCategory"), ("content_brand", "contentBrand"),
-                   ("np", "np"))
-_CUSTOM_AS_IS = (("currency", "currency"), ("search_string", "query"),
-                 ("opt_out_type", "optOutType"))
 
 
 # --- JavaScript helpers -------------------------------------------------------------------------
@@ -168,7 +153,7 @@ def process(ctx: Context) -> Any:
     base = _common_fields(ctx, api_version)
     base["user_data"] = _user_fields(ctx)
     if kind == "track":
-        base["custom_data"] = _ecom_fields(message)
+        base["custom_data"] = _ecom_fields(ctx)
     payloads = [{**base, "event_name": name} for name in _event_names(message, config, kind)]
     if ctx.mode == "router":
         return payloads
@@ -193,12 +178,6 @@ def _validate_input(config: dict[str, Any], api_version: Any, kind: Any) -> None
         raise InstrumentationError(f"message type {kind} is not supported", step="validateInput")
 
 
-def _event_time(message: dict[str, Any]) -> Any:
-    """``toSeconds`` of the timestamp (undefined for what is not a date, and for the epoch)."""
-    seconds = to_seconds(_coalesce(message, _TIMESTAMP))
-    return UNDEFINED if seconds is None else seconds
-
-
 def _event_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
     """``getOneByPaths(message, deduplicationKey) ?? messageId`` (a lodash path: ``a[0].b``)."""
     keys = config.get("deduplicationKey")
@@ -207,33 +186,18 @@ def _event_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
             value = _get(message, tuple(_LODASH_PATH.findall(key)))
             if _defined(value):
                 return value
-    return _get(message, _MESSAGE_ID[0])
+    return _get(message, ("messageId",))
 
 
 def _common_fields(ctx: Context, api_version: Any) -> dict[str, Any]:
     message, config = ctx.message, ctx.config
-    fields: dict[str, Any] = {"event_time": _event_time(message)}
-    url = _coalesce(message, _PAGE_URL)
-    fields["event_source_url"] = url if is_truthy(url) else UNDEFINED
-    fields.update(ctx.build("common"))
-    os_version = _get(message, _OS_VERSION[0])
-    fields["os_version"] = os_version if is_truthy(os_version) else UNDEFINED
-    tracking = _get(message, _AD_TRACKING[0])
+    fields = ctx.build("common")
+    tracking = _get(message, ("context", "device", "adTrackingEnabled"))
     if api_version == NEW_API and isinstance(tracking, bool):
         fields["advertiser_tracking_enabled"] = tracking
-    if tracking is not UNDEFINED:
-        fields["opt_out"] = not is_truthy(tracking)
-    fields["event_id"] = _event_id(message, config)
-    fields["app_id"] = config.get("appId", UNDEFINED)
-    if api_version != NEW_API:
-        fields["advertiser_id"] = config.get("advertiserId", UNDEFINED)
-    partner = _get(message, _PARTNER_NAME[0])
-    if is_truthy(partner):
-        fields["partner_name"] = _convert_to_string(partner)
-        fields["device_carrier"] = _convert_to_string(_get(message, _CARRIER[0]))
-    if is_truthy(_get(message, _WIFI[0])):
-        fields["wifi"] = True
-    fields = {k: v for k, v in fields.items() if v is not UNDEFINED}
+    event_id = _event_id(message, config)
+    if event_id is not UNDEFINED:
+        fields["event_id"] = event_id
     # validateCommonFields
     action_source = fields.get("action_source")
     if not is_truthy(fields.get("event_time")):
@@ -282,7 +246,7 @@ def _normalized(key: str, value: Any) -> Any:
     if key in _LOWERED:
         return js_trim(_item_string(key, value)).lower()
     if key == "ph":
-        return _NON_DIGITS.sub("", _item_string(key, value)).lstrip("0")
+        return phone_digits(_item_string(key, value)) or ""
     if key == "zp":
         return _NON_DIGITS.sub("", js_trim(_item_string(key, value)))
     if not isinstance(value, str):
@@ -292,16 +256,13 @@ def _normalized(key: str, value: Any) -> Any:
     return value
 
 
-def _ecom_fields(message: dict[str, Any]) -> dict[str, Any]:
-    properties = message.get("properties", UNDEFINED)
+def _ecom_fields(ctx: Context) -> dict[str, Any]:
+    properties = ctx.message.get("properties", UNDEFINED)
     products = _get(properties, ("products",))
     ecom = _product_fields(properties, products) if is_truthy(products) else \
         _single_product_fields(properties)
     # customFields, laid over the product fields
-    for key, name in _CUSTOM_AS_IS:
-        value = _get(properties, (name,))
-        if value is not UNDEFINED:
-            ecom[key] = value
+    ecom.update(ctx.build("custom"))
     for name in ("value", "total", "revenue"):
         value = _get(properties, (name,))
         if value is not UNDEFINED:
@@ -310,10 +271,6 @@ def _ecom_fields(message: dict[str, Any]) -> dict[str, Any]:
     count = _get(properties, ("numOfItems",))
     if count is not UNDEFINED:
         ecom["num_items"] = _number(count) if is_truthy(count) else count
-    for key, name in _CUSTOM_STRINGS:
-        value = _string_if_truthy(_get(properties, (name,)))
-        if value is not UNDEFINED:
-            ecom[key] = value
     return ecom
 
 
@@ -349,7 +306,7 @@ def _content_details(item: Any, price: Any, name: Any) -> dict[str, Any]:
     details["id"] = _string_if_truthy(content_id)
     details["item_category"] = _string_if_truthy(_get(item, ("category",)))
     details["item_brand"] = _string_if_truthy(_get(item, ("brand",)))
-    return {k: v for k, v in details.items() if v is not UNDEFINED}
+    return without_undefined(details)
 
 
 def _single_product_fields(properties: Any) -> dict[str, Any]:
@@ -411,16 +368,7 @@ def _endpoint_and_headers(config: dict[str, Any], api_version: Any) -> tuple[str
 
 def _request(endpoint: str, headers: dict[str, Any], params: dict[str, Any],
              body: Any) -> dict[str, Any]:
-    return {
-        "version": "1",
-        "type": "REST",
-        "method": "POST",
-        "endpoint": endpoint,
-        "headers": headers,
-        "params": params,
-        "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    return rest_request(endpoint, body, headers=headers, params=params)
 
 
 # --- router ---------------------------------------------------------------------------------------

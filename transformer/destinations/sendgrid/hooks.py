@@ -1,12 +1,12 @@
 """SendGrid: what destination.yaml cannot say.
 
 * ``check_config``: the API key, in the reference's words.
-* ``prepare``: the reference's checks (message type, identify's email, track's configured event
-  name) before anything is mapped.
+* ``prepare``: the reference's checks (message type, track's configured event name) before
+  anything is mapped.
 * ``address_line``, ``contact_list_ids``, ``custom_fields``: identify's computed fields.
 * ``finish``: a track event's mail completed from the config and checked as the reference does
   (generatePayloadFromConfig, requiredFieldValidator, asm, mail and tracking settings,
-  custom_args, payloadValidator).
+  custom_args, payloadValidator); the tracking settings are destination.yaml's table.
 * ``batch``: tracks alone, identifies batched per list ids.
 """
 
@@ -15,24 +15,26 @@ from __future__ import annotations
 from typing import Any
 
 from transformer.hooks import (
-    UNDEFINED,
     Batch,
     ConfigurationError,
     Context,
     InstrumentationError,
     Job,
     UnexpectedError,
+    external_id,
+    first_present,
     group_and_chunk,
     hash_from_array,
     is_blank,
-    is_present,
     is_truthy,
     js_keys,
     js_trim,
+    rest_request,
     set_dotted,
     stringify,
     to_number,
     to_string,
+    without_nulls,
 )
 
 CONTACTS_ENDPOINT = "https://api.sendgrid.com/v3/marketing/contacts"
@@ -53,29 +55,10 @@ def check_config(config: dict[str, Any]) -> None:
 
 def prepare(ctx: Context) -> None:
     kind = ctx.message_type
-    if kind == "identify":
-        _check_email(ctx.message)
-    elif kind == "track":
+    if kind == "track":
         _check_event(ctx.message, ctx.config)
-    else:
+    elif kind != "identify":  # identify's email: the checks of destination.yaml
         raise InstrumentationError(f"Event type {kind} is not supported")
-
-
-def _check_email(message: dict[str, Any]) -> None:
-    """The generic email: the first present of traits.email, context.traits.email,
-    properties.email and the first external id, which must be truthy."""
-    context = message.get("context")
-    context = context if isinstance(context, dict) else {}
-    external = context.get("externalId")
-    first_external = external[0] if isinstance(external, list) and external else None
-    for holder in (message.get("traits"), context.get("traits"), message.get("properties")):
-        value = holder.get("email") if isinstance(holder, dict) else None
-        if value is not None and value != "":
-            break
-    else:
-        value = first_external.get("id") if isinstance(first_external, dict) else None
-    if not is_truthy(value):
-        raise InstrumentationError("Parameter mail is required")
 
 
 def _check_event(message: dict[str, Any], config: dict[str, Any]) -> None:
@@ -113,16 +96,11 @@ def contact_list_ids(ctx: Context) -> str:
     ids: list[Any] = []
     if is_truthy(ctx.config.get("listId")):
         ids.append(ctx.config["listId"])
-    context = ctx.message.get("context")
-    external = context.get("externalId") if isinstance(context, dict) else None
-    if isinstance(external, list):
-        entry = next((e for e in external if isinstance(e, dict) and e.get("type") == "listIds"),
-                     None)
-        found = entry.get("id") if entry is not None else None
-        if isinstance(found, str) and found:
-            ids.append(found)
-        elif isinstance(found, list):
-            ids.extend(found)
+    found = external_id(ctx.message, "listIds")
+    if isinstance(found, str) and found:
+        ids.append(found)
+    elif isinstance(found, list):
+        ids.extend(found)
     ids.sort(key=to_string)
     return to_string(ids)
 
@@ -148,7 +126,7 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
     message = ctx.message
     mail: dict[str, Any] = output["body"]["JSON"]
     if not is_truthy(mail.get("personalizations")) and is_truthy(config.get("mailFromTraits")):
-        email = _traits_email(message)
+        email = first_present(message, ("traits.email", "context.traits.email"))
         if not is_truthy(email):
             raise InstrumentationError(
                 "Either email not found in traits or personalizations field is missing/empty")
@@ -161,14 +139,14 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
             and MIN_POOL_LENGTH <= len(pool) <= MAX_POOL_LENGTH:
         mail["ip_pool_name"] = pool
     if isinstance(mail.get("reply_to"), dict):
-        mail["reply_to"] = _defined(mail["reply_to"])
+        mail["reply_to"] = without_nulls(mail["reply_to"])
     properties = message.get("properties")
     if not isinstance(properties, dict):
         if properties is None:
             raise UnexpectedError("Cannot read properties of undefined (reading 'mailSettings')")
         properties = {}
     _set_or_drop(mail, "mail_settings", _mail_settings(config, properties.get("mailSettings")))
-    _set_or_drop(mail, "tracking_settings", _tracking_settings(config))
+    _set_or_drop(mail, "tracking_settings", ctx.build("tracking_settings"))
     if not is_truthy(mail.get("custom_args")):
         custom: dict[str, Any] = {}
         for key, value in properties.items():
@@ -177,25 +155,9 @@ def finish(ctx: Context, output: dict[str, Any]) -> dict[str, Any]:
         if custom:
             mail["custom_args"] = custom
     _validate(mail)
-    output["body"]["JSON"] = _defined(mail)
+    output["body"]["JSON"] = without_nulls(mail)
     return output
 
-
-
-def _traits_email(message: dict[str, Any]) -> Any:
-    """The first present of traits.email and context.traits.email."""
-    context = message.get("context")
-    context_traits = context.get("traits") if isinstance(context, dict) else None
-    for holder in (message.get("traits"), context_traits):
-        value = holder.get("email") if isinstance(holder, dict) else None
-        if is_present(value):
-            return value
-    return None
-
-
-def _defined(obj: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedAndNullValues (top level)."""
-    return {k: v for k, v in obj.items() if v is not None and v is not UNDEFINED}
 
 
 def _set_or_drop(obj: dict[str, Any], key: str, value: Any) -> None:
@@ -215,7 +177,7 @@ def _complete_from_config(mail: dict[str, Any], config: dict[str, Any]) -> None:
     if not is_truthy(mail.get("from")):
         sender = {"email": config.get("fromEmail"),
                   "name": config["fromName"] if is_truthy(config.get("fromName")) else None}
-        mail["from"] = _defined(sender)
+        mail["from"] = without_nulls(sender)
     if is_truthy(config.get("templateId")) and not is_truthy(mail.get("template_id")):
         mail["template_id"] = config["templateId"]
     if _missing(mail.get("attachments")):
@@ -319,32 +281,9 @@ def _mail_settings(config: dict[str, Any], asked: Any) -> dict[str, Any]:
         if is_blank(footer[key]):
             footer[key] = None
     if is_truthy(footer["enable"]):
-        settings["footer"] = _defined(footer)
+        settings["footer"] = without_nulls(footer)
     if is_truthy(sandbox["enable"]):
         settings["sandbox_mode"] = sandbox
-    return settings
-
-
-def _tracking_settings(config: dict[str, Any]) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    click = {k: config[c] for k, c in (("enable", "clickTracking"),
-                                       ("enable_text", "clickTrackingEnableText")) if c in config}
-    if is_truthy(click.get("enable")) or is_truthy(click.get("enable_text")):
-        settings["click_tracking"] = click
-    if is_truthy(config.get("openTracking")):
-        settings["open_tracking"] = _defined({
-            "enable": config["openTracking"],
-            "substitution_tag": _or_null(config.get("openTrackingSubstitutionTag"))})
-    if is_truthy(config.get("subscriptionTracking")):
-        settings["subscription_tracking"] = _defined({
-            "enable": config["subscriptionTracking"], "text": _or_null(config.get("text")),
-            "html": _or_null(config.get("html")),
-            "substitution_tag": _or_null(config.get("substitutionTag"))})
-    if is_truthy(config.get("ganalytics")):
-        settings["ganalytics"] = _defined({
-            "enable": config["ganalytics"],
-            **{f"utm_{k}": _or_null(config.get(f"utm{k.capitalize()}"))
-               for k in ("source", "medium", "term", "content", "campaign")}})
     return settings
 
 
@@ -407,16 +346,7 @@ def batch(done: list[tuple[Job, Any]]) -> list[Batch]:
                                              for _, out in chunk]}
         if list_ids:
             body = {"list_ids": list_ids.split(","), **body}
-        request = {
-            "version": "1",
-            "type": "REST",
-            "method": "PUT",
-            "endpoint": CONTACTS_ENDPOINT,
-            "headers": first["headers"],
-            "params": {},
-            "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-            "files": {},
-        }
+        request = rest_request(CONTACTS_ENDPOINT, body, method="PUT", headers=first["headers"])
         batches.append(Batch(request=request, jobs=[job for job, _ in chunk]))
     return batches
 

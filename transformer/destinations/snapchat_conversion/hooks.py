@@ -37,13 +37,19 @@ from transformer.hooks import (
     is_email,
     is_present,
     is_truthy,
+    js_get,
     js_trim,
     number_to_string,
     parse_float,
     parse_int,
+    path_get,
+    phone_digits,
+    rest_request,
+    same_value_key,
     sha256_binary,
     stringify,
     to_string,
+    without_nulls,
 )
 
 V2_ENDPOINT = "https://tr.snapchat.com/v2/conversion"
@@ -116,7 +122,6 @@ CHANNELS = {"web": "WEB", "mobile": "MOBILE_APP", "mobile_app": "MOBILE_APP",
             "offline": "OFFLINE"}
 
 _HASHED = re.compile(r"[0-9a-fA-F]{64}")
-_NON_DIGITS = re.compile(r"[^0-9]")
 _JS_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}]+")
 
 
@@ -149,8 +154,8 @@ def hash_phone(value: Any, ctx: Context) -> Any:
         return None
     text = to_string(value)
     if not _HASHED.fullmatch(text):
-        text = _NON_DIGITS.sub("", text).lstrip("0")
-    return _hashed(js_trim(text.lower()))
+        text = phone_digits(text) or ""
+    return _hashed(text.lower())
 
 
 def hash_email(value: Any, ctx: Context) -> Any:
@@ -186,17 +191,12 @@ def _mapped_events(message: dict[str, Any], config: dict[str, Any]) -> tuple[lis
             if not isinstance(source, str):
                 raise UnexpectedError("mapping.from.trim is not a function")
             if _normalised(source).lower() == name:
-                mapped.setdefault(_set_key(target), target)
+                mapped.setdefault(same_value_key(target), target)
     return (list(mapped.values()), True) if mapped else ([event], False)
 
 
 def _field(row: Any, key: str) -> Any:
     return row.get(key) if isinstance(row, dict) else None
-
-
-def _set_key(value: Any) -> Any:
-    """A JavaScript Set's identity for a row's ``to`` (primitives by value, objects by identity)."""
-    return (type(value).__name__, value) if isinstance(value, str | int | float) else id(value)
 
 
 def _lower(value: Any, what: str) -> str | None:
@@ -334,92 +334,44 @@ def _data_use(message: dict[str, Any]) -> Any:
     return "['lmu']" if status == 2 and not isinstance(status, bool) else None
 
 
-def _get_value(doc: Any, path: Any) -> Any:
-    """get-value: a dotted path (a key containing dots is found too)."""
-    path = to_string(path)
-    if not isinstance(doc, dict | list):
-        return doc
-    if isinstance(doc, dict) and path in doc:
-        return doc[path]
-    parts = path.split(".")
-    index = 0
-    while index < len(parts):
-        found = False
-        for end in range(index + 1, len(parts) + 1):
-            key = ".".join(parts[index:end])
-            if isinstance(doc, dict) and key in doc:
-                doc, found = doc[key], True
-            elif isinstance(doc, list) and key.isdigit() and int(key) < len(doc):
-                doc, found = doc[int(key)], True
-            if found:
-                index = end
-                break
-        if not found:
-            return None
-        if index < len(parts) and not isinstance(doc, dict | list):
-            return None
-    return doc
-
-
 def _dedup_id(message: dict[str, Any], config: dict[str, Any]) -> Any:
     key = config.get("deduplicationKey")
-    return _get_value(message, key if is_truthy(key) else "messageId")
+    return js_get(message, to_string(key) if is_truthy(key) else "messageId")
 
 
 def contents(ctx: Context) -> Any:
-    """productsToContentsMapping: {id, item_price, quantity, delivery_category, brand} of each
-    product object, or of the properties themselves when there is no products list."""
+    """productsToContentsMapping: destination.yaml's content table of each product object, or of
+    the properties themselves when there is no products list."""
     properties = ctx.message.get("properties")
     products = properties.get("products") if isinstance(properties, dict) else None
     if not isinstance(products, list) or not products:
-        content = _content(properties)
+        content = ctx.build("content", properties) if isinstance(properties, dict) else None
         return [content] if content else None
-    found = [_content(product) for product in products if isinstance(product, dict)]
+    found = [ctx.build("content", product) for product in products if isinstance(product, dict)]
     return [content for content in found if content] or None
 
 
-def _content(product: Any) -> dict[str, Any]:
-    if not isinstance(product, dict):
-        return {}
-    get = product.get
-    item_id = get("product_id")
-    if not is_truthy(item_id):
-        item_id = get("sku") if is_truthy(get("sku")) else get("id")
-    pairs = (("id", item_id), ("item_price", get("price")), ("quantity", get("quantity")),
-             ("delivery_category", get("delivery_category")), ("brand", get("brand")))
-    return {key: value for key, value in pairs if value is not None}
-
-
 _EXTINFO = (
-    ("context", "app", "namespace"), ("context", "app", "build"), ("context", "app", "version"),
-    ("context", "os", "version"), ("context", "device", "model"), ("context", "locale"),
+    "context.app.namespace", "context.app.build", "context.app.version", "context.os.version",
+    "context.device.model", "context.locale",
     None,  # the time zone's abbreviation
-    ("context", "network", "carrier"), ("context", "screen", "width"),
-    ("context", "screen", "height"), ("context", "screen", "density"),
-    ("properties", "cpu_cores"), ("properties", "storage"), ("properties", "free_storage"),
-    ("context", "timezone"),
+    "context.network.carrier", "context.screen.width", "context.screen.height",
+    "context.screen.density", "properties.cpu_cores", "properties.storage",
+    "properties.free_storage", "context.timezone",
 )
-
-
-def _path(doc: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(key)
-    return doc
 
 
 def extinfo(ctx: Context) -> list[str]:
     """getExtInfo: the 16 values of Snapchat's extinfo, each as a string ("" when absent)."""
     message = ctx.message
-    device_type = _path(message, ("context", "device", "type"))
+    device_type = path_get(message, "context.device.type")
     apple = is_apple_family(device_type)
     out = ["i2" if apple else "a2"]
-    for keys in _EXTINFO:
-        if keys is None:
+    for path in _EXTINFO:
+        if path is None:
             out.append("")
             continue
-        value = _path(message, keys)
+        value = path_get(message, path)
         out.append("" if value is None else to_string(value))
     if out[15]:
         out[7] = zone_abbreviation(out[15], ctx.clock.now_ms())
@@ -445,11 +397,6 @@ def zone_abbreviation(name: str, now_ms: int) -> str:
 
 
 # --- finish ---------------------------------------------------------------------------------------
-
-
-def _present(payload: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedAndNullValues (top level)."""
-    return {k: v for k, v in payload.items() if v is not None and v is not UNDEFINED}
 
 
 def finish(ctx: Context, output: dict[str, Any]) -> Any:
@@ -496,7 +443,7 @@ def _finish_v2(ctx: Context, output: dict[str, Any], pieces: dict[str, Any],
             tail = _v2_tail(ctx, conversion, page_url)
         payload.update(tail)
         request = dict(output)
-        request["body"] = {"JSON": _present(payload), "JSON_ARRAY": {}, "XML": {}, "FORM": {}}
+        request["body"] = {"JSON": without_nulls(payload), "JSON_ARRAY": {}, "XML": {}, "FORM": {}}
         requests.append(request)
     return requests
 
@@ -561,7 +508,7 @@ def _finish_v3(ctx: Context, output: dict[str, Any], pieces: dict[str, Any],
             app_data["extinfo"] = pieces.get("extinfo")
         if is_truthy(config.get("enableDeduplication")):
             event["event_id"] = _dedup_id(message, config)
-        data.append(_present(event))
+        data.append(without_nulls(event))
     ident = config.get("snapAppId" if conversion == "MOBILE_APP" else "pixelId", UNDEFINED)
     api_key = config.get("apiKey", UNDEFINED)
     request = dict(output)
@@ -602,23 +549,15 @@ def _v2_batch(chunk: list[tuple[Job, Any]]) -> Batch:
               for request in (output if isinstance(output, list) else [output])]
     config = chunk[0][0].destination.get("Config")
     api_key = config.get("apiKey", UNDEFINED) if isinstance(config, dict) else UNDEFINED
-    request = {
-        "version": "1", "type": "REST", "method": "POST", "endpoint": V2_ENDPOINT,
-        "headers": {"Content-Type": "application/json",
-                    "Authorization": f"Bearer {to_string(api_key)}"},
-        "params": {},
-        "body": {"JSON": {}, "JSON_ARRAY": {"batch": stringify(bodies)}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {to_string(api_key)}"}
+    request = rest_request(V2_ENDPOINT, {"batch": stringify(bodies)}, headers=headers,
+                           body_format="JSON_ARRAY")
     return Batch(request=request, jobs=[job for job, _ in chunk])
 
 
 def _v3_batch(chunk: list[tuple[Job, Any]]) -> Batch:
     first = chunk[0][1]
     data = [item for _, output in chunk for item in output["body"]["JSON"]["data"]]
-    request = {
-        "body": {"JSON": {"data": data}, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "version": "1", "type": "REST", "method": first["method"], "endpoint": first["endpoint"],
-        "headers": first["headers"], "params": first["params"], "files": {},
-    }
+    request = rest_request(first["endpoint"], {"data": data}, method=first["method"],
+                           headers=first["headers"], params=first["params"])
     return Batch(request=request, jobs=[job for job, _ in chunk])

@@ -4,15 +4,14 @@
   space, Events 2.0 without).
 * ``prepare``: the event name, checked and looked up before anything is mapped; the standard
   names it maps to go to ``ctx.vars["events"]`` (``has_events``: whether there is any).
-* ``is_v2``, ``second_timestamp``, ``sha256_binary``: small mapping helpers.
+* ``second_timestamp``: a mapping helper.
 * ``finish``: the mapped fields (the reference's constructPayload) become the requests, as
   transform.js (Events 1.0) and transformV2.js (Events 2.0) post-process them: contents,
   external id, user fields, hashing, one payload per standard event name.
 * ``batch``: router requests (Events 1.0: 50 events per pixel/batch request; Events 2.0: 1000 data
   items per event/track request and event_source), test events alone, ordered by jobId.
 
-``_standard_events`` (getHashFromArrayWithDuplicate) and ``second_timestamp`` (secondTimestamp)
-are used by this destination only.
+``second_timestamp`` (secondTimestamp) is used by this destination only.
 """
 
 from __future__ import annotations
@@ -29,16 +28,18 @@ from transformer.hooks import (
     Job,
     epoch_seconds,
     group_and_chunk,
+    hash_from_array_with_duplicates,
     is_apple_family,
-    is_blank,
     is_truthy,
     js_trim,
     lodash_is_empty,
     number_to_string,
+    rest_request,
     sha256_binary,
     sha256_utf8,
     sort_by_min_job_id,
     to_string,
+    without_nulls,
 )
 
 PARTNER_NAME = "RudderStack"
@@ -89,11 +90,6 @@ def _v2(config: dict[str, Any]) -> bool:
     return config.get("version") == "v2"
 
 
-def is_v2(ctx: Context) -> bool:
-    """Events 2.0 (``Config.version`` "v2")."""
-    return _v2(ctx.config)
-
-
 def check_config(config: dict[str, Any]) -> None:
     if not is_truthy(config.get("accessToken")):
         raise ConfigurationError("Access Token not found. Aborting" + ("" if _v2(config) else " "))
@@ -111,7 +107,8 @@ def prepare(ctx: Context) -> None:
     name = js_trim(event.lower())
     if v2 and not name:
         raise InstrumentationError("Event name is required")
-    standard = _standard_events(config.get("eventsToStandard"))
+    standard = hash_from_array_with_duplicates(config.get("eventsToStandard"),
+                                               name="eventsToStandard")
     if (not is_truthy(config.get("sendCustomEvents")) and name not in EVENT_NAME_MAPPING
             and name not in standard and name not in _PROTOTYPE_NAMES):
         raise InstrumentationError(
@@ -128,28 +125,6 @@ def prepare(ctx: Context) -> None:
     ctx.vars["has_events"] = bool(names)
 
 
-def _standard_events(rows: Any) -> dict[str, list[Any]]:
-    """The reference's getHashFromArrayWithDuplicate: ``[{from, to}]`` -> ``{from lower-cased and
-    trimmed: [every distinct to, in order]}``; rows with a blank ``from`` are skipped. The
-    reference crashes on a null row or a non-string ``from``; here both are config errors."""
-    table: dict[str, list[Any]] = {}
-    if not isinstance(rows, list):
-        return table
-    for index, row in enumerate(rows):
-        if row is None:
-            raise ConfigurationError(f"eventsToStandard[{index}] is null")
-        source = row.get("from", UNDEFINED) if isinstance(row, dict) else UNDEFINED
-        if is_blank(source):
-            continue
-        if not isinstance(source, str):
-            raise ConfigurationError(f"eventsToStandard[{index}].from must be a string")
-        target = row.get("to", UNDEFINED)
-        names = table.setdefault(js_trim(source.lower()), [])
-        if isinstance(target, dict | list) or target not in names:  # a Set of the "to" values
-            names.append(target)
-    return table
-
-
 # --- mapping helpers --------------------------------------------------------------------------
 
 
@@ -164,9 +139,9 @@ def second_timestamp(value: Any, ctx: Context) -> Any:
     return epoch_seconds(value)
 
 
-def _contents(message: dict[str, Any], with_type: bool) -> list[dict[str, Any]]:
-    """util.js getContents: properties.products as TikTok contents."""
-    properties = message["properties"]
+def _contents(ctx: Context, with_type: bool) -> list[dict[str, Any]]:
+    """util.js getContents: properties.products as TikTok contents (destination.yaml's table)."""
+    properties = ctx.message["properties"]
     products = properties.get("products")
     if not isinstance(products, list):
         return []
@@ -180,13 +155,7 @@ def _contents(message: dict[str, Any], with_type: bool) -> list[dict[str, Any]]:
             content["content_type"] = next(
                 (v for v in (item.get("contentType"), properties.get("contentType"),
                              properties.get("content_type")) if is_truthy(v)), "product")
-        content["content_id"] = to_string(item.get("product_id", UNDEFINED))
-        for key, name in (("content_category", "category"), ("content_name", "name"),
-                          ("price", "price"), ("quantity", "quantity"),
-                          ("description", "description"), ("brand", "brand")):
-            value = item.get(name)
-            if value is not None:
-                content[key] = value
+        content.update(ctx.build("content", item))
         contents.append(content)
     return contents
 
@@ -201,7 +170,7 @@ def _products(message: dict[str, Any]) -> bool:
 
 def finish(ctx: Context, output: dict[str, Any]) -> Any:
     fields = output["body"]["JSON"]
-    if is_v2(ctx):
+    if _v2(ctx.config):
         output["body"]["JSON"] = _body_v2(ctx, fields)
         return output
     return _requests_v1(ctx, output, fields)
@@ -223,7 +192,7 @@ def _requests_v1(ctx: Context, output: dict[str, Any], fields: dict[str, Any]) -
         if is_truthy(contents) and not isinstance(contents, list):
             properties["contents"] = contents = [contents]
         if not is_truthy(contents) and _products(message):
-            properties["contents"] = contents = _contents(message, True)
+            properties["contents"] = contents = _contents(ctx, True)
         if isinstance(contents, list):  # checkContentType
             default = message["properties"].get("contentType")
             properties["contents"] = [_with_content_type(item, default) for item in contents]
@@ -308,7 +277,7 @@ def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
         properties["contents"] = contents = [contents]
     if not is_truthy(contents) and _products(message):
         properties = payload.setdefault("properties", {})
-        properties["contents"] = contents = _contents(message, False)
+        properties["contents"] = contents = _contents(ctx, False)
     if isinstance(contents, list) and contents:
         ids = [_content_id(item) for item in contents]
         ids = [content_id for content_id in ids if is_truthy(content_id)]
@@ -339,7 +308,7 @@ def _body_v2(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
                 properties.get("content_type") if properties else None):
             item["properties"] = {**(properties or {}), "content_type": "product"}
         item["event"] = event
-        data.append({k: v for k, v in item.items() if v is not None and v is not UNDEFINED})
+        data.append(without_nulls(item))
     body["data"] = data
     return body
 
@@ -455,14 +424,6 @@ def _data(out: list[Any]) -> list[Any]:
 
 def _batch_request(endpoint: str, path: str, config: dict[str, Any],
                    body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "1",
-        "type": "REST",
-        "method": "POST",
-        "endpoint": endpoint,
-        "endpointPath": path,
-        "headers": {"Access-Token": config.get("accessToken"), "Content-Type": "application/json"},
-        "params": {},
-        "body": {"JSON": body, "JSON_ARRAY": {}, "XML": {}, "FORM": {}},
-        "files": {},
-    }
+    headers = {"Access-Token": config.get("accessToken"), "Content-Type": "application/json"}
+    return rest_request(endpoint, body, endpoint_path=path, headers=headers)
+
