@@ -36,7 +36,6 @@ from transformer.hooks import (
     Job,
     SourceKeyError,
     compile_get_value,
-    empty_request,
     get_value,
     group_and_chunk,
     is_apple_family,
@@ -51,6 +50,7 @@ from transformer.hooks import (
     js_trim,
     lodash_is_empty,
     object_keys,
+    rest_request,
     sort_by_min_job_id,
     spread,
     stringify,
@@ -576,9 +576,7 @@ def _group_info(config: dict[str, Any], info: Any, traits: Any) -> Any:
 
 def _request(endpoint: str, path: str, user_id: Any) -> dict[str, Any]:
     """A POST to ``endpoint``; ``user_id`` is the output's userId (UNDEFINED: no key)."""
-    request = empty_request()
-    request["endpoint"] = endpoint
-    request["endpointPath"] = path
+    request = rest_request(endpoint, endpoint_path=path)
     if user_id is not UNDEFINED:
         request["userId"] = user_id
     return request

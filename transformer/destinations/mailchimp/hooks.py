@@ -29,7 +29,6 @@ from transformer.hooks import (
     InstrumentationError,
     Job,
     add_external_id_to_traits,
-    empty_request,
     first_present,
     group_and_chunk,
     integrations_object,
@@ -38,6 +37,7 @@ from transformer.hooks import (
     js_keys,
     object_keys,
     parse_date,
+    rest_request,
     stringify,
     to_number,
     to_string,
@@ -247,11 +247,8 @@ def _batch_request(config: dict[str, Any], audience_id: str,
     """One batch subscribe request; its headers are the members' own (Content-Type and the
     apiKey's Basic authorization)."""
     merge = config.get("enableMergeFields")
-    request = empty_request()
-    request["endpoint"] = (f"{base_url(config, audience_id)}?skip_merge_validation="
-                           f"{to_string(False if merge is None else merge)}"
-                           "&skip_duplicate_check=false")
-    request["headers"] = dict(chunk[0][1]["headers"])
-    request["body"]["JSON"] = {"members": [output["body"]["JSON"] for _, output in chunk],
-                               "update_existing": True}
-    return request
+    endpoint = (f"{base_url(config, audience_id)}?skip_merge_validation="
+                f"{to_string(False if merge is None else merge)}&skip_duplicate_check=false")
+    return rest_request(endpoint, {"members": [output["body"]["JSON"] for _, output in chunk],
+                                   "update_existing": True},
+                        headers=dict(chunk[0][1]["headers"]))
