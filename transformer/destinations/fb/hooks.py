@@ -30,6 +30,7 @@ from transformer.hooks import (
     parse_date,
     parse_float,
     parse_int,
+    path_get,
     sha256_binary,
     to_fixed,
     to_string,
@@ -61,20 +62,12 @@ def _valid_name(value: Any) -> bool:
     return _NAME.fullmatch(to_string(value)) is not None
 
 
-def _get(doc: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(key)
-    return doc
-
-
 # --- prepare: device, event name, custom event ----------------------------------------------------
 
 
 def _sdk(message: dict[str, Any]) -> str:
     """extinfo's version: a2 for Android, i2 for Apple devices; others are rejected."""
-    device_type = _get(message, "context", "device", "type")
+    device_type = path_get(message, "context.device.type")
     if is_truthy(device_type) and not isinstance(device_type, str):
         raise UnexpectedError("sourceSDK.toLowerCase is not a function")
     name = device_type.lower() if is_truthy(device_type) else ""
@@ -216,11 +209,11 @@ def _date_in_format(value: Any) -> str:
 # --- extinfo --------------------------------------------------------------------------------------
 
 _EXTINFO_PATHS = (
-    ("context", "app", "namespace"), ("context", "app", "build"), ("context", "app", "version"),
-    ("context", "os", "version"), ("context", "device", "model"), ("context", "locale"),
-    ("context", "abv_timezone"), ("context", "network", "carrier"), ("context", "screen", "width"),
-    ("context", "screen", "height"), ("context", "screen", "density"), ("context", "cpu_cores"),
-    ("context", "ext_storage_size"), ("context", "avl_storage_size"), ("context", "timezone"),
+    "context.app.namespace", "context.app.build", "context.app.version", "context.os.version",
+    "context.device.model", "context.locale", "context.abv_timezone", "context.network.carrier",
+    "context.screen.width", "context.screen.height", "context.screen.density",
+    "context.cpu_cores", "context.ext_storage_size", "context.avl_storage_size",
+    "context.timezone",
 )
 _EXTINFO_DEFAULTS = ("", "", "", "", "", "", "", "", "", 0, 0, "", 0, 0, 0, "")
 _NUMBERS = frozenset({9, 10, 12, 13, 14})
@@ -234,8 +227,8 @@ def extinfo(ctx: Context) -> list[Any]:
     out = list(_EXTINFO_DEFAULTS)
     out[0] = ctx.vars["sdk"]
     message = ctx.message
-    for index, keys in enumerate(_EXTINFO_PATHS, start=1):
-        value = _get(message, *keys)
+    for index, path in enumerate(_EXTINFO_PATHS, start=1):
+        value = path_get(message, path)
         if not is_truthy(value):
             continue
         if index == _DENSITY:
