@@ -77,7 +77,8 @@ fn run(input: []const u8) ![]const u8 {
     var arena_state = std.heap.ArenaAllocator.init(gpa);
     const arena = arena_state.allocator(); // never freed: the instance ends with the call
     const parsed = try std.json.parseFromSliceLeaky(Input, arena, input, .{});
-    var out: std.Io.Writer.Allocating = .init(arena);
+    // room for the input: most answers never grow the buffer (the arena cannot reuse a smaller one)
+    var out = try std.Io.Writer.Allocating.initCapacity(arena, input.len);
     var json: std.json.Stringify = .{ .writer = &out.writer };
     try json.beginObject();
     try json.objectField("results");
