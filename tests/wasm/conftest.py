@@ -16,15 +16,20 @@ GUESTS = Path(__file__).resolve().parent / "guests"
 
 
 @pytest.fixture(scope="session")
-def build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], bytes]:
-    """``build("c/transformation/enrich.c")`` (an example) or ``build("hostile.c")`` (a test guest):
-    the module, built once per source content (the first build of all takes a while: zig builds
-    wasi-libc into its own cache)."""
+def guest_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where guests are built: pytest's cache, so builds outlive the session (the first build of all
+    takes a while: zig builds wasi-libc into its own cache)."""
     cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
-    folder = Path(cache.mkdir("wasm-guests")) if cache is not None else tmp_path_factory.mktemp("wasm-guests")
+    return Path(cache.mkdir("wasm-guests")) if cache is not None else tmp_path_factory.mktemp("wasm-guests")
+
+
+@pytest.fixture(scope="session")
+def build(guest_cache: Path) -> Callable[[str], bytes]:
+    """``build("c/transformation/enrich.c")`` (an example) or ``build("hostile.c")`` (a test guest):
+    the module, built once per source content."""
 
     def build(name: str) -> bytes:
         path = EXAMPLES / name if (EXAMPLES / name).is_file() else GUESTS / name
-        return build_guest(path, folder)
+        return build_guest(path, guest_cache)
 
     return build
