@@ -1,14 +1,15 @@
-"""The wasmtime C functions a guest call uses, bound so that only those running guest code release
-the GIL.
+"""The wasmtime C functions a guest call uses, bound so that only those that may take long (running
+guest code, unmapping its memory) release the GIL.
 
 wasmtime-py binds its C API through ``ctypes.CDLL``, whose every call releases the GIL and takes it
 back. On a server whose event loop is busy, taking it back means waiting for the loop to hand it
 over (a futex round trip and a context switch), and a call of a guest made ~20 such calls around
 the few that run guest code. The bookkeeping functions here (store set-up, export lookups, memory
 address and size, memmove) take a microsecond or less, so they are bound through ``ctypes.PyDLL``
-to the same library and keep the GIL. Instantiation (a module's start function is guest code) and
-calls into the guest stay with wasmtime-py's GIL-releasing bindings, so guests still run in
-parallel with each other and with the event loop, and a long-running guest never blocks it.
+to the same library and keep the GIL. Instantiation (a module's start function is guest code),
+calls into the guest and deleting the store (unmapping its memory) stay with wasmtime-py's
+GIL-releasing bindings, so guests still run in parallel with each other and with the event loop,
+and a long-running guest never blocks it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ def _holding(name: str, restype: Any = None, *, same_restype: bool = True) -> An
 
 
 store_new = _holding("wasmtime_store_new")
-store_delete = _holding("wasmtime_store_delete")
 store_context = _holding("wasmtime_store_context")
 store_limiter = _holding("wasmtime_store_limiter")
 context_set_fuel = _holding("wasmtime_context_set_fuel")
@@ -51,3 +51,5 @@ memmove.restype = ctypes.c_void_p
 # these run guest code (a start function; _initialize, alloc, transform): they release the GIL
 instance_pre_instantiate = ffi.wasmtime_instance_pre_instantiate
 func_call_unchecked = ffi.wasmtime_func_call_unchecked
+# and this one unmaps the guest's memory, which takes milliseconds when it used hundreds of MiB
+store_delete = ffi.wasmtime_store_delete

@@ -1,18 +1,21 @@
 """One call of a WebAssembly guest: a fresh store and instance, the input in, the answer out.
 
 This is the only module that drives wasmtime at run time, and it does so through wasmtime's C API
-(``wasmtime._ffi``) rather than wasmtime-py's generic wrappers: ``Func.__call__`` looks the
+(``_wasm_capi``) rather than wasmtime-py's generic wrappers: ``Func.__call__`` looks the
 function's type up and converts every value on each call (~20 µs); the unchecked call used here
 costs ~1.5 µs, and is safe because ``_wasm_module`` checked every export's signature at compile
 time. Instantiation is likewise done with the raw call, so that a trap during it never goes through
-wasmtime-py's process-wide "last exception" slot.
+wasmtime-py's process-wide "last exception" slot. Only the calls that run guest code release the
+GIL (see ``_wasm_capi``).
 
-Each call gets its own ``Store`` (and so its own instance and linear memory): ~30 µs, less than a
-microsecond per event of a 100-event batch, and nothing a guest leaves behind (globals, heap, a
-half-finished state after a trap) can reach the next call. Reusing an instance per thread would
-save those 30 µs but carry state between calls and tenants' batches; see README (benchmarks).
+Each call gets its own store (and so its own instance and linear memory), and nothing a guest
+leaves behind (globals, heap, a half-finished state after a trap) can reach the next call. The
+store with its WASI context costs ~5 µs to set up, instantiation ~10 µs, a whole one-event call
+~50 µs. Reusing a store per thread would save only the ~5 µs: instances live as long as their
+store, so each call would still need a new instance and the store would keep every one (and its
+memory) until it is dropped, and calls would share its WASI context (bench/RESULTS-wasm.md).
 
-Limits: ``set_limits(memory_size=...)`` bounds linear memory (``memory.grow`` fails past it),
+Limits: the store limiter bounds linear memory (``memory.grow`` fails past it),
 fuel bounds instructions, and an epoch deadline (the runtime's ticker advances the epoch) bounds
 wall-clock time. WASI has no preopened directory, no environment, no arguments and no sockets;
 ``fd_write`` is replaced by a host function that appends to the call's bounded ``GuestLog`` and
