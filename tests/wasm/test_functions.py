@@ -138,6 +138,21 @@ def test_builds_are_cached_by_content(tmp_path: Path) -> None:
     assert build_guest(source, cache) != first and len(list(cache.glob("*.wasm"))) == 2
 
 
+def test_a_zig_source_alone_imports_the_packaged_guest_module(runner: Runner, tmp_path: Path,
+                                                              guest_cache: Path) -> None:
+    """A Zig source with no guest.zig beside it that imports "guest" builds against the packaged
+    functions/examples/zig/guest.zig, and runs."""
+    source = tmp_path / "alone" / "flag.zig"
+    source.parent.mkdir()
+    source.write_text('const guest = @import("guest");\ncomptime {\n    _ = guest;\n}\n'
+                      "pub fn handle(call: *const guest.Call, event: guest.Value, metadata: guest.Value) "
+                      "!guest.Result {\n    _ = metadata;\n    var fields = event.object;\n"
+                      '    try fields.put(call.arena, "flag", .{ .bool = true });\n'
+                      "    return .{ .event = .{ .object = fields } };\n}\n")
+    result = run(runner, program(build_guest(source, guest_cache)), [(track(1), {})])
+    assert outputs(result) == [[{**track(1), "flag": True}]]
+
+
 # --- running each kind ----------------------------------------------------------------------------
 
 
