@@ -1,5 +1,6 @@
 //! The benchmark's trivial transformation in Zig, the equivalent of bench/user_transform.py's Python
-//! one: sets properties.transformed = true on every event (adding properties if it has none).
+//! one: sets properties.transformed = true on every event (adding properties if it has none). It
+//! reads each event in place (guest.zig's `handleRaw`), as the C header does.
 //!
 //! Build (guest.zig is functions/examples/zig/guest.zig):
 //!     python -m ziglang build-exe -target wasm32-wasi -fno-entry -rdynamic -O ReleaseFast -fstrip \
@@ -10,14 +11,21 @@ comptime {
     _ = guest; // its exports
 }
 
-pub fn handle(call: *const guest.Call, event: guest.Value, metadata: guest.Value) !guest.Result {
+pub fn handleRaw(call: *const guest.RawCall, event: guest.Raw, metadata: guest.Raw, out: *guest.Out) !void {
+    _ = call;
     _ = metadata;
-    if (event != .object) return .{ .event = event };
-    var fields = event.object;
-    const properties = fields.getPtr("properties") orelse blk: {
-        try fields.put(call.arena, "properties", .{ .object = .empty });
-        break :blk fields.getPtr("properties").?;
-    };
-    if (properties.* == .object) try properties.object.put(call.arena, "transformed", .{ .bool = true });
-    return .{ .event = .{ .object = fields } };
+    const text = event.text;
+    const properties = event.get("properties");
+    try out.begin("event");
+    if (properties.kind() == .object) { // insert the flag as the first member
+        const inside = @intFromPtr(properties.text.ptr) - @intFromPtr(text.ptr) + 1;
+        try out.write(text[0..inside]);
+        var members = properties.iterate();
+        try out.write(if (members.next() == null) "\"transformed\":true" else "\"transformed\":true,");
+        try out.write(text[inside..]);
+    } else if (event.kind() == .object) { // add properties before the closing brace
+        try out.write(text[0 .. text.len - 1]);
+        try out.write(",\"properties\":{\"transformed\":true}}");
+    } else try out.write(text);
+    try out.end();
 }

@@ -156,6 +156,24 @@ def test_a_zig_source_alone_imports_the_packaged_guest_module(runner: Runner, tm
 # --- running each kind ----------------------------------------------------------------------------
 
 
+def test_a_zig_guest_reading_events_in_place(runner: Runner, build: Callable[[str], bytes]) -> None:
+    """guest.zig's handleRaw gets each event, its metadata, the kind and the settings as written,
+    and its drops, failures, errors and missing results become the usual outcomes."""
+    tricky = {"mode": "pass", "text": "a \\\"quoted\\\" ]} [{", "n": [1.5, -2e3, True, None, {}]}
+    result = run(runner, program(build("raw.zig")), [
+        (tricky, {"jobId": 7}), ({"mode": "drop"}, {}), ({"mode": "invalid"}, {}),
+        ({"mode": "error"}, {}), ({"mode": "nothing"}, {}), ({"mode": "pass"}, b""),
+    ])
+    assert outputs(result)[0] == [{"given": tricky, "job": 7, "kind": "transformation", "settings": {}}]
+    assert outputs(result)[5] == [{"given": {"mode": "pass"}, "job": None, "kind": "transformation",
+                                   "settings": {}}]
+    assert [o.status for o in result.outcomes] == [200, 298, 400, 400, 400, 200]
+    assert [o.failure.message for o in result.outcomes[2:5] if o.failure] == [
+        'ValidationError: mode "invalid"',
+        "Refused",
+        "handleRaw wrote no result for this event"]
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_transformation_outcomes(runner: Runner, build: Callable[[str], bytes], language: str) -> None:
     """Outputs, drops (298, with the guest's log line) and errors become the same outcomes as a
