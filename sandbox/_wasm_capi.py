@@ -23,12 +23,13 @@ _RELEASING = ffi.dll
 _HOLDING = ctypes.PyDLL(_RELEASING._name, handle=_RELEASING._handle)
 
 
-def _holding(name: str, restype: Any = None, *, same_restype: bool = True) -> Any:
-    """``name`` from the wasmtime library with wasmtime-py's signature, called with the GIL held."""
+def _holding(name: str, restype: Any = None) -> Any:
+    """``name`` from the wasmtime library with wasmtime-py's signature (or ``restype``), called with
+    the GIL held."""
     source = getattr(_RELEASING, name)
     function = getattr(_HOLDING, name)
     function.argtypes = source.argtypes
-    function.restype = source.restype if same_restype else restype
+    function.restype = restype or source.restype
     return function
 
 
@@ -41,7 +42,7 @@ context_set_wasi = _holding("wasmtime_context_set_wasi")
 wasi_config_new = _holding("wasi_config_new")
 instance_export_get = _holding("wasmtime_instance_export_get")
 #: the address as an int (None for address 0), not a pointer object to cast
-memory_data = _holding("wasmtime_memory_data", ctypes.c_void_p, same_restype=False)
+memory_data = _holding("wasmtime_memory_data", ctypes.c_void_p)
 memory_data_size = _holding("wasmtime_memory_data_size")
 #: ``memmove(destination_address, source_bytes, length)`` with the GIL held
 memmove = ctypes.PyDLL(None).memmove

@@ -5,8 +5,8 @@ This is the only module that drives wasmtime at run time, and it does so through
 function's type up and converts every value on each call (~20 µs); the unchecked call used here
 costs ~1.5 µs, and is safe because ``_wasm_module`` checked every export's signature at compile
 time. Instantiation is likewise done with the raw call, so that a trap during it never goes through
-wasmtime-py's process-wide "last exception" slot. Only the calls that run guest code release the
-GIL (see ``_wasm_capi``).
+wasmtime-py's process-wide "last exception" slot. Only the calls that may take long (guest code,
+unmapping its memory) release the GIL (see ``_wasm_capi``).
 
 Each call gets its own store (and so its own instance and linear memory), and nothing a guest
 leaves behind (globals, heap, a half-finished state after a trap) can reach the next call. The
