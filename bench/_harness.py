@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -16,6 +17,16 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+GUESTS = Path(__file__).resolve().parent / "guests"
+GUEST_CACHE = Path(tempfile.gettempdir()) / "transformer-bench-guests"
+
+
+def build_bench_guest(name: str, cache_dir: Path = GUEST_CACHE) -> bytes:
+    """The module built from ``bench/guests/<name>`` (the first build of all takes minutes: zig
+    builds wasi-libc into its own cache)."""
+    from functions import build_guest  # only WebAssembly benchmarks need it
+
+    return build_guest(GUESTS / name, cache_dir)
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -117,7 +128,6 @@ async def drive(target: str, call: Callable[[grpc.aio.Channel], Awaitable[int]],
 def percentile_ms(sorted_latencies: list[float], fraction: float) -> float:
     index = max(0, int(len(sorted_latencies) * fraction) - 1)
     return round(sorted_latencies[index] * 1000, 2)
-
 
 
 def print_result(result: Mapping[str, object], as_json: bool) -> None:

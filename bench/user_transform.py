@@ -1,21 +1,24 @@
-"""Throughput of UserTransform (a user's Python transformation) on a real server, and its overheads.
+"""Throughput of UserTransform (a user's Python or WebAssembly transformation) on a real server.
 
 Starts `transformer serve` in its own process with a fresh registry, uploads a trivial
-`transformEvent` that sets one property over gRPC, drives UserTransform from this process with
-100-event batches for a fixed time with a fixed number of concurrent calls, and reports:
+transformation that sets one property over gRPC (`--lang python`: a `transformEvent`; `--lang c` or
+`zig`: the same transformation as a WebAssembly guest, bench/guests/trivial.{c,zig}, built with
+ziglang into `--guest-cache`), drives UserTransform from this process with 100-event batches for a
+fixed time with a fixed number of concurrent calls, and reports:
 
 * events/s                  events answered per wall-clock second
 * events per CPU-second     events per second of CPU used by the server process AND its sandbox
                             workers (child processes: their /proc stat is summed, and the CPU of
                             workers that ended is counted through the server's cutime/cstime)
 * p50 / p99                 latency of one batch call
-* worker respawn            extra wall time and CPU of a call whose worker must be replaced (it hit
-                            its memory limit) over a call that fails without harm
+* worker respawn            (Python) extra wall time and CPU of a call whose worker must be replaced
+                            (it hit its memory limit) over a call that fails without harm
 * first call of a version   latency of the first one-event UserTransform after uploading a new
-                            version (registry lookup, shim, compile in the worker), against a warm one
+                            version (registry lookup, shim, compile in the worker; for WebAssembly,
+                            compiling the module), against a warm one
 
-Usage: python bench/user_transform.py [--seconds 10] [--concurrency 4] [--batch 100]
-                                      [--sandbox-workers N] [--json]
+Usage: python bench/user_transform.py [--lang python|c|zig] [--seconds 10] [--concurrency 4]
+                                      [--batch 100] [--sandbox-workers N] [--guest-cache DIR] [--json]
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import (
+    GUEST_CACHE,
+    build_bench_guest,
     children,
     drive,
     free_port,
@@ -100,9 +105,18 @@ def start_user_server(port: int, registry: Path, sandbox_workers: int | None) ->
 
 
 def upload(channel: grpc.Channel, name: str, code: bytes) -> str:
+    language = fpb.FUNCTION_LANGUAGE_WASM if code[:4] == b"\0asm" else fpb.FUNCTION_LANGUAGE_PYTHON
     version: fpb.FunctionVersion = fpb_grpc.FunctionsStub(channel).Upload(fpb.UploadRequest(
-        workspace=WORKSPACE, name=name, kind=fpb.FUNCTION_KIND_TRANSFORMATION, code=code))
+        workspace=WORKSPACE, name=name, kind=fpb.FUNCTION_KIND_TRANSFORMATION, language=language, code=code))
     return version.version_id
+
+
+def variant(code: bytes, i: int) -> bytes:
+    """``code`` made a different version that runs the same way (a new module must be compiled)."""
+    if code[:4] != b"\0asm":
+        return code + f"\nVERSION = {i}\n".encode()
+    name, payload = b"bench", str(i).encode()
+    return code + b"\0" + bytes((len(name) + 1 + len(payload),)) + bytes((len(name),)) + name + payload
 
 
 def caller(request: pb.TransformRequest) -> Any:
@@ -143,11 +157,11 @@ def respawn_cost(channel: grpc.Channel, pid: int, rounds: int) -> dict[str, floa
     }
 
 
-def first_call_cost(channel: grpc.Channel, rounds: int) -> dict[str, float]:
+def first_call_cost(channel: grpc.Channel, code: bytes, rounds: int) -> dict[str, float]:
     stub = pb_grpc.TransformerStub(channel)
     cold, warm = [], []
     for i in range(rounds):
-        version_id = upload(channel, f"bench-new-{i}", TRIVIAL + f"\nVERSION = {i}\n".encode())
+        version_id = upload(channel, f"bench-new-{i}", variant(code, i))
         request = user_request(version_id, 1)
         cold.append(timed_call(stub, request, 200))
         for _ in range(4):  # both workers have it
@@ -157,13 +171,14 @@ def first_call_cost(channel: grpc.Channel, rounds: int) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    code = TRIVIAL if args.lang == "python" else build_bench_guest(f"trivial.{args.lang}", args.guest_cache)
     port = free_port()
     target = f"127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         server = start_user_server(port, Path(tmp) / "registry.sqlite3", args.sandbox_workers)
         try:
             with grpc.insecure_channel(target) as channel:
-                request = user_request(upload(channel, "bench-trivial", TRIVIAL), args.batch)
+                request = user_request(upload(channel, "bench-trivial", code), args.batch)
                 call = caller(request)
                 asyncio.run(drive(target, call, min(2.0, args.seconds), args.concurrency))
                 workers = len(children(server.pid))
@@ -174,12 +189,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 own, workers_cpu = split_cpu_seconds(server.pid)
                 own, workers_cpu = own - own_before, workers_cpu - workers_before
                 cpu = own + workers_cpu
-                extra = respawn_cost(channel, server.pid, 5) | first_call_cost(channel, 10)
+                extra = first_call_cost(channel, code, 10)
+                if args.lang == "python":  # WebAssembly guests run on the server's threads
+                    extra |= respawn_cost(channel, server.pid, 5)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
     latencies.sort()
     return {
+        "lang": args.lang,
         "batch": args.batch,
         "sandbox_workers": workers,
         "concurrency": args.concurrency,
@@ -198,11 +216,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lang", choices=("python", "c", "zig"), default="python",
+                        help="the trivial transformation in Python, or a WASM guest built from C or Zig")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--sandbox-workers", type=int, default=None,
                         help="TRANSFORMER_SANDBOX_WORKERS (default: the server's, one per CPU)")
+    parser.add_argument("--guest-cache", type=Path, default=GUEST_CACHE,
+                        help="where WebAssembly guests are built (default: %(default)s)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     print_result(run(args), args.json)

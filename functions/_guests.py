@@ -26,10 +26,13 @@ STACK_BYTES = 262_144
 C_COMMAND = ("cc", "--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-s",
              f"-Wl,-z,stack-size={STACK_BYTES}")
 #: The command that builds a Zig guest (no entry point, exports kept); a ``guest.zig`` beside the
-#: source or one directory up is its module ``guest`` (``@import("guest")``).
+#: source or one directory up is its module ``guest`` (``@import("guest")``), else the packaged
+#: ``functions/examples/zig/guest.zig`` when the source imports it.
 ZIG_COMMAND = ("build-exe", "-target", "wasm32-wasi", "-fno-entry", "-rdynamic", "-O", "ReleaseFast",
                "-fstrip", "--stack", str(STACK_BYTES))
 ZIG_SDK = "guest.zig"
+_PACKAGED_ZIG_SDK = Path(__file__).resolve().parent / "examples" / "zig" / ZIG_SDK
+_IMPORTS_SDK = re.compile(rb'@import\(\s*"guest"\s*\)')
 _LANGUAGES = {".c": C_COMMAND, ".zig": ZIG_COMMAND}
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.MULTILINE)
 _TIMEOUT_S = 600  # the first build also builds wasi-libc into zig's own cache
@@ -85,6 +88,8 @@ def _zig_sdk(source: Path) -> Path | None:
         sdk = (folder / ZIG_SDK).resolve()
         if sdk.is_file() and sdk != source.resolve():
             return sdk
+    if _PACKAGED_ZIG_SDK.is_file() and _IMPORTS_SDK.search(source.read_bytes()):
+        return _PACKAGED_ZIG_SDK
     return None
 
 

@@ -1,18 +1,21 @@
 """One call of a WebAssembly guest: a fresh store and instance, the input in, the answer out.
 
 This is the only module that drives wasmtime at run time, and it does so through wasmtime's C API
-(``wasmtime._ffi``) rather than wasmtime-py's generic wrappers: ``Func.__call__`` looks the
+(``_wasm_capi``) rather than wasmtime-py's generic wrappers: ``Func.__call__`` looks the
 function's type up and converts every value on each call (~20 µs); the unchecked call used here
 costs ~1.5 µs, and is safe because ``_wasm_module`` checked every export's signature at compile
 time. Instantiation is likewise done with the raw call, so that a trap during it never goes through
-wasmtime-py's process-wide "last exception" slot.
+wasmtime-py's process-wide "last exception" slot. Only the calls that may take long (guest code,
+unmapping its memory) release the GIL (see ``_wasm_capi``).
 
-Each call gets its own ``Store`` (and so its own instance and linear memory): ~30 µs, less than a
-microsecond per event of a 100-event batch, and nothing a guest leaves behind (globals, heap, a
-half-finished state after a trap) can reach the next call. Reusing an instance per thread would
-save those 30 µs but carry state between calls and tenants' batches; see README (benchmarks).
+Each call gets its own store (and so its own instance and linear memory), and nothing a guest
+leaves behind (globals, heap, a half-finished state after a trap) can reach the next call. The
+store with its WASI context costs ~5 µs to set up, instantiation ~10 µs, a whole one-event call
+~50 µs. Reusing a store per thread would save only the ~5 µs: instances live as long as their
+store, so each call would still need a new instance and the store would keep every one (and its
+memory) until it is dropped, and calls would share its WASI context (bench/RESULTS-wasm.md).
 
-Limits: ``set_limits(memory_size=...)`` bounds linear memory (``memory.grow`` fails past it),
+Limits: the store limiter bounds linear memory (``memory.grow`` fails past it),
 fuel bounds instructions, and an epoch deadline (the runtime's ticker advances the epoch) bounds
 wall-clock time. WASI has no preopened directory, no environment, no arguments and no sockets;
 ``fd_write`` is replaced by a host function that appends to the call's bounded ``GuestLog`` and
@@ -31,6 +34,7 @@ from typing import Any, cast
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from sandbox import _wasm_capi as capi
 from sandbox._errors import CallError, GuestTrapped, InvalidAnswer, InvalidModule, LimitExceeded
 from sandbox._kinds import LimitName, TrapKind
 from sandbox._wasm_module import WASI_MODULE, memory_minimum
@@ -121,6 +125,7 @@ class Host:
 
     def __init__(self, engine: wasmtime.Engine) -> None:
         self.engine = engine
+        self._engine_pointer = engine.ptr()
         self._local = threading.local()
         linker = wasmtime.Linker(engine)
         linker.allow_shadowing = True
@@ -149,20 +154,21 @@ class Host:
         the ``CallError`` saying why there is no answer."""
         if guest.memory_minimum > budget.memory_bytes:
             raise LimitExceeded(LimitName.MEMORY_BYTES, budget.memory_bytes)
-        store = wasmtime.Store(self.engine)
-        store.set_limits(memory_size=budget.memory_bytes, table_elements=_TABLE_ELEMENTS)
-        store.set_fuel(budget.fuel)
-        store.set_epoch_deadline(budget.ticks)
-        store.set_wasi(wasmtime.WasiConfig())
-        context = store._context()
+        # the store through the C API (wasmtime-py's Store wrapper costs more than what it wraps)
+        store = capi.store_new(self._engine_pointer, None, _NO_FINALIZER)
         memory = ffi.wasmtime_memory_t()
         has_memory = False
         self._local.log = log
         try:
+            context = capi.store_context(store)
+            capi.store_limiter(store, budget.memory_bytes, _TABLE_ELEMENTS, -1, -1, -1)
+            _raise_error(capi.context_set_fuel(context, budget.fuel))
+            capi.context_set_epoch_deadline(context, budget.ticks)
+            _raise_error(capi.context_set_wasi(context, capi.wasi_config_new()))  # takes the config
             instance = ffi.wasmtime_instance_t()
             trap = _TrapPointer()
-            _check(ffi.wasmtime_instance_pre_instantiate(guest.pre.ptr(), context, ctypes.byref(instance),
-                                                          ctypes.byref(trap)), trap)
+            _check(capi.instance_pre_instantiate(guest.pre.ptr(), context, ctypes.byref(instance),
+                                                 ctypes.byref(trap)), trap)
             exports = _Exports(context, instance)
             memory = exports.memory()
             has_memory = True
@@ -178,7 +184,7 @@ class Host:
             if pointer + len(data) > size:
                 raise InvalidAnswer(f"alloc({len(data)}) returned {pointer}, outside the guest's "
                                     f"{size}-byte memory")
-            ctypes.memmove(base + pointer, data, len(data))
+            capi.memmove(base + pointer, data, len(data))
             args[0].i32, args[1].i32 = pointer, len(data)
             _invoke(context, exports.func(b"transform"), args, 2)
             packed = args[0].i64
@@ -195,6 +201,7 @@ class Host:
             raise _stop_error(stopped, log, used, budget) from None
         finally:
             self._local.log = None
+            capi.store_delete(store)
 
     def _write(self, env: int, caller: object, args: ctypes.Array[ffi.wasmtime_val_raw_t], count: int) -> int:
         """WASI ``fd_write(fd, iovs, iovs_len, nwritten) -> errno``: stdout and stderr go to the log."""
@@ -240,8 +247,8 @@ class _Exports:
 
     def _get(self, name: bytes, kind: int) -> ffi.wasmtime_extern_t:
         item = ffi.wasmtime_extern_t()
-        found = ffi.wasmtime_instance_export_get(self._context, ctypes.byref(self._instance), name, len(name),
-                                                 ctypes.byref(item))
+        found = capi.instance_export_get(self._context, ctypes.byref(self._instance), name, len(name),
+                                         ctypes.byref(item))
         if not found or cast(int, item.kind) != kind:  # checked at compile time: cannot happen
             raise InvalidModule(f"the instance has no export {name.decode()!r}")
         return item
@@ -255,16 +262,20 @@ class _Exports:
 
 def _memory(context: object, memory: ffi.wasmtime_memory_t) -> tuple[int, int]:
     """(address, size) of a linear memory now (it may move when it grows)."""
-    data = ffi.wasmtime_memory_data(context, ctypes.byref(memory))
-    size = ffi.wasmtime_memory_data_size(context, ctypes.byref(memory))
-    return ctypes.cast(data, ctypes.c_void_p).value or 0, int(size)
+    reference = ctypes.byref(memory)
+    return capi.memory_data(context, reference) or 0, int(capi.memory_data_size(context, reference))
 
 
 def _invoke(context: object, func: ffi.wasmtime_func_t, args: ctypes.Array[ffi.wasmtime_val_raw_t],
             count: int) -> None:
     trap = _TrapPointer()
-    _check(ffi.wasmtime_func_call_unchecked(context, ctypes.byref(func), args, count, ctypes.byref(trap)),
-           trap)
+    _check(capi.func_call_unchecked(context, ctypes.byref(func), args, count, ctypes.byref(trap)), trap)
+
+
+def _raise_error(error: Any) -> None:
+    """Store set-up failed (it cannot, with the engine ``new_engine`` configures)."""
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
 
 
 def _check(error: Any, trap: Any) -> None:

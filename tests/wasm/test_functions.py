@@ -138,7 +138,40 @@ def test_builds_are_cached_by_content(tmp_path: Path) -> None:
     assert build_guest(source, cache) != first and len(list(cache.glob("*.wasm"))) == 2
 
 
+def test_a_zig_source_alone_imports_the_packaged_guest_module(runner: Runner, tmp_path: Path,
+                                                              guest_cache: Path) -> None:
+    """A Zig source with no guest.zig beside it that imports "guest" builds against the packaged
+    functions/examples/zig/guest.zig, and runs."""
+    source = tmp_path / "alone" / "flag.zig"
+    source.parent.mkdir()
+    source.write_text('const guest = @import("guest");\ncomptime {\n    _ = guest;\n}\n'
+                      "pub fn handle(call: *const guest.Call, event: guest.Value, metadata: guest.Value) "
+                      "!guest.Result {\n    _ = metadata;\n    var fields = event.object;\n"
+                      '    try fields.put(call.arena, "flag", .{ .bool = true });\n'
+                      "    return .{ .event = .{ .object = fields } };\n}\n")
+    result = run(runner, program(build_guest(source, guest_cache)), [(track(1), {})])
+    assert outputs(result) == [[{**track(1), "flag": True}]]
+
+
 # --- running each kind ----------------------------------------------------------------------------
+
+
+def test_a_zig_guest_reading_events_in_place(runner: Runner, build: Callable[[str], bytes]) -> None:
+    """guest.zig's handleRaw gets each event, its metadata, the kind and the settings as written,
+    and its drops, failures, errors and missing results become the usual outcomes."""
+    tricky = {"mode": "pass", "text": "a \\\"quoted\\\" ]} [{", "n": [1.5, -2e3, True, None, {}]}
+    result = run(runner, program(build("raw.zig")), [
+        (tricky, {"jobId": 7}), ({"mode": "drop"}, {}), ({"mode": "invalid"}, {}),
+        ({"mode": "error"}, {}), ({"mode": "nothing"}, {}), ({"mode": "pass"}, b""),
+    ])
+    assert outputs(result)[0] == [{"given": tricky, "job": 7, "kind": "transformation", "settings": {}}]
+    assert outputs(result)[5] == [{"given": {"mode": "pass"}, "job": None, "kind": "transformation",
+                                   "settings": {}}]
+    assert [o.status for o in result.outcomes] == [200, 298, 400, 400, 400, 200]
+    assert [o.failure.message for o in result.outcomes[2:5] if o.failure] == [
+        'ValidationError: mode "invalid"',
+        "Refused",
+        "handleRaw wrote no result for this event"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -283,11 +283,20 @@ __attribute__((export_name("alloc"))) void *tg__alloc(int32_t size) { return mal
 __attribute__((export_name("dealloc"))) void tg__dealloc(void *p, int32_t size) { (void)size; free(p); }
 
 __attribute__((export_name("transform"))) int64_t tg__transform(const char *input, int32_t length) {
-    tg_json doc = {input, (size_t)length};
-    tg_call call = {tg_get(doc, "kind"), tg_get(doc, "settings"), 0};
-    tg_iter events = tg_items(tg_get(doc, "events")), metas = tg_items(tg_get(doc, "metadata"));
+    tg_json doc = {input, (size_t)length}, key, value, all_events = {NULL, 0}, all_metadata = {NULL, 0};
+    tg_call call = {{NULL, 0}, {NULL, 0}, 0};
+    tg_iter members = tg_items(doc);
+    while (tg_next_member(&members, &key, &value)) { /* one pass: each tg_get would walk the batch */
+        if (tg_is(key, "kind")) call.kind = value;
+        else if (tg_is(key, "events")) all_events = value;
+        else if (tg_is(key, "metadata")) all_metadata = value;
+        else if (tg_is(key, "settings")) call.settings = value;
+    }
+    tg_iter events = tg_items(all_events), metas = tg_items(all_metadata);
     tg_json event, meta, null = {"null", 4};
-    tg_buf out = {NULL, 0, 0};
+    /* room for the events as given and a little around each: most answers never grow the buffer */
+    tg_buf out = {malloc(all_events.n + 4096), 0, all_events.n + 4096};
+    if (!out.p) abort();
     tg_puts(&out, "{\"results\":[");
     while (tg_next(&events, &event)) {
         if (!tg_next(&metas, &meta)) meta = null;
