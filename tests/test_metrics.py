@@ -21,7 +21,7 @@ from transformer.v1 import functions_pb2_grpc as fpb_grpc
 from transformer.v1 import transformer_pb2 as pb
 from transformer.v1 import transformer_pb2_grpc as pb_grpc
 
-from .helpers import WEBHOOK, job, request, track
+from .helpers import WEBHOOK, eventually, job, request, track
 from .test_cli import free_port, serve, wait_serving
 
 FUNCTION = b'''
@@ -131,11 +131,19 @@ def test_each_worker_process_serves_its_own_metrics_port() -> None:
     port, metrics_port = free_port(), free_port()
     with serve("--port", str(port), "--workers", "2", "--metrics-port", str(metrics_port),
                "--sandbox-workers", "1") as proc:
-        wait_serving(f"127.0.0.1:{port}")
-        scraped = [scrape(metrics_port), scrape(metrics_port + 1)]
+        wait_serving(f"127.0.0.1:{port}")  # one worker serving: the other may still be starting
+
+        def sandbox_workers(worker_port: int) -> float:
+            workers = value(scrape(worker_port), "transformer_sandbox_workers")
+            if workers != 1:  # the endpoint is up before the worker's sandbox pool
+                raise LookupError(f"port {worker_port}: {workers} sandbox workers so far")
+            return workers
+
+        counts = [eventually((OSError, LookupError), lambda p=p: sandbox_workers(p))
+                  for p in (metrics_port, metrics_port + 1)]
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
-    assert [value(s, "transformer_sandbox_workers") for s in scraped] == [1, 1]
+    assert counts == [1, 1]
 
 
 def test_metrics_port_in_use_fails_the_start_naming_it() -> None:
