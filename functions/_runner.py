@@ -46,6 +46,7 @@ from sandbox import (
     WasmRuntime,
     WorkerCrashed,
     WorkerPool,
+    json_problem,
 )
 
 from ._errors import InvalidFunction
@@ -306,7 +307,7 @@ class Runner:
         outcomes: list[Outcome | None] = []
         valid: list[tuple[bytes, bytes]] = []
         for pair in inputs:
-            problem = _json_problem(pair)
+            problem = json_problem(("the event", pair[0]), ("its metadata or settings", pair[1]))
             if problem:
                 outcomes.append(Outcome(failure=Failure(Reason.INVALID_EVENT, problem)))
             else:
@@ -324,16 +325,6 @@ def _sandbox_failure(exc: LimitsError | PoolError) -> Failure:
     if isinstance(exc, LimitsError):
         return Failure(Reason.SANDBOX, f"the function's limits are not allowed: {exc}")
     return Failure(Reason.SANDBOX, f"the sandbox is unavailable: {exc}")
-
-
-def _json_problem(pair: tuple[bytes, bytes]) -> str:
-    for what, data in zip(("the event", "its metadata or settings"), pair, strict=True):
-        if data:
-            try:
-                orjson.loads(data)
-            except orjson.JSONDecodeError as exc:
-                return f"{what} is not valid JSON: {exc}"
-    return ""
 
 
 def _batch_problem(returned: Any) -> str:

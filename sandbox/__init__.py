@@ -47,6 +47,7 @@ from sandbox._errors import (
     WorkerCrashed,
     WorkerStartError,
 )
+from sandbox._json_check import json_problem
 from sandbox._kinds import LimitName, OutputProblem, TrapKind, UserExceptionKind
 from sandbox._limits import LimitPolicy, Limits
 from sandbox._modules import ALLOWED_MODULES
@@ -97,4 +98,5 @@ __all__ = [
     "WorkerStartError",
     "check_wasm",
     "compile_function",
+    "json_problem",
 ]

@@ -31,6 +31,7 @@ import orjson
 import wasmtime
 
 from sandbox._errors import CallError, InvalidCall, InvalidInput, InvalidModule, PoolClosed
+from sandbox._json_check import json_problem
 from sandbox._limits import LimitPolicy, Limits
 from sandbox._results import CallResult
 from sandbox._ticker import EpochTicker
@@ -156,7 +157,7 @@ class WasmRuntime:
 
     def _single(self, guest: Linked, kind: str, event: bytes, meta: bytes, settings: bytes,
                 limits: Limits) -> CallResult:
-        problem = _input_problem(event, meta)
+        problem = json_problem(("the event", event), ("its metadata", meta))
         if problem:
             return CallResult(None, InvalidInput(problem))
         log = GuestLog(limits.max_log_bytes)
@@ -232,13 +233,3 @@ def _is_json_object(data: bytes) -> bool:
         return type(orjson.loads(data)) is dict
     except orjson.JSONDecodeError:
         return False
-
-
-def _input_problem(event: bytes, meta: bytes) -> str:
-    for what, data in (("the event", event), ("its metadata", meta)):
-        if data:
-            try:
-                orjson.loads(data)
-            except orjson.JSONDecodeError as exc:
-                return f"{what} is not valid JSON: {exc}"
-    return ""
