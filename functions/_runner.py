@@ -284,7 +284,8 @@ class Runner:
             failure = _sandbox_failure(exc)
         else:
             read = _READERS[program.mode]
-            return RunResult([_outcome(result, read) for result in run.results], logs=run.logs)
+            return RunResult([_outcome(result, read) for result in run.results], logs=run.logs,
+                             memory_bytes=run.memory_bytes)
         return RunResult([Outcome(failure=failure) for _ in inputs])
 
     async def _call(self, program: Program, calls: list[tuple[Any, Any]],

@@ -56,6 +56,7 @@ async def run_guest(runtime: WasmRuntime, program: Program, inputs: Sequence[tup
         groups.setdefault(raw, []).append(index)
     results: list[CallResult] = [CallResult(None, None)] * len(inputs)
     logs: list[str] = []
+    memory: list[int] = []
     for raw, indices in groups.items():
         settings = settings_of(raw)
         if isinstance(settings, InvalidInput):
@@ -67,7 +68,9 @@ async def run_guest(runtime: WasmRuntime, program: Program, inputs: Sequence[tup
         for index, result in zip(indices, run.results, strict=True):
             results[index] = result
         logs.extend(run.logs)
-    return WasmRun(results, tuple(logs))
+        if run.memory_bytes is not None:
+            memory.append(run.memory_bytes)
+    return WasmRun(results, tuple(logs), max(memory) if memory else None)
 
 
 def _destination_settings(raw: bytes) -> bytes | InvalidInput:

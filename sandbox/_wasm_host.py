@@ -149,9 +149,9 @@ class Host:
         exports = {item.name for item in module.exports}
         return Linked(pre, memory_minimum(module), "_initialize" in exports)
 
-    def call(self, guest: Linked, data: bytes, budget: Budget, log: GuestLog) -> bytes:
-        """Instantiate ``guest`` in a fresh store, give it ``data``, return its answer's bytes; raises
-        the ``CallError`` saying why there is no answer."""
+    def call(self, guest: Linked, data: bytes, budget: Budget, log: GuestLog) -> tuple[bytes, int]:
+        """Instantiate ``guest`` in a fresh store, give it ``data``, return its answer's bytes and the
+        size its linear memory ended with; raises the ``CallError`` saying why there is no answer."""
         if guest.memory_minimum > budget.memory_bytes:
             raise LimitExceeded(LimitName.MEMORY_BYTES, budget.memory_bytes)
         # the store through the C API (wasmtime-py's Store wrapper costs more than what it wraps)
@@ -195,7 +195,7 @@ class Host:
             if out_pointer + out_length > size:
                 raise InvalidAnswer(f"transform returned {out_length} bytes at {out_pointer}, outside the "
                                     f"guest's {size}-byte memory")
-            return ctypes.string_at(base + out_pointer, out_length)
+            return ctypes.string_at(base + out_pointer, out_length), size
         except _Stopped as stopped:
             used = _memory(context, memory)[1] if has_memory else 0
             raise _stop_error(stopped, log, used, budget) from None

@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -46,10 +46,24 @@ _ANSWER_OVERHEAD = 64
 @dataclass(frozen=True, slots=True)
 class WasmRun:
     """One ``CallResult`` per event, in order; ``logs``: what calls of several events logged (an
-    event that ran alone has its logs in its result)."""
+    event that ran alone has its logs in its result); ``memory_bytes``: the largest linear memory a
+    call that answered ended with (memory only grows, so its peak), None when none answered."""
 
     results: list[CallResult]
     logs: tuple[str, ...] = ()
+    memory_bytes: int | None = None
+
+
+@dataclass(slots=True)
+class _Collected:
+    """What the calls of one ``run`` gathered so far."""
+
+    results: list[CallResult] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    memory_bytes: int | None = None
+
+    def answered(self, memory_bytes: int) -> None:
+        self.memory_bytes = max(self.memory_bytes or 0, memory_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +117,12 @@ class WasmRuntime:
         if settings and not _is_json_object(settings):
             raise InvalidCall("settings must be a JSON object")
         guest = self._guest(version_id, wasm)
-        results: list[CallResult] = []
-        logs: list[str] = []
+        collected = _Collected()
         step = limits.max_events_per_batch
         for start in range(0, len(events), step):
             self._batch(guest, kind, events[start:start + step], metadata[start:start + step], settings,
-                        limits, results, logs)
-        return WasmRun(results, tuple(logs))
+                        limits, collected)
+        return WasmRun(collected.results, tuple(collected.logs), collected.memory_bytes)
 
     async def run_async(self, version_id: str, wasm: bytes, kind: str, events: Sequence[bytes],
                         metadata: Sequence[bytes], settings: bytes = b"{}",
@@ -138,39 +151,45 @@ class WasmRuntime:
     # --- calls ----------------------------------------------------------------------------------
 
     def _batch(self, guest: Linked, kind: str, events: Sequence[bytes], metadata: Sequence[bytes],
-               settings: bytes, limits: Limits, results: list[CallResult], logs: list[str]) -> None:
+               settings: bytes, limits: Limits, collected: _Collected) -> None:
         count = len(events)
         if count == 1:
-            results.append(self._single(guest, kind, events[0], metadata[0], settings, limits))
+            collected.results.append(self._single(guest, kind, events[0], metadata[0], settings, limits,
+                                                  collected))
             return
         log = GuestLog(limits.max_log_bytes * count)
         try:
-            answer = self._call(guest, encode_input(kind, events, metadata, settings), count, limits, log)
+            answer, memory_bytes = self._call(guest, encode_input(kind, events, metadata, settings), count,
+                                              limits, log)
             decoded = decode_answer(answer, count, limits.max_output_bytes)
         except (CallError, BadAnswer):
             # one event's fault, or the batch outgrew one call's budget: each event on its own
             for event, meta in zip(events, metadata, strict=True):
-                results.append(self._single(guest, kind, event, meta, settings, limits))
+                collected.results.append(self._single(guest, kind, event, meta, settings, limits, collected))
             return
-        results.extend(decoded)
-        logs.extend(log.lines())
+        collected.results.extend(decoded)
+        collected.logs.extend(log.lines())
+        collected.answered(memory_bytes)
 
     def _single(self, guest: Linked, kind: str, event: bytes, meta: bytes, settings: bytes,
-                limits: Limits) -> CallResult:
+                limits: Limits, collected: _Collected) -> CallResult:
         problem = json_problem(("the event", event), ("its metadata", meta))
         if problem:
             return CallResult(None, InvalidInput(problem))
         log = GuestLog(limits.max_log_bytes)
         try:
-            answer = self._call(guest, encode_input(kind, (event,), (meta,), settings), 1, limits, log)
+            answer, memory_bytes = self._call(guest, encode_input(kind, (event,), (meta,), settings), 1,
+                                              limits, log)
             [result] = decode_answer(answer, 1, limits.max_output_bytes)
         except CallError as error:
             return CallResult(None, error, log.lines())
         except BadAnswer as bad:
             return CallResult(None, bad.error(), log.lines())
+        collected.answered(memory_bytes)
         return CallResult(result.output, result.error, log.lines())
 
-    def _call(self, guest: Linked, data: bytes, count: int, limits: Limits, log: GuestLog) -> bytes:
+    def _call(self, guest: Linked, data: bytes, count: int, limits: Limits,
+              log: GuestLog) -> tuple[bytes, int]:
         budget = Budget(
             memory_bytes=limits.memory_bytes, fuel=limits.fuel, ticks=self._ticker.ticks(limits.wall_ms),
             wall_ms=limits.wall_ms, max_answer_bytes=count * (limits.max_output_bytes + _ANSWER_OVERHEAD),

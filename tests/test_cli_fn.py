@@ -314,6 +314,9 @@ def test_guests_upload_and_test_on_a_server(tmp_path: Path, target: str, lang: s
     assert remote.exit_code == 0, remote.output
     assert f"server {target}" in remote.output
     assert _local_results([*args, *server]) == _local_results(args)
+    memory = [[r["memory_bytes"] for r in orjson.loads(fn(*call, "--json").output)["results"]]
+              for call in ([*args, *server], args)]
+    assert memory[0] == memory[1] and all(size and size % 65536 == 0 for size in memory[0])
 
 
 def test_server_errors_are_one_message(tmp_path: Path, target: str) -> None:

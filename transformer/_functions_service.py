@@ -174,8 +174,8 @@ class FunctionsService(fpb_grpc.FunctionsServicer):  # type: ignore[misc]  # gen
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "settings must be a JSON object")
         trial = await run_trial(self._runner, program, request.events, settings)
         return fpb.TestResponse(
-            results=[_test_result(program, outcome, elapsed)
-                     for outcome, elapsed in zip(trial.outcomes, trial.elapsed_ms, strict=True)],
+            results=[_test_result(program, outcome, elapsed, memory) for outcome, elapsed, memory
+                     in zip(trial.outcomes, trial.elapsed_ms, trial.memory_bytes, strict=True)],
             unmatched_outputs=trial.unmatched, logs=list(trial.logs), elapsed_ms=trial.total_ms)
 
     def _test_program(self, request: fpb.TestRequest) -> Program:
@@ -201,8 +201,9 @@ class FunctionsService(fpb_grpc.FunctionsServicer):  # type: ignore[misc]  # gen
         raise InvalidFunction("name the function to test: inline code or a ref")
 
 
-def _test_result(program: Program, outcome: Outcome, elapsed_ms: float) -> fpb.TestResult:
+def _test_result(program: Program, outcome: Outcome, elapsed_ms: float,
+                 memory_bytes: int | None) -> fpb.TestResult:
     failure = outcome.failure
     return fpb.TestResult(status_code=outcome.status, outputs=outcome.outputs,
                           error=f"{program.label}: {failure.message}" if failure else "",
-                          logs=list(outcome.logs), elapsed_ms=elapsed_ms)
+                          logs=list(outcome.logs), elapsed_ms=elapsed_ms, memory_bytes=memory_bytes)

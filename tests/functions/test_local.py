@@ -339,7 +339,9 @@ def test_webassembly_runs_without_a_python_worker(tmp_path: Path, guest_cache: P
     assert run.status_codes == [200, 400]
     assert run.outputs[0]["properties"] == {"transformed": True}
     assert run.errors == ["ValidationError: the event has no type"]
-    assert run.peak_memory_bytes is None
+    memory = [result.memory_bytes for result in run.results]  # the guest's linear memory (pages)
+    assert all(size is not None and size % 65536 == 0 for size in memory)
+    assert run.peak_memory_bytes == max(memory)
 
 
 def test_webassembly_limits_are_the_policys(tmp_path: Path, guest_cache: Path) -> None:

@@ -78,6 +78,17 @@ def test_results_of_each_shape(runtime: WasmRuntime) -> None:
     assert isinstance(errors[4], InvalidAnswer) and 'one key: "event"' in errors[4].message
 
 
+def test_a_run_reports_the_most_memory_a_call_ended_with(runtime: WasmRuntime) -> None:
+    """memory_bytes is the largest linear memory of the calls that answered; None when none did."""
+    plain = answering('{"results":[{"event":{}}]}')
+    assert runtime.run("two-pages", plain, "transformation", [b"{}"], [b""]).memory_bytes == 2 * 65536
+    grows = answering('{"results":[{"event":{}}]}', before="(drop (memory.grow (i32.const 10)))")
+    assert runtime.run("grows", grows, "transformation", [b"{}"], [b""]).memory_bytes == 12 * 65536
+    traps = guest("unreachable")
+    run = runtime.run("traps", traps, "transformation", [b"{}", b"{}"], [b"", b""])
+    assert isinstance(run.results[0].error, GuestTrapped) and run.memory_bytes is None
+
+
 def test_the_guest_is_given_the_abi_document(runtime: WasmRuntime) -> None:
     """The input is {"kind", "events", "metadata", "settings"}, passed through byte for byte (a guest
     that answers with its own input shows it)."""

@@ -162,18 +162,20 @@ class TestRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ..., inline: _Optional[_Union[UploadRequest, _Mapping]] = ..., ref: _Optional[str] = ..., events: _Optional[_Iterable[bytes]] = ..., settings: _Optional[bytes] = ...) -> None: ...
 
 class TestResult(_message.Message):
-    __slots__ = ("status_code", "outputs", "error", "logs", "elapsed_ms")
+    __slots__ = ("status_code", "outputs", "error", "logs", "elapsed_ms", "memory_bytes")
     STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     LOGS_FIELD_NUMBER: _ClassVar[int]
     ELAPSED_MS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     status_code: int
     outputs: _containers.RepeatedScalarFieldContainer[bytes]
     error: str
     logs: _containers.RepeatedScalarFieldContainer[str]
     elapsed_ms: float
-    def __init__(self, status_code: _Optional[int] = ..., outputs: _Optional[_Iterable[bytes]] = ..., error: _Optional[str] = ..., logs: _Optional[_Iterable[str]] = ..., elapsed_ms: _Optional[float] = ...) -> None: ...
+    memory_bytes: int
+    def __init__(self, status_code: _Optional[int] = ..., outputs: _Optional[_Iterable[bytes]] = ..., error: _Optional[str] = ..., logs: _Optional[_Iterable[str]] = ..., elapsed_ms: _Optional[float] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
 
 class TestResponse(_message.Message):
     __slots__ = ("results", "unmatched_outputs", "logs", "elapsed_ms")
