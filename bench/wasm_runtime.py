@@ -88,8 +88,8 @@ def measure(wasm: bytes, rounds: int, batch: int, cache_dir: Path) -> dict[str, 
         # the parts of one batch, through the same functions the runtime calls
         data = encode_input(KIND, events, metadata, b"{}")
         limits = runtime.policy.defaults
-        answer_bytes = runtime._call(runtime._guest("bench", wasm), data, batch, limits,
-                                     GuestLog(limits.max_log_bytes * batch))
+        answer_bytes, _ = runtime._call(runtime._guest("bench", wasm), data, batch, limits,
+                                        GuestLog(limits.max_log_bytes * batch))
         split = {
             "encode": statistics.median(timings(
                 lambda: encode_input(KIND, events, metadata, b"{}"), rounds // 10)),
