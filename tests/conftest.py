@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
 
 from transformer._catalog import Catalog, load_catalog
-from transformer._conformance import default_cases_dir, loopback_server
+from transformer._conformance import default_cases_dir, loopback_server, loopback_settings, running_server
+from transformer._server import Server
+from transformer.v1 import functions_pb2_grpc as fpb_grpc
 from transformer.v1 import transformer_pb2_grpc as pb_grpc
 
 CASES_DIR: Path = default_cases_dir()
@@ -53,3 +56,37 @@ def requires_cases() -> pytest.MarkDecorator:
         reason=f"conformance cases not found at {CASES_DIR} (they live in ../shared, beside the "
                "checkout, and are never committed); CI always has them",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStubs:
+    """A running server and stubs of its two services, over one channel."""
+
+    server: Server
+    functions: fpb_grpc.FunctionsStub
+    transformer: pb_grpc.TransformerStub
+
+
+@pytest.fixture(scope="module")
+def server_stubs(request: pytest.FixtureRequest, catalog: Catalog) -> Iterator[ServerStubs]:
+    """A real server on a loopback port for the module, configured by the module's
+    ``SERVER_SETTINGS`` (``Settings`` fields, e.g. sandbox limits), with stubs of its services."""
+    settings = loopback_settings(**getattr(request.module, "SERVER_SETTINGS", {}))
+    with running_server(catalog, settings) as server, \
+            grpc.insecure_channel(f"127.0.0.1:{server.port}") as chan:
+        yield ServerStubs(server, fpb_grpc.FunctionsStub(chan), pb_grpc.TransformerStub(chan))
+
+
+@pytest.fixture(scope="module")
+def server(server_stubs: ServerStubs) -> Server:
+    return server_stubs.server
+
+
+@pytest.fixture(scope="module")
+def functions(server_stubs: ServerStubs) -> fpb_grpc.FunctionsStub:
+    return server_stubs.functions
+
+
+@pytest.fixture(scope="module")
+def transformer(server_stubs: ServerStubs) -> pb_grpc.TransformerStub:
+    return server_stubs.transformer

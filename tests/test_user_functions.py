@@ -8,7 +8,6 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,26 +108,8 @@ def recurse(n):
 '''
 
 
-@pytest.fixture(scope="module")
-def server(catalog: Catalog) -> Iterator[Server]:
-    with running_server(catalog, loopback_settings(**LIMITS)) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def channel(server: Server) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as chan:
-        yield chan
-
-
-@pytest.fixture(scope="module")
-def functions(channel: grpc.Channel) -> fpb_grpc.FunctionsStub:
-    return fpb_grpc.FunctionsStub(channel)
-
-
-@pytest.fixture(scope="module")
-def transformer(channel: grpc.Channel) -> pb_grpc.TransformerStub:
-    return pb_grpc.TransformerStub(channel)
+#: The module's server (the ``server_stubs`` fixture of tests/conftest.py).
+SERVER_SETTINGS = LIMITS
 
 
 def upload(functions: fpb_grpc.FunctionsStub, workspace: str, name: str, code: bytes,

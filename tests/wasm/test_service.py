@@ -6,15 +6,13 @@ keeps serving."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 import orjson
 import pytest
 
-from transformer._catalog import Catalog
-from transformer._conformance import loopback_settings, running_server
 from transformer._server import Server
 from transformer.v1 import functions_pb2 as fpb
 from transformer.v1 import functions_pb2_grpc as fpb_grpc
@@ -30,26 +28,8 @@ SETTINGS = {"sandbox_wall_ms": 500, "sandbox_memory_mb": 96, "sandbox_max_output
 PYTHON_TAG = b"def transformEvent(event, metadata):\n    event['tagged'] = True\n    return event\n"
 
 
-@pytest.fixture(scope="module")
-def server(catalog: Catalog) -> Iterator[Server]:
-    with running_server(catalog, loopback_settings(**SETTINGS)) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def channel(server: Server) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as chan:
-        yield chan
-
-
-@pytest.fixture(scope="module")
-def functions(channel: grpc.Channel) -> fpb_grpc.FunctionsStub:
-    return fpb_grpc.FunctionsStub(channel)
-
-
-@pytest.fixture(scope="module")
-def transformer(channel: grpc.Channel) -> pb_grpc.TransformerStub:
-    return pb_grpc.TransformerStub(channel)
+#: The module's server (the ``server_stubs`` fixture of tests/conftest.py).
+SERVER_SETTINGS = SETTINGS
 
 
 def upload(functions: fpb_grpc.FunctionsStub, name: str, code: bytes,
