@@ -231,16 +231,7 @@ class Runner:
         results, failures = await self._call(program, calls, inputs)
         if failures is not None:
             return RunResult(failures)
-        read = _READERS[program.mode]
-        outcomes: list[Outcome] = []
-        append = outcomes.append
-        for result in results:
-            output = result.output
-            if output is not None and output[:1] == b"{" and not result.logs:  # the common case
-                append(Outcome([output]))
-            else:
-                append(_outcome(result, read))
-        return RunResult(outcomes)
+        return RunResult(_outcomes(results, _READERS[program.mode]))
 
     async def _run_batch(self, program: Program, inputs: Sequence[tuple[bytes, bytes]]) -> RunResult:
         events = _Fragment(b"[" + b",".join(a or _NULL for a, _ in inputs) + b"]")
@@ -283,8 +274,7 @@ class Runner:
         except (LimitsError, PoolError) as exc:
             failure = _sandbox_failure(exc)
         else:
-            read = _READERS[program.mode]
-            return RunResult([_outcome(result, read) for result in run.results], logs=run.logs,
+            return RunResult(_outcomes(run.results, _READERS[program.mode]), logs=run.logs,
                              memory_bytes=run.memory_bytes)
         return RunResult([Outcome(failure=failure) for _ in inputs])
 
@@ -336,6 +326,20 @@ def _batch_problem(returned: Any) -> str:
             return (f"transformBatch(events, metadata) returned a list whose item {index} is "
                     f"{_type(event)}, not an event object")
     return ""
+
+
+def _outcomes(results: Sequence[CallResult], read: Any) -> list[Outcome]:
+    """An ``Outcome`` per call result; the common case (one object, nothing logged) without
+    ``read``, as this runs once per event on the hot path."""
+    outcomes: list[Outcome] = []
+    append = outcomes.append
+    for result in results:
+        output = result.output
+        if output is not None and output[:1] == b"{" and not result.logs:
+            append(Outcome([output]))
+        else:
+            append(_outcome(result, read))
+    return outcomes
 
 
 def _outcome(result: CallResult, read: Any) -> Outcome:
