@@ -87,8 +87,12 @@ def is_truthy(value: Any) -> bool:
         return bool(value)
     if kind is dict or kind is list:
         return True
-    if value is None:
+    if value is None or value is UNDEFINED:  # undefined's __bool__ would cost a Python call
         return False
+    if kind is bool:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return value != 0  # type: ignore[no-any-return]
     if kind is float:
         return bool(value == value and value != 0.0)  # NaN is the one float unequal to itself
     if isinstance(value, dict | list):

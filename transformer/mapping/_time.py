@@ -102,6 +102,9 @@ def js_date_ms(value: Any) -> float | int:
     """``new Date(value).getTime()``: epoch milliseconds, NaN when it is no date. Pass UNDEFINED
     for a missing value (NaN); null is the epoch and a boolean 0 or 1 ms, as in JavaScript; an
     array reads as its string form. Strings are read as ``parse_date`` reads them."""
+    if type(value) is str:  # an event's timestamp, nearly always
+        millis = epoch_ms(value)
+        return math.nan if millis is None else millis
     if value is UNDEFINED or isinstance(value, dict):
         return math.nan
     if value is None or isinstance(value, bool):
