@@ -75,7 +75,16 @@ def is_present(value: Any) -> bool:
 
     So None, undefined, "" and NaN are absent, while {} and [] (truthy in JavaScript) are present.
     """
-    if value is None or value is UNDEFINED or value == "":
+    kind = type(value)  # exact types first, as in is_truthy: a test of nearly every value
+    if kind is str:
+        return bool(value)
+    if value is None or value is UNDEFINED:
+        return False
+    if kind is float:
+        return bool(value == value)  # NaN is the one float unequal to itself
+    if kind is dict or kind is list or kind is int or kind is bool:
+        return True
+    if value == "":
         return False
     return not (isinstance(value, float) and math.isnan(value))
 
