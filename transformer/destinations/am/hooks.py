@@ -337,6 +337,16 @@ _get_address = compile_get_value("traits.address")
 _get_context_address = compile_get_value("context.traits.address")
 
 
+def _any_container(values: tuple[Any, ...]) -> bool:
+    """Whether one of ``values`` is an object or an array (a loop: any() over a generator costs
+    more than the three tests, for every event)."""
+    for value in values:
+        kind = type(value)
+        if kind is dict or kind is list:
+            return True
+    return False
+
+
 def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
     """updateConfigProperty with validatePayload (AmplitudeCommonConfig): the traits win, else the
     first present source fills a key the payload lacks. The sources are read below their three
@@ -344,7 +354,7 @@ def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
     traits = message.get("traits", UNDEFINED)
     overrides = traits is not UNDEFINED and traits is not None
     holders = (_get_location(message), _get_address(message), _get_context_address(message))
-    if not overrides and not any(type(h) is dict or type(h) is list for h in holders):
+    if not overrides and not _any_container(holders):
         return
     for holder, get_leaf, key in _COMMON_GETTERS:
         if overrides:
