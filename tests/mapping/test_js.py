@@ -17,6 +17,7 @@ from transformer.mapping import (
     hash_from_array,
     hash_from_array_with_duplicates,
     is_blank,
+    is_present,
     is_truthy,
     js_get,
     js_keys,
@@ -101,6 +102,27 @@ def test_truthiness_of_undefined() -> None:
     assert all(is_truthy(v) for v in ({}, [], "0", -1, "false"))
 
 
+class _Text(str):
+    pass
+
+
+class _Number(float):
+    pass
+
+
+@pytest.mark.parametrize(("value", "truthy", "present"), [
+    (UNDEFINED, False, False), (None, False, False), ("", False, False), ("x", True, True),
+    (0, False, True), (7, True, True), (False, False, True), (True, True, True),
+    (0.0, False, True), (math.nan, False, False), ({}, True, True), ([], True, True),
+    (_Text(""), False, False), (_Text("x"), True, True), (_Number("nan"), False, False),
+    (_Number(0), False, True),
+])
+def test_truthiness_and_presence_of_every_kind(value: Any, truthy: bool, present: bool) -> None:
+    """Exact JSON types and their subclasses answer alike: presence keeps 0 and false."""
+    assert is_truthy(value) is truthy
+    assert is_present(value) is present
+
+
 def test_to_number_is_javascript_number() -> None:
     """Number(): radix prefixes, JavaScript whitespace, Infinity only as spelled, arrays."""
     assert to_number(" 0x1F ") == 31
@@ -129,6 +151,13 @@ def test_stringify_copies_nothing_it_need_not() -> None:
     """Values orjson already prints as Node does are dumped as they are."""
     value = {"a": [1, "x", {"b": None}], "c": True}
     assert stringify(value) == orjson.dumps(value).decode()
+
+
+def test_stringify_replaces_from_the_first_change_on() -> None:
+    """Members before and after the first one JavaScript prints differently keep their order."""
+    value = {"a": "x", "b": [1, 2.0, {"c": UNDEFINED, "d": 1e21}, 3], "e": UNDEFINED, "f": None}
+    assert stringify(value) == '{"a":"x","b":[1,2,{"d":1e+21},3],"f":null}'
+    assert value["b"][1] == 2.0 and "e" in value  # the input is left as it was
 
 
 def test_js_keys_orders_array_indexes_first() -> None:

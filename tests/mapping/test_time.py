@@ -79,8 +79,28 @@ def test_parse_date_reads_ecmascript_date_forms(text: str, expected: str | None)
     "2019-02-29T00:00:00.000Z", "0000-01-01T00:00:00Z", "2024-12-31T24:00:00Z",
     "2019-10-14T09:03,17Z", "2019-10-14T09:03:17.5+2Z", "2019-10-14 09:03:17.562Z",
     "1969-12-31T23:59:59.999Z", "2019-10-14T09:03:17.562+02:00",
+    "2019-10-14T09:03:17-08:45", "2019-10-14T09:03:17.562-00:00", "2019-10-14T09:03:17.562+24:00",
+    "2019-10-14T09:03:17.562+05:60", "2019-10-14T09:03:17.5+2+05:30", "2019-10-14T09:03:17+5:300",
+    "2019-10-14T09:03:17.562+\u0660\u0665:30", "2019-02-29T09:03:17+05:30",
 ])
 def test_epoch_ms_fast_path_agrees_with_parse_date(text: str) -> None:
-    """epoch_ms reads the canonical form directly, and agrees with parse_date on every form."""
+    """epoch_ms reads the canonical forms directly, and agrees with parse_date on every form."""
     moment = parse_date(text)
     assert epoch_ms(text) == (None if moment is None else to_epoch_ms(moment))
+
+
+def _outcome(read: Any, text: str) -> Any:
+    try:
+        return read(text)
+    except OverflowError:
+        return OverflowError
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00.000+05:00", "9999-12-31T23:59:59-05:00"])
+def test_epoch_ms_leaves_datetime_edges_to_parse_date(text: str) -> None:
+    """Where an offset leaves datetime's range, epoch_ms has parse_date's outcome, whatever it is."""
+    def general(value: str) -> Any:
+        moment = parse_date(value)
+        return None if moment is None else to_epoch_ms(moment)
+
+    assert _outcome(epoch_ms, text) == _outcome(general, text)

@@ -84,9 +84,16 @@ def compile_object(spec: dict[str, Any], env: CompileEnv, where: str, problems: 
         out: dict[str, Any] = {}
         for key, source, kept in plan:
             value = source(ctx)
-            if kept is None:
-                if value is None or (type(value) is str and not value) or not is_present(value):
+            if kept is None:  # is_present, its call saved for the common kinds of value
+                kind = type(value)
+                if kind is str:
+                    if not value:
+                        continue
+                elif value is None:
                     continue
+                elif kind is not dict and kind is not list and kind is not int \
+                        and kind is not bool and not is_present(value):
+                    continue  # undefined, NaN (or an unusual type, tested in full)
             elif not kept(value):
                 continue
             out[key] = value

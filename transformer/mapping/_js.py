@@ -75,7 +75,16 @@ def is_present(value: Any) -> bool:
 
     So None, undefined, "" and NaN are absent, while {} and [] (truthy in JavaScript) are present.
     """
-    if value is None or value is UNDEFINED or value == "":
+    kind = type(value)  # exact types first, as in is_truthy: a test of nearly every value
+    if kind is str:
+        return bool(value)
+    if value is None or value is UNDEFINED:
+        return False
+    if kind is float:
+        return bool(value == value)  # NaN is the one float unequal to itself
+    if kind is dict or kind is list or kind is int or kind is bool:
+        return True
+    if value == "":
         return False
     return not (isinstance(value, float) and math.isnan(value))
 
@@ -87,8 +96,12 @@ def is_truthy(value: Any) -> bool:
         return bool(value)
     if kind is dict or kind is list:
         return True
-    if value is None:
+    if value is None or value is UNDEFINED:  # undefined's __bool__ would cost a Python call
         return False
+    if kind is bool:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return value != 0  # type: ignore[no-any-return]
     if kind is float:
         return bool(value == value and value != 0.0)  # NaN is the one float unequal to itself
     if isinstance(value, dict | list):
@@ -488,29 +501,52 @@ def _json_ready(value: Any) -> Any:
 
 
 def _json_ready_dict(value: dict[str, Any]) -> Any:
-    items = []
-    changed = indexed = False
+    # The copy is started only at the first member that changes (most payloads need none): the
+    # members before it are taken as they are.
+    out: dict[str, Any] | None = None
+    indexed = False
     for key, item in value.items():
-        if item is UNDEFINED:
-            changed = True
-            continue
         indexed = indexed or key.isdigit()
         kind = type(item)
-        ready = item if kind is str or kind is bool or item is None else _json_ready(item)
-        changed = changed or ready is not item
-        items.append((key, ready))
+        if kind is str or kind is bool or item is None:
+            if out is not None:
+                out[key] = item
+            continue
+        if item is UNDEFINED:
+            if out is None:
+                out = _members_before(value, key)
+            continue
+        ready = _json_ready(item)
+        if out is None and ready is not item:
+            out = _members_before(value, key)
+        if out is not None:
+            out[key] = ready
+    result = value if out is None else out
     if indexed:  # JavaScript enumerates array-index keys first, in ascending order
-        order = {key: position for position, key in enumerate(js_keys(value))}
-        ordered = sorted(items, key=lambda pair: order[pair[0]])
-        changed = changed or [k for k, _ in ordered] != [k for k, _ in items]
-        items = ordered
-    return dict(items) if changed else value
+        keys = [key for key in js_keys(value) if key in result]
+        if keys != list(result):
+            return {key: result[key] for key in keys}
+    return result
+
+
+def _members_before(value: dict[str, Any], stop: str) -> dict[str, Any]:
+    """The members of ``value`` before the key ``stop``, in order."""
+    before: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == stop:
+            break
+        before[key] = item
+    return before
 
 
 def _json_ready_list(value: list[Any]) -> Any:
-    ready_items = [item if type(item) is str else _json_ready(item) for item in value]
-    if any(ready is not item for ready, item in zip(ready_items, value, strict=True)):
-        return ready_items
+    for index, item in enumerate(value):
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        ready = _json_ready(item)
+        if ready is not item:  # a copy from the first item that changes on
+            return [*value[:index], ready, *(_json_ready(rest) for rest in value[index + 1:])]
     return value
 
 

@@ -52,21 +52,46 @@ def parse_date(value: Any) -> datetime | None:
 
 
 def epoch_ms(value: Any) -> int | None:
-    """``to_epoch_ms(parse_date(value))`` (None where that is None). The form nearly every event
-    timestamp has (toISOString's ``YYYY-MM-DDTHH:MM:SS[.sss]Z``) is read by the C parser of
-    ``datetime.fromisoformat``, which rejects what ``datetime`` rejects; anything else it refuses
-    goes the general way."""
-    if type(value) is str and (len(value) == 20 or (len(value) == 24 and value[19] == ".")) \
-            and value[-1] == "Z" and value[10] == "T" and value[13] == ":" and value[16] == ":":
-        try:
-            fast = datetime.fromisoformat(value)
-        except ValueError:
-            pass
+    """``to_epoch_ms(parse_date(value))`` (None where that is None). The forms nearly every event
+    timestamp has (toISOString's ``YYYY-MM-DDTHH:MM:SS[.sss]Z``, or the same with a ``+HH:MM``
+    offset as SDKs send local time) are read by the C parser of ``datetime.fromisoformat``, which
+    rejects what ``datetime`` rejects; anything else it refuses goes the general way."""
+    if type(value) is str:
+        size = len(value)
+        if size == 20 or size == 24:
+            offset = 0 if value[-1] == "Z" else None
+            wall = value[:-1]
+        elif (size == 25 or size == 29) and value[-6] in "+-" and value[-3] == ":":
+            hours, minutes = value[-5:-3], value[-2:]
+            offset = (int(hours) * 60 + int(minutes)) * 60_000 \
+                if hours.isascii() and hours.isdigit() and minutes.isascii() \
+                and minutes.isdigit() else None
+            if offset is not None and value[-6] == "-":
+                offset = -offset
+            wall = value[:-6]
         else:
-            return (((fast.toordinal() - _EPOCH_ORDINAL) * 86400 + fast.hour * 3600
-                     + fast.minute * 60 + fast.second) * 1000 + fast.microsecond // 1000)
+            offset = None
+        if offset is not None and wall[10] == "T" and wall[13] == ":" and wall[16] == ":" \
+                and (len(wall) == 19 or wall[19] == "."):
+            millis = _wall_ms(wall)
+            if millis is not None:
+                return millis - offset
     moment = parse_date(value)
     return None if moment is None else to_epoch_ms(moment)
+
+
+def _wall_ms(wall: str) -> int | None:
+    """Epoch milliseconds of ``YYYY-MM-DDTHH:MM:SS[.sss]`` read as UTC; None when it is no such
+    time (or names an offset of its own), or in the first or last year a datetime holds (there
+    an offset can leave datetime's range, which the general way must answer)."""
+    try:
+        fast = datetime.fromisoformat(wall)
+    except ValueError:
+        return None
+    if fast.tzinfo is not None or fast.year == 1 or fast.year == 9999:
+        return None
+    return (((fast.toordinal() - _EPOCH_ORDINAL) * 86400 + fast.hour * 3600 + fast.minute * 60
+             + fast.second) * 1000 + fast.microsecond // 1000)
 
 
 def to_epoch_ms(moment: datetime) -> int:
@@ -77,6 +102,9 @@ def js_date_ms(value: Any) -> float | int:
     """``new Date(value).getTime()``: epoch milliseconds, NaN when it is no date. Pass UNDEFINED
     for a missing value (NaN); null is the epoch and a boolean 0 or 1 ms, as in JavaScript; an
     array reads as its string form. Strings are read as ``parse_date`` reads them."""
+    if type(value) is str:  # an event's timestamp, nearly always
+        millis = epoch_ms(value)
+        return math.nan if millis is None else millis
     if value is UNDEFINED or isinstance(value, dict):
         return math.nan
     if value is None or isinstance(value, bool):

@@ -72,6 +72,7 @@ TRAIT_OPERATIONS = (("traitsToIncrement", "$add"), ("traitsToSetOnce", "$setOnce
                     ("traitsToAppend", "$append"), ("traitsToPrepend", "$prepend"))
 #: The address traits copied to user_properties (constants.js TraitsMapping.address).
 ADDRESS_TRAITS = ("city", "country", "postalCode", "state", "street")
+_ADDRESS_GETTERS = tuple((key, compile_get_value(f"address.{key}")) for key in ADDRESS_TRAITS)
 _MISSING = object()
 
 
@@ -296,6 +297,8 @@ COMMON = ((0, "region", "region"), (0, "latitude", "location_lat"),
           (0, "longitude", "location_lng"), (0, "dma", "dma"), (0, "country", "country"),
           (1, "country", "country"), (2, "country", "country"), (0, "city", "city"),
           (1, "city", "city"), (2, "city", "city"))
+#: COMMON with each key's getter in its parent compiled once.
+_COMMON_GETTERS = tuple((holder, compile_get_value(leaf), key) for holder, leaf, key in COMMON)
 
 
 def _override(traits: Any, key: str) -> Any:
@@ -334,6 +337,16 @@ _get_address = compile_get_value("traits.address")
 _get_context_address = compile_get_value("context.traits.address")
 
 
+def _any_container(values: tuple[Any, ...]) -> bool:
+    """Whether one of ``values`` is an object or an array (a loop: any() over a generator costs
+    more than the three tests, for every event)."""
+    for value in values:
+        kind = type(value)
+        if kind is dict or kind is list:
+            return True
+    return False
+
+
 def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
     """updateConfigProperty with validatePayload (AmplitudeCommonConfig): the traits win, else the
     first present source fills a key the payload lacks. The sources are read below their three
@@ -341,9 +354,9 @@ def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
     traits = message.get("traits", UNDEFINED)
     overrides = traits is not UNDEFINED and traits is not None
     holders = (_get_location(message), _get_address(message), _get_context_address(message))
-    if not overrides and not any(type(h) is dict or type(h) is list for h in holders):
+    if not overrides and not _any_container(holders):
         return
-    for holder, leaf, key in COMMON:
+    for holder, get_leaf, key in _COMMON_GETTERS:
         if overrides:
             data = _override(traits, key)
             if data is not None and data is not UNDEFINED:
@@ -351,7 +364,7 @@ def _apply_common(message: dict[str, Any], payload: dict[str, Any]) -> None:
                 continue
         if payload.get(key) is None:  # absent: undefined is never stored here
             parent = holders[holder]
-            value = get_value(parent, leaf) if type(parent) is dict or type(parent) is list \
+            value = get_leaf(parent) if type(parent) is dict or type(parent) is list \
                 else UNDEFINED
             if is_present(value):
                 payload[key] = value
@@ -387,6 +400,9 @@ def _traits(message: dict[str, Any]) -> Any:
     return _first_present(message, _get_traits, _get_context_traits)
 
 
+_INTEGER = re.compile(r"-?\d+")
+
+
 def _is_valid_integer(value: Any) -> bool:
     if isinstance(value, bool) or not is_defined(value):
         return False
@@ -394,7 +410,7 @@ def _is_valid_integer(value: Any) -> bool:
         return True
     if isinstance(value, float):
         return math.isfinite(value) and value.is_integer()
-    return isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None
+    return isinstance(value, str) and _INTEGER.fullmatch(value) is not None
 
 
 def _session_id(message: dict[str, Any]) -> Any:
@@ -466,10 +482,7 @@ def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
         plain = type(traits) is dict
         for trait in object_keys(traits):
             if trait == "address":
-                for key in ADDRESS_TRAITS:
-                    if not is_defined(get_value(payload["user_properties"], key)):
-                        js_set(payload, f"user_properties.{key}",
-                                  get_value(traits, f"address.{key}"))
+                _address_traits(payload, traits)
             elif plain and _is_plain_key(trait):  # the same as set-value's, but quicker
                 payload["user_properties"][trait] = traits[trait]
             else:
@@ -477,6 +490,23 @@ def _user_properties_handler(message: dict[str, Any], config: dict[str, Any],
     fields = _get_fields_to_unset(message)
     if isinstance(fields, list):
         js_set(payload, "user_properties.$unset", {to_string(f): "-" for f in fields})
+
+
+def _address_traits(payload: dict[str, Any], traits: Any) -> None:
+    """The address traits user_properties lacks, from ``traits.address``."""
+    for key, get_address in _ADDRESS_GETTERS:
+        properties = payload["user_properties"]
+        if type(properties) is not dict:  # a trait path made it an array: the general way
+            if not is_defined(get_value(properties, key)):
+                js_set(payload, f"user_properties.{key}", get_address(traits))
+            continue
+        # A dict and a plain key: get-value and set-value are a dict's get, set and delete.
+        if not is_defined(properties.get(key, UNDEFINED)):
+            value = get_address(traits)
+            if value is UNDEFINED:
+                properties.pop(key, None)
+            else:
+                properties[key] = value
 
 
 def _post_process(payload: dict[str, Any]) -> None:
