@@ -140,7 +140,6 @@ class LocalHarness:
         return self._wasm
 
 
-
 def kind_named(name: str) -> FunctionKind:
     try:
         return FunctionKind(name)
