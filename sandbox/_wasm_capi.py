@@ -1,5 +1,5 @@
 """The wasmtime C functions a guest call uses, bound so that only those that may take long (running
-guest code, unmapping its memory) release the GIL.
+guest code, unmapping a large memory) release the GIL.
 
 wasmtime-py binds its C API through ``ctypes.CDLL``, whose every call releases the GIL and takes it
 back. On a server whose event loop is busy, taking it back means waiting for the loop to hand it
@@ -54,3 +54,8 @@ instance_pre_instantiate = ffi.wasmtime_instance_pre_instantiate
 func_call_unchecked = ffi.wasmtime_func_call_unchecked
 # and this one unmaps the guest's memory, which takes milliseconds when it used hundreds of MiB
 store_delete = ffi.wasmtime_store_delete
+# The same two, GIL held, for when they run no guest code and unmap little: instantiating a module
+# without a start function (setting up its memory and globals, tens of µs) and deleting a store
+# whose memory stayed small. Each GIL round trip saved is a futex hand-off with a busy event loop.
+instance_pre_instantiate_holding = _holding("wasmtime_instance_pre_instantiate")
+store_delete_holding = _holding("wasmtime_store_delete")

@@ -37,7 +37,7 @@ from wasmtime import _ffi as ffi
 from sandbox import _wasm_capi as capi
 from sandbox._errors import CallError, GuestTrapped, InvalidAnswer, InvalidModule, LimitExceeded
 from sandbox._kinds import LimitName, TrapKind
-from sandbox._wasm_module import WASI_MODULE, memory_minimum
+from sandbox._wasm_module import WASI_MODULE, has_start_function, memory_minimum
 
 _TRAP_KINDS = {
     wasmtime.TrapCode.UNREACHABLE: TrapKind.UNREACHABLE,
@@ -56,6 +56,9 @@ _EXTERN_MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
 _U32 = 0xFFFF_FFFF
 # Table elements a guest may have (8 bytes each, outside its linear memory, so bounded on their own).
 _TABLE_ELEMENTS = 1 << 20
+#: a store whose memory ended at most this large is deleted with the GIL held (unmapping it takes
+#: microseconds; a memory of hundreds of MiB takes milliseconds, and then the GIL is released)
+_SMALL_MEMORY = 16 << 20
 _ERRNO_SUCCESS, _ERRNO_BADF, _ERRNO_FAULT = 0, 8, 21
 _IOVEC = struct.Struct("<II")
 _NO_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
@@ -109,6 +112,8 @@ class Linked:
     pre: wasmtime.InstancePre
     memory_minimum: int
     has_initialize: bool
+    #: instantiation runs guest code (then it must release the GIL like any guest call)
+    has_start: bool
 
 
 class _Stopped(Exception):
@@ -141,13 +146,14 @@ class Host:
             raise wasmtime.WasmtimeError._from_ptr(error)
         self._linker = linker
 
-    def link(self, module: wasmtime.Module) -> Linked:
+    def link(self, module: wasmtime.Module, wasm: bytes) -> Linked:
+        """``module`` (compiled from ``wasm``) linked to the host's WASI, ready to instantiate."""
         try:
             pre = self._linker.instantiate_pre(module)
         except wasmtime.WasmtimeError as exc:
             raise InvalidModule(f"the module's WASI imports do not link: {exc}") from None
         exports = {item.name for item in module.exports}
-        return Linked(pre, memory_minimum(module), "_initialize" in exports)
+        return Linked(pre, memory_minimum(module), "_initialize" in exports, has_start_function(wasm))
 
     def call(self, guest: Linked, data: bytes, budget: Budget, log: GuestLog) -> tuple[bytes, int]:
         """Instantiate ``guest`` in a fresh store, give it ``data``, return its answer's bytes and the
@@ -167,8 +173,9 @@ class Host:
             _raise_error(capi.context_set_wasi(context, capi.wasi_config_new()))  # takes the config
             instance = ffi.wasmtime_instance_t()
             trap = _TrapPointer()
-            _check(capi.instance_pre_instantiate(guest.pre.ptr(), context, ctypes.byref(instance),
-                                                 ctypes.byref(trap)), trap)
+            instantiate = capi.instance_pre_instantiate if guest.has_start else \
+                capi.instance_pre_instantiate_holding
+            _check(instantiate(guest.pre.ptr(), context, ctypes.byref(instance), ctypes.byref(trap)), trap)
             exports = _Exports(context, instance)
             memory = exports.memory()
             has_memory = True
@@ -201,7 +208,8 @@ class Host:
             raise _stop_error(stopped, log, used, budget) from None
         finally:
             self._local.log = None
-            capi.store_delete(store)
+            small = has_memory and _memory(context, memory)[1] <= _SMALL_MEMORY
+            (capi.store_delete_holding if small else capi.store_delete)(store)
 
     def _write(self, env: int, caller: object, args: ctypes.Array[ffi.wasmtime_val_raw_t], count: int) -> int:
         """WASI ``fd_write(fd, iovs, iovs_len, nwritten) -> errno``: stdout and stderr go to the log."""

@@ -27,6 +27,7 @@ WASI_PREVIEW1 = frozenset((
     "sock_send", "sock_shutdown",
 ))
 PAGE = 65_536
+_START_SECTION = 8
 _I32, _I64 = "i32", "i64"
 # name -> (params, results); _initialize is optional
 _FUNCTIONS = {
@@ -99,6 +100,28 @@ def memory_minimum(module: wasmtime.Module) -> int:
         if item.name == "memory" and isinstance(item.type, wasmtime.MemoryType):
             return int(item.type.limits.min) * PAGE
     return 0
+
+
+def has_start_function(wasm: bytes) -> bool:
+    """Whether the module (a valid one) has a start section: a function instantiation runs.
+
+    wasmtime's ``Module`` does not say, so the section headers are read: each is an id byte and a
+    LEB128 size; the start section's id is 8."""
+    at = 8  # past the magic number and the version
+    while at < len(wasm):
+        section, size, shift = wasm[at], 0, 0
+        at += 1
+        while True:
+            byte = wasm[at]
+            at += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        if section == _START_SECTION:
+            return True
+        at += size
+    return False
 
 
 def check_wasm(wasm: bytes) -> None:

@@ -211,7 +211,7 @@ class WasmRuntime:
             # compiled outside the lock (it takes milliseconds); two threads may both compile a
             # new version, which wastes a little work once and is otherwise harmless
             try:
-                found = self._host.link(self._load(wasm))
+                found = self._host.link(self._load(wasm), wasm)
             except InvalidModule as exc:
                 found = exc  # remembered: a stored version that does not compile is not retried
             with self._lock:

@@ -4,6 +4,7 @@ denied WASI calls, batches that fail event by event, and the compiled-module cac
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from sandbox import (
     WasmRun,
     WasmRuntime,
 )
+from sandbox._wasm_module import has_start_function
 from tests.wasm.wat import ANSWER_AT, answering, guest
 
 LIMITS = Limits(wall_ms=300, memory_bytes=64 << 20, max_output_bytes=64 << 10, max_log_bytes=4 << 10,
@@ -132,6 +134,38 @@ def test_an_endless_loop_is_stopped_by_the_wall_clock(runtime: WasmRuntime) -> N
     result = one(runtime, guest("(loop $forever (br $forever)) (unreachable)"))
     assert limit_of(result) is LimitName.WALL_MS
     assert str(result.error) == "exceeded the wall-clock limit of 300 ms (wall_ms)"
+
+
+def test_a_start_function_runs_as_guest_code_without_the_gil(runtime: WasmRuntime) -> None:
+    """A start function that never returns is stopped at the deadline, and while it spins the
+    interpreter keeps running other threads (instantiation then releases the GIL)."""
+    spinning = answering('{"results":[{"event":{}}]}',
+                         extra="(func $spin (loop $forever (br $forever))) (start $spin)")
+    assert has_start_function(spinning)
+    counted = [0]
+    done = threading.Event()
+
+    def count() -> None:
+        while not done.is_set():
+            counted[0] += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        result = one(runtime, spinning)
+    finally:
+        done.set()
+        counter.join()
+    assert limit_of(result) is LimitName.WALL_MS
+    assert counted[0] > 100_000  # ~300 ms of another thread's Python while the guest spun
+
+
+def test_the_start_section_is_read_from_the_binary(build: Callable[[str], bytes]) -> None:
+    """Modules without a start function (C, Zig, most guests) are told apart from those with one."""
+    assert not has_start_function(answering('{"results":[]}'))
+    assert not has_start_function(build("c/transformation/enrich.c"))
+    assert not has_start_function(build("zig/transformation/enrich.zig"))
+    assert has_start_function(guest("(i64.const 0)", extra="(func $s) (start $s)"))
 
 
 def test_fuel_bounds_instructions(runtime: WasmRuntime) -> None:
