@@ -51,11 +51,9 @@ def read_function(path: Path, build_dir: Path | None = None) -> FunctionFile:
     if language is None:
         raise InputError(f"{path}: not a function file: expected {_FILE_KINDS}")
     data = read_bytes(path, "function file")
-    if language in ("python", "wasm"):
-        lines = () if language == "wasm" else tuple(data.decode(errors="replace").splitlines())
-        return FunctionFile(_RUNS_AS[language], data, lines)
-    module = build_guest(path, build_dir or default_build_dir())
-    return FunctionFile(Language.WASM, module, tuple(data.decode(errors="replace").splitlines()))
+    lines = () if language == "wasm" else tuple(data.decode(errors="replace").splitlines())
+    code = build_guest(path, build_dir or default_build_dir()) if language in ("c", "zig") else data
+    return FunctionFile(_RUNS_AS[language], code, lines)
 
 
 def default_build_dir() -> Path:

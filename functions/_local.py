@@ -202,11 +202,9 @@ def _encode_settings(settings: Settings) -> bytes:
 def _function_run(function: LoadedFunction, trial: Trial) -> FunctionRun:
     results = tuple(_event_result(outcome, elapsed, memory) for outcome, elapsed, memory
                     in zip(trial.outcomes, trial.elapsed_ms, trial.memory_bytes, strict=True))
-    measured = [memory for memory in trial.memory_bytes if memory is not None]
     return FunctionRun(function.path, function.program.label, function.kind, function.language, results,
                        unmatched=tuple(orjson.loads(output) for output in trial.unmatched),
-                       call_logs=trial.logs, elapsed_ms=trial.total_ms,
-                       peak_memory_bytes=max(measured) if measured else None)
+                       call_logs=trial.logs, elapsed_ms=trial.total_ms)
 
 
 def _event_result(outcome: Outcome, elapsed_ms: float, memory_bytes: int | None) -> EventResult:

@@ -61,10 +61,14 @@ class FunctionRun:
     unmatched: tuple[Any, ...] = ()
     call_logs: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
-    #: The most memory any call had (see ``EventResult.memory_bytes``), None when not measured.
-    peak_memory_bytes: int | None = None
     #: Where it ran: ``local sandbox`` or ``server HOST:PORT``.
     where: str = "local sandbox"
+
+    @property
+    def peak_memory_bytes(self) -> int | None:
+        """The most memory any call had (see ``EventResult.memory_bytes``), None when not measured."""
+        measured = [result.memory_bytes for result in self.results if result.memory_bytes is not None]
+        return max(measured) if measured else None
 
     @property
     def outputs(self) -> list[Any]:

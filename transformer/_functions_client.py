@@ -80,11 +80,9 @@ class FunctionsClient:
                         r.error.removeprefix(prefix) or None, tuple(r.logs), r.elapsed_ms,
                         memory_bytes=r.memory_bytes if r.HasField("memory_bytes") else None)
             for r in response.results)
-        measured = [result.memory_bytes for result in results if result.memory_bytes is not None]
         return FunctionRun(function.path, function.program.label, function.kind, function.language, results,
                            unmatched=tuple(orjson.loads(o) for o in response.unmatched_outputs),
                            call_logs=tuple(response.logs), elapsed_ms=response.elapsed_ms,
-                           peak_memory_bytes=max(measured) if measured else None,
                            where=f"server {self.target}")
 
     def _call(self, method: Callable[..., T], request: Any) -> T:
