@@ -1,16 +1,19 @@
-"""Small builders for requests in tests, and waiting for a server process to serve."""
+"""Small builders for requests in tests, running user-function programs on JSON values, and waiting
+for a server process to serve."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import grpc
 import orjson
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from functions import Program, Runner, RunResult
 from transformer.v1 import transformer_pb2 as pb
 
 T = TypeVar("T")
@@ -70,3 +73,18 @@ def eventually(errors: type[BaseException] | tuple[type[BaseException], ...], ca
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def run_program(runner: Runner, program: Program, inputs: Sequence[tuple[Any, Any]]) -> RunResult:
+    """``runner.run`` on pairs of JSON values (bytes are passed on as they are, e.g. not JSON)."""
+    encoded = [(_encoded(a), _encoded(b)) for a, b in inputs]
+    return asyncio.run(runner.run(program, encoded))
+
+
+def outputs(result: RunResult) -> list[list[Any]]:
+    """Each input's output documents, decoded."""
+    return [[orjson.loads(o) for o in outcome.outputs] for outcome in result.outcomes]
+
+
+def _encoded(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else orjson.dumps(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from functions import (
     validate,
 )
 from sandbox import LimitPolicy, Limits, WorkerPool
+from tests.helpers import outputs, run_program
 
 T, D, S = FunctionKind.TRANSFORMATION, FunctionKind.DESTINATION, FunctionKind.SOURCE
 PY = Language.PYTHON
@@ -46,17 +46,7 @@ def program(code: str, kind: FunctionKind = T, name: str = "fn") -> Program:
 
 def run(runner: Runner, code: str | Program, inputs: Sequence[tuple[Any, Any]],
         kind: FunctionKind = T) -> RunResult:
-    prog = code if isinstance(code, Program) else program(code, kind)
-    encoded = [(_json(a), _json(b)) for a, b in inputs]
-    return asyncio.run(runner.run(prog, encoded))
-
-
-def _json(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else orjson.dumps(value)
-
-
-def outputs(result: RunResult) -> list[list[Any]]:
-    return [[orjson.loads(o) for o in outcome.outputs] for outcome in result.outcomes]
+    return run_program(runner, code if isinstance(code, Program) else program(code, kind), inputs)
 
 
 # --- validation ---------------------------------------------------------------------------------

@@ -3,12 +3,10 @@ and ``Runner`` giving the same typed outcomes for guests of each kind as for Pyt
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import wasmtime
 
@@ -23,7 +21,6 @@ from functions import (
     Registry,
     RegistryLimits,
     Runner,
-    RunResult,
     SqliteStore,
     build_guest,
     inline_version,
@@ -31,6 +28,7 @@ from functions import (
     validate,
 )
 from sandbox import LimitPolicy, Limits, WasmRuntime, WorkerPool
+from tests.helpers import outputs, run_program
 from tests.wasm.wat import answering, guest
 
 T, D, S = FunctionKind.TRANSFORMATION, FunctionKind.DESTINATION, FunctionKind.SOURCE
@@ -49,19 +47,6 @@ def runner() -> Iterator[Runner]:
 def program(code: bytes, kind: FunctionKind = T, name: str = "fn", *, test: bool = False) -> Program:
     version = inline_version("ws", name, kind, WASM, code, LimitOverrides())
     return make_program(version, code, POLICY, test=test)
-
-
-def run(runner: Runner, prog: Program, inputs: Sequence[tuple[Any, Any]]) -> RunResult:
-    encoded = [(_json(a), _json(b)) for a, b in inputs]
-    return asyncio.run(runner.run(prog, encoded))
-
-
-def _json(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else orjson.dumps(value)
-
-
-def outputs(result: RunResult) -> list[list[Any]]:
-    return [[orjson.loads(o) for o in outcome.outputs] for outcome in result.outcomes]
 
 
 def track(n: int, **extra: Any) -> dict[str, Any]:
@@ -149,7 +134,7 @@ def test_a_zig_source_alone_imports_the_packaged_guest_module(runner: Runner, tm
                       "!guest.Result {\n    _ = metadata;\n    var fields = event.object;\n"
                       '    try fields.put(call.arena, "flag", .{ .bool = true });\n'
                       "    return .{ .event = .{ .object = fields } };\n}\n")
-    result = run(runner, program(build_guest(source, guest_cache)), [(track(1), {})])
+    result = run_program(runner, program(build_guest(source, guest_cache)), [(track(1), {})])
     assert outputs(result) == [[{**track(1), "flag": True}]]
 
 
@@ -160,7 +145,7 @@ def test_a_zig_guest_reading_events_in_place(runner: Runner, build: Callable[[st
     """guest.zig's handleRaw gets each event, its metadata, the kind and the settings as written,
     and its drops, failures, errors and missing results become the usual outcomes."""
     tricky = {"mode": "pass", "text": "a \\\"quoted\\\" ]} [{", "n": [1.5, -2e3, True, None, {}]}
-    result = run(runner, program(build("raw.zig")), [
+    result = run_program(runner, program(build("raw.zig")), [
         (tricky, {"jobId": 7}), ({"mode": "drop"}, {}), ({"mode": "invalid"}, {}),
         ({"mode": "error"}, {}), ({"mode": "nothing"}, {}), ({"mode": "pass"}, b""),
     ])
@@ -179,7 +164,7 @@ def test_transformation_outcomes(runner: Runner, build: Callable[[str], bytes], 
     """Outputs, drops (298, with the guest's log line) and errors become the same outcomes as a
     Python function's."""
     prog = program(build(f"{language}/transformation/enrich.{language}"))
-    result = run(runner, prog, [
+    result = run_program(runner, prog, [
         (track(0, properties={"n": 0}), {"jobId": 0}),
         (track(1), {}),
         (track(2, event="Spam Event"), {}),
@@ -200,7 +185,7 @@ def test_destination_function_outcomes(runner: Runner, build: Callable[[str], by
     """The destination's Config is the guest's settings; DropEvent is 298, EventNotSupported 400."""
     prog = program(build(f"{language}/destination/crm.{language}"), D)
     destination = {"ID": "d1", "Config": {"url": "https://crm.test/events"}}
-    result = run(runner, prog, [(track(0), destination), ({"type": "identify"}, destination),
+    result = run_program(runner, prog, [(track(0), destination), ({"type": "identify"}, destination),
                                 ({"type": "page"}, destination), (track(3), b"{not json")])
     [request] = outputs(result)[0]
     assert request["endpoint"] == "https://crm.test/events" and request["method"] == "POST"
@@ -217,7 +202,7 @@ def test_destination_function_outcomes(runner: Runner, build: Callable[[str], by
 def test_source_function_outcomes(runner: Runner, build: Callable[[str], bytes], language: str) -> None:
     prog = program(build(f"{language}/source/hook.{language}"), S)
     delivery = {"body": '{"events": ["a", "b"]}', "headers": {}, "query": {}, "method": "POST", "path": "/"}
-    result = run(runner, prog, [(delivery, {"name": "hooks"}), ({"body": "nope"}, {"name": "hooks"})])
+    result = run_program(runner, prog, [(delivery, {"name": "hooks"}), ({"body": "nope"}, {"name": "hooks"})])
     assert outputs(result)[0] == [{"type": "track", "event": name, "context": {"source": "hooks"}}
                                   for name in ("a", "b")]
     failure = result.outcomes[1].failure
@@ -226,7 +211,8 @@ def test_source_function_outcomes(runner: Runner, build: Callable[[str], bytes],
 
 def test_limits_and_traps_are_failures_naming_them(runner: Runner, build: Callable[[str], bytes]) -> None:
     prog = program(build("hostile.c"))
-    result = run(runner, prog, [({"mode": m}, {}) for m in ("fine", "loop", "abort", "output", "notjson")])
+    modes = ("fine", "loop", "abort", "output", "notjson")
+    result = run_program(runner, prog, [({"mode": m}, {}) for m in modes])
     failures = [o.failure for o in result.outcomes]
     assert failures[0] is None
     assert [f.reason for f in failures[1:] if f] == [Reason.LIMIT, Reason.FUNCTION_ERROR, Reason.LIMIT,
@@ -238,7 +224,7 @@ def test_limits_and_traps_are_failures_naming_them(runner: Runner, build: Callab
 
 def test_a_stored_module_that_does_not_compile_fails_each_event(runner: Runner) -> None:
     """make_program trusts stored versions (validated at upload); a test program is validated."""
-    result = run(runner, program(b"\0asm\1\0\0\0"), [({}, {}), ({}, {})])
+    result = run_program(runner, program(b"\0asm\1\0\0\0"), [({}, {}), ({}, {})])
     assert [o.status for o in result.outcomes] == [400, 400]
     failure = result.outcomes[0].failure
     assert failure is not None and failure.message.startswith("the function cannot run: the module does not")
@@ -250,14 +236,14 @@ def test_python_and_webassembly_share_a_runner(runner: Runner) -> None:
     python = make_program(inline_version("ws", "py", T, Language.PYTHON, b"x", LimitOverrides()),
                           b"def transformEvent(e, m):\n    e['py'] = True\n    return e\n", POLICY)
     wasm = program(answering('{"results":[{"event":{"wasm":true}}]}'))
-    assert outputs(run(runner, python, [({}, {})])) == [[{"py": True}]]
-    assert outputs(run(runner, wasm, [({}, {})])) == [[{"wasm": True}]]
+    assert outputs(run_program(runner, python, [({}, {})])) == [[{"py": True}]]
+    assert outputs(run_program(runner, wasm, [({}, {})])) == [[{"wasm": True}]]
 
 
 def test_a_runner_without_a_runtime_starts_its_own() -> None:
     with WorkerPool(1, policy=POLICY) as pool:
         own = Runner(pool)
-        result = run(own, program(answering('{"results":[{"event":{"own":1}}]}')), [({}, {})])
+        result = run_program(own, program(answering('{"results":[{"event":{"own":1}}]}')), [({}, {})])
         assert outputs(result) == [[{"own": 1}]]
         assert own.wasm.policy is POLICY
         own.wasm.close()
